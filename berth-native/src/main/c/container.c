@@ -1,0 +1,289 @@
+/*
+ * container.c - create and run: clone the init into its namespaces, let it set itself up, and
+ * either leave it blocked on the exec fifo (create) or release it and wait (run).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "berth.h"
+
+/* The container init: runs in the new namespaces, never returns. */
+static void __attribute__((noreturn)) init_main(struct launch *l)
+{
+  struct berr err = {0};
+  struct sync_msg m;
+  close(l->sync_parent);
+  if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
+    _exit(1);
+  l->host_pid = (pid_t) m.value;
+  umask(0);
+  if (l->ns.newflags & CLONE_NEWUSER) {
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      berr_sys(&err, "become root in the user namespace: uid 0");
+      goto fail;
+    }
+    if (setgroups(0, NULL) < 0 && errno != EPERM) {
+      berr_sys(&err, "setgroups: 0 groups");
+      goto fail;
+    }
+  }
+  if (set_hostname(l->plan, &err) < 0 || rootfs_setup(l, &err) < 0 || rootfs_finish(l, &err) < 0 ||
+      terminal_setup(l, &err) < 0 || process_prepare(l, &err) < 0)
+    goto fail;
+  if (sync_send(l->sync_child, SYNC_READY, 0, -1, &err) < 0)
+    goto fail;
+  close(l->sync_child);
+  if (l->fifo_fd >= 0) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", l->fifo_fd);
+    int w = open(p, O_WRONLY | O_CLOEXEC);
+    if (w < 0 || write_all(w, "0", 1) < 0) {
+      berr_sys(&err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
+      goto late_fail;
+    }
+    close(w);
+    close(l->fifo_fd);
+  }
+  if (hooks_run(l->plan, "startContainer", "created", l->host_pid, &err) < 0)
+    goto late_fail;
+  signal(SIGPIPE, SIG_DFL);
+  process_exec(l, &err);
+late_fail:
+  log_error(&err);
+  _exit(127);
+fail:
+  sync_send_error(l->sync_child, &err);
+  _exit(1);
+}
+
+
+
+static int clone_init(struct launch *l, struct berr *err)
+{
+  bool intermediate = l->ns.join_flags & (CLONE_NEWUSER | CLONE_NEWNS);
+  if (!intermediate) {
+    if (ns_join(&l->ns, ~0, err) < 0)
+      return -1;
+    pid_t pid = ns_clone(l->ns.newflags, err);
+    if (pid < 0)
+      return -1;
+    if (pid == 0)
+      init_main(l);
+    l->child = pid;
+    return 0;
+  }
+  /* joining user or mnt would change our own view: an intermediate process joins and clones */
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return berr_sys(err, "pipe");
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return berr_sys(err, "prctl: PR_SET_CHILD_SUBREAPER");
+  pid_t mid = fork();
+  if (mid < 0)
+    return berr_sys(err, "fork");
+  if (mid == 0) {
+    close(p[0]);
+    pid_t pid = -1;
+    if (ns_join(&l->ns, ~0, err) == 0 && (pid = ns_clone(l->ns.newflags, err)) == 0)
+      init_main(l);
+    if (pid < 0) {
+      char text[1280];
+      berr_format(err, text, sizeof text);
+      pid = -1;
+      write_all(p[1], &pid, sizeof pid);
+      write_all(p[1], text, strlen(text));
+      _exit(1);
+    }
+    write_all(p[1], &pid, sizeof pid);
+    _exit(0);
+  }
+  close(p[1]);
+  pid_t pid = -1;
+  char text[1280] = "";
+  ssize_t n = read(p[0], &pid, sizeof pid);
+  ssize_t t = n == sizeof pid && pid < 0 ? read(p[0], text, sizeof text - 1) : 0;
+  close(p[0]);
+  waitpid(mid, NULL, 0);
+  if (n != sizeof pid || pid <= 0)
+    return berr_set(err, 0, "join namespaces: %s", t > 0 ? text : "intermediate process failed");
+  l->child = pid;
+  return 0;
+}
+
+static int write_pid_files(const struct plan *plan, pid_t pid, struct berr *err)
+{
+  char buf[32], path[4096];
+  snprintf(buf, sizeof buf, "%d", pid);
+  const char *pf = plan_get(plan, T_PID_FILE), *sd = plan_get(plan, T_STATE_DIR);
+  if (pf && *pf && write_file_atomic(pf, buf, err) < 0)
+    return berr_wrap(err, "pid file");
+  if (sd && *sd) {
+    snprintf(path, sizeof path, "%s/pid", sd);
+    if (write_file_atomic(path, buf, err) < 0)
+      return berr_wrap(err, "pid file");
+  }
+  return 0;
+}
+
+static int release_init(struct launch *l, struct berr *err)
+{
+  const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
+  if (!fifo)
+    return 0;
+  int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berr_sys(err, "open exec fifo: %s", fifo);
+  char c;
+  ssize_t n;
+  while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+    ;
+  close(fd);
+  unlink(fifo);
+  if (n != 1)
+    return berr_set(err, EPIPE, "container init exited before start: %s", fifo);
+  return 0;
+}
+
+int container_launch(struct launch *l, struct berr *err)
+{
+  int sp[2];
+  struct sync_msg m;
+  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
+    return -1;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return berr_sys(err, "socketpair");
+  l->sync_parent = sp[0];
+  l->sync_child = sp[1];
+  if ((l->run || l->monitor) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return berr_sys(err, "prctl: PR_SET_CHILD_SUBREAPER");
+  if (clone_init(l, err) < 0)
+    return -1;
+  close(l->sync_child);
+  l->sync_child = -1;
+  if (l->console_fd >= 0) {
+    close(l->console_fd);
+    l->console_fd = -1;
+  }
+  if ((l->ns.newflags & CLONE_NEWUSER) && ns_write_id_maps(l->plan, l->child, err) < 0)
+    return -1;
+  if (set_oom_score_adj(l->plan, l->child, err) < 0 || join_cgroups(l->plan, l->child, err) < 0)
+    return -1;
+  if (hooks_run(l->plan, "prestart", "creating", l->child, err) < 0 ||
+      hooks_run(l->plan, "createRuntime", "creating", l->child, err) < 0)
+    return -1;
+  if (sync_send(l->sync_parent, SYNC_GO, l->child, -1, err) < 0)
+    return -1;
+  for (;;) {
+    int fd, r = sync_recv(l->sync_parent, &m, &fd, err);
+    if (r < 0)
+      return -1;
+    if (r == 1)
+      return berr_set(err, 0, "container init exited during setup");
+    if (m.type == SYNC_PTY)
+      l->pty_master = fd;
+    else if (m.type == SYNC_ERROR)
+      return berr_set(err, m.errnum, "%s", m.text);
+    else if (m.type == SYNC_READY)
+      break;
+  }
+  close(l->sync_parent);
+  l->sync_parent = -1;
+  if (l->monitor) {
+    /* the launcher writes the pid files; tell it the pid */
+    if (sync_send(l->report_fd, SYNC_READY, l->child, -1, err) < 0)
+      return -1;
+    close(l->report_fd);
+    l->report_fd = -1;
+  } else if (write_pid_files(l->plan, l->child, err) < 0) {
+    return -1;
+  }
+  if (!l->run && !l->monitor)
+    return 0;
+  if (l->run) {
+    if (release_init(l, err) < 0)
+      return -1;
+    struct berr warn = {0};
+    if (hooks_run(l->plan, "poststart", "running", l->child, &warn) < 0)
+      log_error(&warn);
+  }
+  if (l->pty_master >= 0 && !l->monitor && terminal_relay_prepare(l->pty_master, err) < 0)
+    return -1;
+  if (l->monitor && l->pty_master >= 0) {
+    close(l->pty_master); /* nobody to relay to: the process keeps its slave */
+    l->pty_master = -1;
+  }
+  int status;
+  int r = monitor_wait(l, &status, err);
+  terminal_restore();
+  if (r < 0)
+    return -1;
+  l->child = 0;
+  if (l->run) {
+    struct berr warn = {0};
+    if (hooks_run(l->plan, "poststop", "stopped", 0, &warn) < 0)
+      log_error(&warn);
+    kill_cgroups(l->plan);
+    run_cleanup(l->plan);
+  }
+  const char *statusfile = plan_get(l->plan, T_MONITOR);
+  if (l->monitor && statusfile && *statusfile && write_exit_status(statusfile, status, err) < 0)
+    return -1;
+  return exit_code_of(status);
+}
+
+/* Detached: a monitor (setsid) is the init's parent; we report its outcome and exit. */
+int container_launch_monitored(struct launch *l, struct berr *err)
+{
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return berr_sys(err, "socketpair");
+  pid_t m = fork();
+  if (m < 0)
+    return berr_sys(err, "fork monitor");
+  if (m == 0) {
+    close(sp[0]);
+    setsid();
+    l->monitor = true;
+    l->report_fd = sp[1];
+    struct berr merr = {0};
+    int r = container_launch(l, &merr);
+    if (r < 0) {
+      if (l->report_fd >= 0)
+        sync_send_error(l->report_fd, &merr);
+      else
+        log_error(&merr);
+      if (l->child > 0) {
+        kill(l->child, SIGKILL);
+        waitpid(l->child, NULL, 0);
+      }
+      kill_cgroups(l->plan);
+      run_cleanup(l->plan);
+      _exit(1);
+    }
+    _exit(0);
+  }
+  close(sp[1]);
+  struct sync_msg msg;
+  int r = sync_recv(sp[0], &msg, NULL, err);
+  close(sp[0]);
+  if (r < 0)
+    return -1;
+  if (r == 1)
+    return berr_set(err, 0, "monitor exited during setup");
+  if (msg.type == SYNC_ERROR) {
+    waitpid(m, NULL, 0);
+    l->cleaned = true;
+    return berr_set(err, msg.errnum, "%s", msg.text);
+  }
+  return write_pid_files(l->plan, (pid_t) msg.value, err);
+}

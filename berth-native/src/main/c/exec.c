@@ -1,0 +1,127 @@
+/* exec.c - a new process in a running container: join its namespaces and cgroups, fork, exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "berth.h"
+
+static void __attribute__((noreturn)) exec_child(struct launch *l)
+{
+  struct berr err = {0};
+  struct sync_msg m;
+  close(l->sync_parent);
+  if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
+    _exit(1);
+  if (terminal_setup(l, &err) < 0 || process_prepare(l, &err) < 0) {
+    sync_send_error(l->sync_child, &err);
+    _exit(1);
+  }
+  if (sync_send(l->sync_child, SYNC_READY, 0, -1, &err) < 0)
+    _exit(1);
+  close(l->sync_child);
+  signal(SIGPIPE, SIG_DFL);
+  process_exec(l, &err);
+  log_error(&err);
+  _exit(127);
+}
+
+int exec_launch(struct launch *l, struct berr *err)
+{
+  /* host-side fds first: after setns(mnt) paths mean the container's */
+  int piddir = -1, procfd, ncg = 0, cgfd[32];
+  const char *pidbase = NULL, *pidfile = plan_get(l->plan, T_PID_FILE);
+  if (pidfile && *pidfile && dirfd_and_base(pidfile, &piddir, &pidbase, err) < 0)
+    return berr_wrap(err, "pid file");
+  procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (procfd < 0)
+    return berr_sys(err, "open: /proc");
+  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_CGROUP, r)) && ncg < 32;) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/cgroup.procs", plan_str(r, 0));
+    if ((cgfd[ncg] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+      return berr_sys(err, "open: %s", path);
+    ncg++;
+  }
+  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
+    return -1;
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return berr_sys(err, "socketpair");
+  l->sync_parent = sp[0];
+  l->sync_child = sp[1];
+  if (ns_join(&l->ns, ~0, err) < 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return berr_sys(err, "fork");
+  if (pid == 0)
+    exec_child(l);
+  l->child = pid;
+  close(l->sync_child);
+  l->sync_child = -1;
+  if (l->console_fd >= 0) {
+    close(l->console_fd);
+    l->console_fd = -1;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d", pid);
+  for (int i = 0; i < ncg; i++) {
+    if (write_all(cgfd[i], buf, strlen(buf)) < 0)
+      return berr_sys(err, "join cgroup: %s", plan_str(plan_next(l->plan, T_CGROUP, NULL), 0));
+    close(cgfd[i]);
+  }
+  const char *oom = plan_get(l->plan, T_OOM_SCORE_ADJ);
+  if (oom) {
+    char p[64];
+    snprintf(p, sizeof p, "%d/oom_score_adj", pid);
+    int fd = openat(procfd, p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || check_procfs(fd, p, err) < 0 || write_all(fd, oom, strlen(oom)) < 0) {
+      if (fd < 0 || errno)
+        berr_sys(err, "write: /proc/%s: %s", p, oom);
+      if (fd >= 0)
+        close(fd);
+      return -1;
+    }
+    close(fd);
+  }
+  close(procfd);
+  if (sync_send(l->sync_parent, SYNC_GO, pid, -1, err) < 0)
+    return -1;
+  for (;;) {
+    struct sync_msg m;
+    int fd, r = sync_recv(l->sync_parent, &m, &fd, err);
+    if (r < 0)
+      return -1;
+    if (r == 1)
+      return berr_set(err, 0, "exec process exited during setup");
+    if (m.type == SYNC_PTY)
+      l->pty_master = fd;
+    else if (m.type == SYNC_ERROR)
+      return berr_set(err, m.errnum, "%s", m.text);
+    else if (m.type == SYNC_READY)
+      break;
+  }
+  close(l->sync_parent);
+  l->sync_parent = -1;
+  if (piddir >= 0) {
+    if (write_file_atomic_at(piddir, pidbase, buf, err) < 0)
+      return berr_wrap(err, "pid file %s", pidfile);
+    close(piddir);
+    return 0; /* detached */
+  }
+  if (l->pty_master >= 0 && terminal_relay_prepare(l->pty_master, err) < 0)
+    return -1;
+  int status;
+  int r = monitor_wait(l, &status, err);
+  terminal_restore();
+  if (r < 0)
+    return -1;
+  l->child = 0;
+  return exit_code_of(status);
+}

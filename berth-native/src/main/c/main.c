@@ -1,0 +1,86 @@
+/* main.c - berth-launch --plan-fd N: read the plan, dispatch on its action. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "berth.h"
+
+static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
+                                SIGCONT, SIGTSTP, SIGWINCH, SIGCHLD, SIGPWR, SIGURG};
+
+static void usage_fail(const char *msg)
+{
+  log_error_text(msg);
+  exit(1);
+}
+
+int main(int argc, char **argv)
+{
+  struct berr err = {0};
+  int plan_fd = -1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--plan-fd") == 0 && i + 1 < argc)
+      plan_fd = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--version") == 0) {
+      puts("berth-launch 0.1.0");
+      return 0;
+    } else
+      usage_fail("usage: berth-launch --plan-fd N");
+  }
+  if (plan_fd < 0)
+    usage_fail("usage: berth-launch --plan-fd N");
+  if (ensure_cloned_binary(argv, &err) < 0) {
+    log_error(&err);
+    return 1;
+  }
+  struct plan plan;
+  if (plan_read(plan_fd, &plan, &err) < 0) {
+    log_error(&err);
+    return 1;
+  }
+  close(plan_fd);
+  log_init(&plan);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct launch l;
+  memset(&l, 0, sizeof l);
+  l.plan = &plan;
+  l.report_fd = l.sync_parent = l.sync_child = l.console_fd = l.fifo_fd = l.pty_master = -1;
+  l.action = plan_get(&plan, T_ACTION);
+  if (!l.action)
+    usage_fail("plan: no action");
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaddset(&set, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &set, &l.oldmask);
+
+  int code;
+  bool monitored = plan_find(&plan, T_MONITOR) != NULL;
+  if (strcmp(l.action, "create") == 0 || strcmp(l.action, "run") == 0) {
+    l.run = strcmp(l.action, "run") == 0;
+    code = monitored ? container_launch_monitored(&l, &err) : container_launch(&l, &err);
+  } else if (strcmp(l.action, "exec") == 0) {
+    l.exec = true;
+    code = exec_launch(&l, &err);
+  } else {
+    berr_set(&err, EINVAL, "plan: unknown action: %s", l.action);
+    code = -1;
+  }
+  if (code >= 0)
+    return code;
+  terminal_restore();
+  log_error(&err);
+  if (l.child > 0) {
+    kill(l.child, SIGKILL);
+    waitpid(l.child, NULL, 0);
+  }
+  if (!l.cleaned && !l.exec) {
+    kill_cgroups(&plan);
+    run_cleanup(&plan);
+  }
+  return 1;
+}

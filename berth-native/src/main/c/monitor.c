@@ -1,0 +1,132 @@
+/* monitor.c - waiting for the container: reaping (as subreaper), signal forwarding, pty relay, exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "berth.h"
+
+int exit_code_of(int status)
+{
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return 255;
+}
+
+int write_exit_status(const char *file, int status, struct berr *err)
+{
+  char buf[64];
+  if (WIFSIGNALED(status))
+    snprintf(buf, sizeof buf, "signaled %d\n", WTERMSIG(status));
+  else
+    snprintf(buf, sizeof buf, "exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+  return write_file_atomic(file, buf, err);
+}
+
+static void copy_some(int from, int to, bool *eof)
+{
+  char buf[4096];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n > 0)
+    write_all(to, buf, (size_t) n);
+  else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+    *eof = true;
+}
+
+/* Waits for l->child, forwarding the blocked signals to it and relaying l->pty_master if set. */
+int monitor_wait(struct launch *l, int *status_out, struct berr *err)
+{
+  sigset_t set;
+  sigprocmask(SIG_BLOCK, NULL, &set);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0)
+    return berr_sys(err, "signalfd");
+  bool in_eof = l->pty_master < 0, out_eof = l->pty_master < 0, done = false;
+  int status = 0;
+  while (!done) {
+    struct pollfd p[3] = {{sfd, POLLIN, 0}, {in_eof ? -1 : 0, POLLIN, 0}, {out_eof ? -1 : l->pty_master, POLLIN, 0}};
+    if (poll(p, 3, -1) < 0 && errno != EINTR) {
+      close(sfd);
+      return berr_sys(err, "poll");
+    }
+    if (p[1].revents)
+      copy_some(0, l->pty_master, &in_eof);
+    if (p[2].revents)
+      copy_some(l->pty_master, 1, &out_eof);
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si) {
+      int sig = (int) si.ssi_signo;
+      if (sig == SIGCHLD)
+        continue;
+      if (sig == SIGWINCH && l->pty_master >= 0)
+        terminal_resize_from(0, l->pty_master);
+      else if (sig != SIGWINCH)
+        kill(l->child, sig);
+    }
+    pid_t w;
+    int st;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+      if (w == l->child) {
+        status = st;
+        done = true;
+      }
+    if (w < 0 && errno == ECHILD && !done) {
+      close(sfd);
+      return berr_set(err, ECHILD, "wait: container process %d", l->child);
+    }
+  }
+  if (l->pty_master >= 0) {
+    /* drain what the process wrote last */
+    fcntl(l->pty_master, F_SETFL, O_NONBLOCK);
+    bool eof = false;
+    for (int i = 0; i < 64 && !eof; i++)
+      copy_some(l->pty_master, 1, &eof);
+  }
+  close(sfd);
+  *status_out = status;
+  return 0;
+}
+
+void kill_cgroups(const struct plan *plan)
+{
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_KILL_CGROUP, r));) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cgroup.procs", plan_str(r, 0));
+    for (int round = 0; round < 500; round++) {
+      FILE *f = fopen(path, "re");
+      if (!f)
+        break;
+      int pid, n = 0;
+      while (fscanf(f, "%d", &pid) == 1) {
+        kill(pid, SIGKILL);
+        n++;
+      }
+      fclose(f);
+      while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+      if (n == 0)
+        break;
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    rmdir(plan_str(r, 0));
+  }
+}
+
+void run_cleanup(const struct plan *plan)
+{
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_CLEANUP, r));) {
+    const char *p = plan_str(r, 0);
+    if (unlink(p) < 0 && (errno == EISDIR || errno == EPERM))
+      rmdir(p);
+  }
+}

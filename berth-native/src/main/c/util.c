@@ -1,0 +1,122 @@
+/* util.c - small file helpers: atomic writes, procfs checks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "berth.h"
+
+int write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    p += n;
+    len -= (size_t) n;
+  }
+  return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, struct berr *err)
+{
+  int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berr_sys(err, "open: %s", path);
+  if (write_all(fd, data, strlen(data)) < 0) {
+    berr_sys(err, "write: %s: %s", path, data);
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *data, struct berr *err)
+{
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, ".%s.tmp%d", name, getpid());
+  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return berr_sys(err, "write file: %s", tmp);
+  if (write_all(fd, data, strlen(data)) < 0 || fsync(fd) < 0) {
+    berr_sys(err, "write file: %s", tmp);
+    close(fd);
+    unlinkat(dirfd, tmp, 0);
+    return -1;
+  }
+  close(fd);
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    berr_sys(err, "rename: %s", name);
+    unlinkat(dirfd, tmp, 0);
+    return -1;
+  }
+  return 0;
+}
+
+int dirfd_and_base(const char *path, int *dirfd, const char **base, struct berr *err)
+{
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(dir, sizeof dir, ".");
+    *base = path;
+  } else {
+    snprintf(dir, sizeof dir, "%.*s", (int) (slash - path) ? (int) (slash - path) : 1, path);
+    *base = slash + 1;
+  }
+  *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return berr_sys(err, "open dir: %s", dir);
+  return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, struct berr *err)
+{
+  int dfd;
+  const char *base;
+  if (dirfd_and_base(path, &dfd, &base, err) < 0)
+    return -1;
+  int ret = write_file_atomic_at(dfd, base, data, err);
+  close(dfd);
+  if (ret < 0)
+    return berr_wrap(err, "%s", path);
+  return 0;
+}
+
+/* CVE-2019-16884: whatever we write under /proc must really be procfs. */
+int check_procfs(int fd, const char *what, struct berr *err)
+{
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return berr_sys(err, "statfs: %s", what);
+  if (sfs.f_type != PROC_SUPER_MAGIC)
+    return berr_set(err, EPERM, "not on procfs: %s", what);
+  return 0;
+}
+
+int write_proc_file(const char *path, const char *data, struct berr *err)
+{
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return berr_sys(err, "open: %s", path);
+  if (check_procfs(fd, path, err) < 0) {
+    close(fd);
+    return -1;
+  }
+  if (write_all(fd, data, strlen(data)) < 0) {
+    berr_sys(err, "write: %s: %s", path, data);
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
