@@ -1,0 +1,336 @@
+package dev.berth.cgroups;
+
+import dev.berth.cgroups.fs.CgroupDir;
+import dev.berth.cgroups.fs.CgroupFiles;
+import dev.berth.cgroups.fs.Controller;
+import dev.berth.cgroups.fs.Freezer;
+import dev.berth.cgroups.fs.Journal;
+
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.FileSystemException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * What the three backends share: a list of hierarchies, each a directory with its controllers.
+ * The backends differ in which hierarchies and controllers they build, and in how a unified
+ * hierarchy gets its controllers (subtree_control along the path).
+ */
+abstract sealed class BaseManager implements CgroupManager permits V1Manager, HybridManager, V2Manager {
+
+    /** One hierarchy's directory for this container. */
+    record Hier(CgroupDir d, List<Controller> controllers, boolean unified) {}
+
+    private final Layout kind;
+    private final String path;
+    protected final List<Hier> hiers;
+    private final boolean fake;
+
+    BaseManager(Layout kind, String path, List<Hier> hiers, boolean fake) {
+        this.kind = kind;
+        this.path = path;
+        this.hiers = List.copyOf(hiers);
+        this.fake = fake;
+    }
+
+    @Override public Layout layout() { return kind; }
+    @Override public String cgroupPath() { return path; }
+
+    @Override
+    public List<Path> paths() {
+        return hiers.stream().map(h -> h.d().dir()).toList();
+    }
+
+    /** Checks nothing in {@code r} needs a controller this layout lacks; throws naming the field. */
+    protected void checkSupported(Resources r) {
+        if (r.unified() != null && !r.unified().isEmpty() && hiers.stream().noneMatch(Hier::unified))
+            throw CgroupException.badValue("unified", r.unified().keySet().iterator().next(), "needs a cgroup v2 mount (this host has v1 only)");
+        if (r.hugepageLimits() != null && !r.hugepageLimits().isEmpty() && !has("hugetlb"))
+            throw CgroupException.badValue("hugepageLimits", r.hugepageLimits().getFirst().pageSize(), "no hugetlb controller on this host");
+        if (r.rdma() != null && !r.rdma().isEmpty() && !has("rdma"))
+            throw CgroupException.badValue("rdma", r.rdma().keySet().iterator().next(), "no rdma controller on this host");
+    }
+
+    private boolean has(String controller) {
+        return hiers.stream().anyMatch(h -> h.controllers().stream().anyMatch(c -> c.name().equals(controller)));
+    }
+
+    @Override
+    public void create(Resources r) {
+        if (r == null) r = Resources.EMPTY;
+        ResourcesValidator.validate(r);
+        checkSupported(r);
+        List<Path> created = new ArrayList<>();
+        Journal j = new Journal();
+        try {
+            for (Hier h : hiers) mkdirs(h, created);
+            for (Hier h : hiers) for (Controller c : h.controllers()) c.validate(h.d(), r);
+            for (Hier h : hiers) for (Controller c : h.controllers()) c.apply(h.d(), r, j);
+        } catch (RuntimeException e) {
+            j.rollback(e);
+            Collections.reverse(created);
+            for (Path p : created) {
+                try {
+                    rmdir(p);
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void mkdirs(Hier h, List<Path> created) {
+        Path mount = h.d().mount();
+        Path rel = mount.relativize(h.d().dir());
+        Path p = mount;
+        for (Path name : rel) {
+            if (h.unified()) enableControllers(h, p);
+            p = p.resolve(name);
+            if (Files.isDirectory(p)) continue;
+            try {
+                Files.createDirectory(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                continue;
+            } catch (IOException e) {
+                throw CgroupException.io("mkdir", p, e);
+            }
+            created.add(p);
+            if (fake) FakeTree.populate(mount, p, h.unified());
+            CgroupDir d = new CgroupDir(mount, p);
+            for (Controller c : h.controllers()) c.created(d);
+        }
+    }
+
+    /** v2: the controllers this hierarchy drives must be on in the parent's subtree_control. */
+    private void enableControllers(Hier h, Path parent) {
+        Path sub = parent.resolve("cgroup.subtree_control");
+        String available = CgroupFiles.readOrNull(parent.resolve("cgroup.controllers"));
+        String on = CgroupFiles.readOrNull(sub);
+        if (available == null || on == null) return;
+        Set<String> avail = Set.of(available.split(" ")), enabled = Set.of(on.split(" "));
+        for (Controller c : h.controllers()) {
+            String n = c.name();
+            if (avail.contains(n) && !enabled.contains(n)) {
+                // one controller per write: one the kernel refuses must not block the others
+                try {
+                    if (fake) { // a plain file does not merge "+x" writes: write the whole set
+                        on = (on.isEmpty() ? "" : on + " ") + n;
+                        CgroupFiles.write(sub, on);
+                    } else CgroupFiles.write(sub, "+" + n);
+                } catch (CgroupException ignored) {
+                    // its files will be missing below; a write that needs them fails naming the file
+                }
+            }
+        }
+    }
+
+    @Override
+    public void update(Resources r) {
+        if (r == null) return;
+        ResourcesValidator.validate(r);
+        checkSupported(r);
+        if (!exists()) throw CgroupException.state("cgroup " + path + " does not exist", paths().isEmpty() ? null : paths().getFirst());
+        for (Hier h : hiers) for (Controller c : h.controllers()) c.validate(h.d(), r);
+        Journal j = new Journal();
+        try {
+            for (Hier h : hiers) for (Controller c : h.controllers()) c.apply(h.d(), r, j);
+        } catch (RuntimeException e) {
+            j.rollback(e);
+            throw e;
+        }
+    }
+
+    @Override
+    public void addProcess(int pid) {
+        for (Hier h : hiers) CgroupFiles.write(h.d().file("cgroup.procs"), Integer.toString(pid));
+    }
+
+    @Override
+    public List<Integer> pids() {
+        TreeSet<Integer> all = new TreeSet<>();
+        for (Hier h : hiers) all.addAll(CgroupFiles.readPids(h.d().file("cgroup.procs")));
+        return List.copyOf(all);
+    }
+
+    @Override
+    public Stats stats() {
+        Stats.Builder b = new Stats.Builder();
+        for (Hier h : hiers) {
+            if (!Files.isDirectory(h.d().dir())) continue;
+            for (Controller c : h.controllers()) c.stats(h.d(), b);
+        }
+        return b.build();
+    }
+
+    private Hier freezerHier() {
+        for (Hier h : hiers) for (Controller c : h.controllers()) if (c instanceof Freezer) return h;
+        return null;
+    }
+
+    private Freezer freezerOf(Hier h) {
+        for (Controller c : h.controllers()) if (c instanceof Freezer f) return f;
+        throw new IllegalStateException();
+    }
+
+    @Override
+    public void freeze() {
+        Hier h = freezerHier();
+        if (h == null) throw CgroupException.state("no freezer on this host", null);
+        freezerOf(h).freeze(h.d());
+    }
+
+    @Override
+    public void thaw() {
+        Hier h = freezerHier();
+        if (h == null) throw CgroupException.state("no freezer on this host", null);
+        freezerOf(h).thaw(h.d());
+    }
+
+    @Override
+    public FreezerState freezerState() {
+        Hier h = freezerHier();
+        return h == null || !Files.isDirectory(h.d().dir()) ? FreezerState.THAWED : freezerOf(h).state(h.d());
+    }
+
+    @Override
+    public boolean exists() {
+        for (Hier h : hiers) if (Files.isDirectory(h.d().dir())) return true;
+        return false;
+    }
+
+    @Override
+    public void destroy() {
+        if (!exists()) return;
+        killAll();
+        RuntimeException first = null;
+        for (Hier h : hiers) {
+            try {
+                rmdir(h.d().dir());
+            } catch (RuntimeException e) {
+                if (first == null) first = e; else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    /** Freeze (so nothing forks), SIGKILL every task, thaw (so they can die), wait until empty. */
+    private void killAll() {
+        List<Integer> pids = pids();
+        if (pids.isEmpty()) return;
+        boolean frozen = false;
+        try {
+            if (freezerHier() != null) {
+                freeze();
+                frozen = true;
+            }
+        } catch (RuntimeException ignored) {
+            // kill anyway
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        for (int round = 0; ; round++) {
+            if (!killViaCgroupKill()) for (int pid : pids) kill(pid);
+            if (frozen) {
+                try {
+                    thaw();
+                } catch (RuntimeException ignored) {
+                    // the directory may be going away
+                }
+                frozen = false;
+            }
+            for (int i = 0; i < 100; i++) {
+                pids = pids();
+                if (pids.isEmpty()) return;
+                sleep(i < 20 ? 1 : 5);
+            }
+            if (System.nanoTime() > deadline)
+                throw CgroupException.state("cgroup " + path + " still has processes " + pids + " after SIGKILL", paths().getFirst());
+        }
+    }
+
+    private boolean killViaCgroupKill() {
+        for (Hier h : hiers) {
+            if (h.unified() && h.d().has("cgroup.kill") && !fake) {
+                try {
+                    CgroupFiles.write(h.d().file("cgroup.kill"), "1");
+                    return kind == Layout.V2;
+                } catch (CgroupException ignored) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void kill(int pid) {
+        if (pid == ProcessHandle.current().pid()) return;
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    private void rmdir(Path dir) {
+        if (fake) FakeTree.clear(dir);
+        for (int i = 0; ; i++) {
+            try {
+                Files.delete(dir);
+                return;
+            } catch (NoSuchFileException e) {
+                return;
+            } catch (DirectoryNotEmptyException e) {
+                throw CgroupException.io("rmdir (has child cgroups)", dir, e);
+            } catch (FileSystemException e) {
+                // EBUSY while the last task is being released
+                if (i >= 200) throw CgroupException.io("rmdir", dir, e);
+                sleep(i < 20 ? 1 : 5);
+            } catch (IOException e) {
+                throw CgroupException.io("rmdir", dir, e);
+            }
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CgroupException.state("interrupted", null);
+        }
+    }
+
+    /** Stands in for the kernel on a fake tree: a new directory gets the control files of the root. */
+    static final class FakeTree {
+        static void populate(Path mount, Path dir, boolean unified) {
+            try (Stream<Path> s = Files.list(mount)) {
+                for (Path f : (Iterable<Path>) s::iterator) {
+                    if (!Files.isRegularFile(f)) continue;
+                    String n = f.getFileName().toString();
+                    String content = n.equals("cgroup.procs") || n.equals("tasks") || n.equals("cgroup.subtree_control") ? "" : Files.readString(f);
+                    if (n.startsWith("cpuset.") && !unified && (n.equals("cpuset.cpus") || n.equals("cpuset.mems"))) content = "";
+                    Files.writeString(dir.resolve(n), content);
+                }
+                if (unified) {
+                    String parentSub = CgroupFiles.readOrNull(dir.getParent().resolve("cgroup.subtree_control"));
+                    Files.writeString(dir.resolve("cgroup.controllers"), parentSub == null ? "" : parentSub);
+                }
+            } catch (IOException e) {
+                throw CgroupException.io("populate fake cgroup", dir, e);
+            }
+        }
+
+        static void clear(Path dir) {
+            if (!Files.isDirectory(dir)) return;
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) s::iterator) if (Files.isRegularFile(f)) Files.delete(f);
+            } catch (IOException e) {
+                throw CgroupException.io("clear fake cgroup", dir, e);
+            }
+        }
+    }
+}
