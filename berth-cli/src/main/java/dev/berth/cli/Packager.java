@@ -1,2 +1,61 @@
 package dev.berth.cli;
-public final class Packager { public static void main(String[] a) { System.out.println("java.home=" + System.getProperty("java.home") + " version=" + Runtime.version()); } }
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Build step (berth-cli package phase, run with the toolchain's JDK 25): writes target/berth.conf,
+ * which bin/berth-runc and bin/berth source (java, classpath, launcher, JVM options), then trains
+ * the JDK's AOT cache (JEP 483/514/515) with {@link AotTraining} so start-up loads classes
+ * pre-parsed and pre-linked.
+ */
+public final class Packager {
+  /** Options shared by training and every run: an AOT cache is only used under the same GC and flags. */
+  static final String JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k "
+      + "-XX:CICompilerCount=1 --enable-native-access=ALL-UNNAMED";
+
+  private Packager() {}
+
+  public static void main(String[] args) throws Exception {
+    Path target = Path.of(args[0]).toAbsolutePath();
+    Path launcher = Path.of(args[1]).toAbsolutePath().normalize();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> jars = new ArrayList<>();
+    jars.add(target.resolve("berth-cli.jar").toString());
+    try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
+      lib.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> jars.add(p.toString()));
+    }
+    String cp = String.join(":", jars);
+    Path aot = target.resolve("berth.aot");
+    Files.deleteIfExists(aot);
+
+    List<String> cmd = new ArrayList<>(List.of(java));
+    cmd.addAll(List.of(JVM_OPTS.split(" ")));
+    cmd.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-XX:AOTCacheOutput=" + aot, "-Dberth.launcher=" + launcher, "-cp", cp,
+        "dev.berth.cli.AotTraining", target.resolve("aot-training").toString()));
+    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    int rc = p.waitFor();
+    boolean cached = rc == 0 && Files.exists(aot);
+    if (!cached) System.err.println("berth: AOT training failed (exit " + rc + "); running without an AOT cache");
+
+    String opts = JVM_OPTS + (cached ? " -XX:AOTCache=" + aot : "");
+    String conf = "# written by the build (dev.berth.cli.Packager); sourced by bin/berth-runc and bin/berth\n"
+        + "BERTH_JAVA='" + java + "'\n"
+        + "BERTH_CP='" + cp + "'\n"
+        + "BERTH_LAUNCHER='" + launcher + "'\n"
+        + "BERTH_JVM_OPTS='" + opts + "'\n";
+    Files.writeString(target.resolve("berth.conf"), conf);
+    System.out.println("berth: wrote " + target.resolve("berth.conf") + (cached ? " (AOT cache " + aot + ")" : ""));
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> w = Files.walk(p)) {
+      for (Path x : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+    }
+  }
+}

@@ -1,0 +1,294 @@
+package dev.berth.runtime.convert;
+
+import static dev.berth.runtime.convert.MountOptions.MS_BIND;
+import static dev.berth.runtime.convert.MountOptions.MS_NODEV;
+import static dev.berth.runtime.convert.MountOptions.MS_NOEXEC;
+import static dev.berth.runtime.convert.MountOptions.MS_NOSUID;
+import static dev.berth.runtime.convert.MountOptions.MS_RDONLY;
+import static dev.berth.runtime.convert.MountOptions.MS_REC;
+import static dev.berth.runtime.convert.MountOptions.MS_SLAVE;
+
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.plan.PlanTag;
+import dev.berth.spec.Linux;
+import dev.berth.spec.Process;
+import dev.berth.spec.Spec;
+import dev.berth.spec.SpecException;
+import dev.berth.spec.SpecValidator;
+import dev.berth.sys.Capabilities;
+import dev.berth.sys.Rlimits;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a validated {@link Spec} plus {@link LaunchOptions} into the launcher's {@link Plan}. Every
+ * decision that does not need the new namespaces is taken here: mount flags, bind sources,
+ * cgroup mounts, default devices, capability masks, hook state.
+ */
+public final class SpecConverter {
+  public static final Map<String, Long> CLONE_FLAGS = Map.of(
+      "user", 0x10000000L, "pid", 0x20000000L, "network", 0x40000000L, "mount", 0x00020000L,
+      "ipc", 0x08000000L, "uts", 0x04000000L, "cgroup", 0x02000000L, "time", 0x00000080L);
+  public static final Map<String, String> PROC_NS = Map.of(
+      "user", "user", "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts",
+      "cgroup", "cgroup", "time", "time");
+
+  private record Dev(String path, char type, long major, long minor) {}
+
+  /** runc's default devices: always present, linux.devices may add or override. */
+  private static final List<Dev> DEFAULT_DEVICES = List.of(
+      new Dev("/dev/null", 'c', 1, 3), new Dev("/dev/zero", 'c', 1, 5), new Dev("/dev/full", 'c', 1, 7),
+      new Dev("/dev/random", 'c', 1, 8), new Dev("/dev/urandom", 'c', 1, 9), new Dev("/dev/tty", 'c', 5, 0));
+
+  private SpecConverter() {}
+
+  /** The plan for create or run. {@code cgroupDirs}: the container's cgroup in every hierarchy. */
+  public static Plan containerPlan(Spec spec, LaunchOptions o, Path rootfs, List<Path> cgroupDirs,
+      byte[] seccompBpf, int seccompFlags, List<CgroupMount> hierarchies) {
+    Plan plan = new Plan();
+    header(plan, o);
+    Linux linux = spec.linux();
+    long propagation = linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
+        ? MS_SLAVE | MS_REC : MountOptions.propagation(linux.rootfsPropagation());
+    plan.add(PlanTag.ROOTFS, rootfs, bit(spec.root().readonly()), bit(o.noPivot()), propagation);
+    Linux.Namespace user = SpecValidator.find(linux, "user");
+    if (user != null) plan.add(PlanTag.NAMESPACE, CLONE_FLAGS.get("user"), nz(user.path()));
+    for (Linux.Namespace ns : linux.namespaces()) {
+      if (!ns.type().equals("user")) plan.add(PlanTag.NAMESPACE, CLONE_FLAGS.get(ns.type()), nz(ns.path()));
+    }
+    for (Spec.IdMapping m : linux.uidMappings()) plan.add(PlanTag.UID_MAP, m.containerID(), m.hostID(), m.size());
+    for (Spec.IdMapping m : linux.gidMappings()) plan.add(PlanTag.GID_MAP, m.containerID(), m.hostID(), m.size());
+    if (spec.hostname() != null && !spec.hostname().isEmpty()) plan.add(PlanTag.HOSTNAME, spec.hostname());
+    if (spec.domainname() != null && !spec.domainname().isEmpty()) plan.add(PlanTag.DOMAINNAME, spec.domainname());
+    for (Linux.TimeOffset t : linux.timeOffsets()) plan.add(PlanTag.TIME_OFFSET, t.clock(), t.secs(), t.nanosecs());
+
+    boolean cgroupNs = SpecValidator.find(linux, "cgroup") != null;
+    for (int i = 0; i < spec.mounts().size(); i++) {
+      mount(plan, spec.mounts().get(i), "mounts[" + i + "]", o.bundle(), cgroupNs, cgroupDirs, hierarchies);
+    }
+    devices(plan, linux, user != null);
+    for (String p : linux.maskedPaths()) plan.add(PlanTag.MASKED, p);
+    for (String p : linux.readonlyPaths()) plan.add(PlanTag.READONLY_PATH, p);
+    linux.sysctl().forEach((k, v) -> plan.add(PlanTag.SYSCTL, k, v));
+    for (Path d : cgroupDirs) plan.add(PlanTag.CGROUP, d);
+    if (linux.personality() != null) plan.add(PlanTag.PERSONALITY, linux.personality());
+
+    process(plan, spec.process(), o, seccompBpf, seccompFlags);
+    hooks(plan, spec, o);
+    plan.add(PlanTag.EXEC_FIFO, o.stateDir().resolve("exec.fifo"));
+    if (o.monitorExitFile() != null) plan.add(PlanTag.MONITOR, o.monitorExitFile());
+
+    // Undo list, in order: processes and cgroups first, then the state directory's files, then itself.
+    for (Path d : cgroupDirs) plan.add(PlanTag.KILL_CGROUP, d);
+    for (String f : List.of("exec.fifo", "pid", "exit", "state.json", "config.json")) {
+      plan.add(PlanTag.CLEANUP, o.stateDir().resolve(f));
+    }
+    plan.add(PlanTag.CLEANUP, o.stateDir());
+    return plan;
+  }
+
+  /** The plan for exec into the running container whose init is {@code pid}. */
+  public static Plan execPlan(Process p, LaunchOptions o, int pid, List<String> namespaceTypes,
+      List<Path> cgroupDirs, byte[] seccompBpf, int seccompFlags) {
+    Plan plan = new Plan();
+    header(plan, o);
+    if (namespaceTypes.contains("user")) plan.add(PlanTag.NAMESPACE, CLONE_FLAGS.get("user"), "/proc/" + pid + "/ns/user");
+    for (String t : namespaceTypes) {
+      if (!t.equals("user")) plan.add(PlanTag.NAMESPACE, CLONE_FLAGS.get(t), "/proc/" + pid + "/ns/" + PROC_NS.get(t));
+    }
+    for (Path d : cgroupDirs) plan.add(PlanTag.CGROUP, d);
+    process(plan, p, o, seccompBpf, seccompFlags);
+    return plan;
+  }
+
+  private static void header(Plan plan, LaunchOptions o) {
+    plan.add(PlanTag.ACTION, o.action());
+    plan.add(PlanTag.ID, o.id());
+    plan.add(PlanTag.STATE_DIR, o.stateDir());
+    if (o.bundle() != null) plan.add(PlanTag.BUNDLE, o.bundle());
+    if (o.pidFile() != null) plan.add(PlanTag.PID_FILE, o.pidFile());
+    if (o.consoleSocket() != null) plan.add(PlanTag.CONSOLE_SOCKET, o.consoleSocket());
+    if (o.logFile() != null) plan.add(PlanTag.LOG, o.logFile(), o.logFormat() == null ? "text" : o.logFormat());
+    if (o.preserveFds() > 0) plan.add(PlanTag.PRESERVE_FDS, o.preserveFds());
+  }
+
+  static void process(Plan plan, Process p, LaunchOptions o, byte[] seccompBpf, int seccompFlags) {
+    plan.add(PlanTag.ARGS, p.args());
+    plan.add(PlanTag.ENV, p.env());
+    plan.add(PlanTag.CWD, p.cwd());
+    List<Object> user = new ArrayList<>();
+    user.add(p.user().uid());
+    user.add(p.user().gid());
+    user.add(p.user().umask() == null ? "" : Integer.toOctalString(p.user().umask()));
+    user.addAll(p.user().additionalGids());
+    plan.add(PlanTag.USER, user);
+    for (int i = 0; i < p.rlimits().size(); i++) {
+      Process.Rlimit r = p.rlimits().get(i);
+      int res;
+      try {
+        res = Rlimits.resource(r.type());
+      } catch (IllegalArgumentException e) {
+        throw new SpecException("process.rlimits[" + i + "].type", "unknown rlimit \"" + r.type() + "\"");
+      }
+      plan.add(PlanTag.RLIMIT, res, Long.toUnsignedString(r.soft()), Long.toUnsignedString(r.hard()));
+    }
+    Process.Capabilities c = p.capabilities();
+    plan.add(PlanTag.CAPS, Long.toUnsignedString(caps(c.bounding(), "bounding")),
+        Long.toUnsignedString(caps(c.effective(), "effective")), Long.toUnsignedString(caps(c.inheritable(), "inheritable")),
+        Long.toUnsignedString(caps(c.permitted(), "permitted")), Long.toUnsignedString(caps(c.ambient(), "ambient")));
+    if (p.noNewPrivileges()) plan.add(PlanTag.NO_NEW_PRIVS);
+    if (p.oomScoreAdj() != null) plan.add(PlanTag.OOM_SCORE_ADJ, p.oomScoreAdj());
+    if (p.terminal()) {
+      var size = p.consoleSize();
+      plan.add(PlanTag.TERMINAL, size == null ? 0 : size.height(), size == null ? 0 : size.width());
+    }
+    if (seccompBpf != null) plan.add(PlanTag.SECCOMP, seccompBpf, seccompFlags);
+    if (p.apparmorProfile() != null && !p.apparmorProfile().isEmpty() && HostSecurity.apparmor()) {
+      plan.add(PlanTag.APPARMOR, p.apparmorProfile());
+    }
+    if (p.selinuxLabel() != null && !p.selinuxLabel().isEmpty() && HostSecurity.selinux()) {
+      plan.add(PlanTag.SELINUX, p.selinuxLabel());
+    }
+  }
+
+  private static long caps(List<String> names, String set) {
+    try {
+      return Capabilities.mask(names);
+    } catch (IllegalArgumentException e) {
+      throw new SpecException("process.capabilities." + set, e.getMessage());
+    }
+  }
+
+  private static void mount(Plan plan, Spec.Mount m, String field, Path bundle, boolean cgroupNs,
+      List<Path> cgroupDirs, List<CgroupMount> hierarchies) {
+    String dest = SpecValidator.cleanDestination(m.destination(), field + ".destination");
+    MountOptions opt = MountOptions.parse(m.options());
+    String type = m.type() == null ? "" : m.type();
+    boolean bind = (opt.flags() & MS_BIND) != 0 || type.equals("bind");
+    if (type.equals("cgroup") || type.equals("cgroup2")) {
+      cgroupMounts(plan, dest, opt, cgroupNs, cgroupDirs, hierarchies);
+      return;
+    }
+    if (bind) {
+      if (m.source() == null || m.source().isEmpty()) throw new SpecException(field + ".source", "is required for a bind mount");
+      Path src = bundle.resolve(m.source()).normalize();
+      if (!Files.exists(src)) throw new SpecException(field + ".source", "no such file or directory: " + src);
+      String kind = Files.isDirectory(src) ? "dir" : "file";
+      plan.add(PlanTag.MOUNT, src, dest, "", opt.flags() | MS_BIND, opt.data(), opt.propagation(), kind);
+      return;
+    }
+    if (type.isEmpty()) throw new SpecException(field + ".type", "is required (or use the bind option)");
+    String source = m.source() == null || m.source().isEmpty() ? type : m.source();
+    plan.add(PlanTag.MOUNT, source, dest, type, opt.flags(), opt.data(), opt.propagation(), "dir");
+  }
+
+  /** A host cgroup hierarchy: its mount point, fs type and super options (controllers). */
+  public record CgroupMount(Path mountPoint, String fstype, String options) {
+    public String name() {
+      return mountPoint.getFileName().toString();
+    }
+  }
+
+  /**
+   * A {@code cgroup} mount becomes a tmpfs with one mount per host hierarchy: with a private cgroup
+   * namespace, the cgroup filesystem itself (its root is the container's cgroup); without one, a
+   * read-only bind of the container's own cgroup directory, so the host tree is never exposed.
+   */
+  private static void cgroupMounts(Plan plan, String dest, MountOptions opt, boolean cgroupNs, List<Path> cgroupDirs,
+      List<CgroupMount> hierarchies) {
+    long base = (opt.flags() | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_BIND;
+    plan.add(PlanTag.MOUNT, "tmpfs", dest, "tmpfs", base & ~MS_RDONLY, "mode=755", 0, "dir");
+    for (CgroupMount h : hierarchies) {
+      String sub = dest + "/" + h.name();
+      if (cgroupNs) {
+        String data = h.fstype().equals("cgroup2") ? "" : h.options();
+        plan.add(PlanTag.MOUNT, h.fstype(), sub, h.fstype(), base, data, 0, "dir");
+      } else {
+        Path own = null;
+        for (Path d : cgroupDirs) if (d.startsWith(h.mountPoint())) own = d;
+        if (own == null) continue;
+        plan.add(PlanTag.MOUNT, own, sub, "", base | MS_BIND, "", 0, "dir");
+      }
+    }
+  }
+
+  private static void devices(Plan plan, Linux linux, boolean userNs) {
+    Map<String, Object[]> devs = new LinkedHashMap<>();
+    for (Dev d : DEFAULT_DEVICES) {
+      devs.put(d.path(), new Object[] {d.path(), String.valueOf(d.type()), d.major(), d.minor(), 0666, 0, 0, bit(userNs)});
+    }
+    for (Linux.Device d : linux.devices()) {
+      String type = d.type().equals("u") ? "c" : d.type();
+      devs.put(d.path(), new Object[] {SpecValidator.cleanDestination(d.path(), "linux.devices"), type, d.major(),
+          d.minor(), d.fileMode() == null ? 0666 : d.fileMode(), d.uid() == null ? 0 : d.uid(),
+          d.gid() == null ? 0 : d.gid(), bit(userNs)});
+    }
+    for (Object[] d : devs.values()) plan.add(PlanTag.DEVICE, d);
+  }
+
+  private static void hooks(Plan plan, Spec spec, LaunchOptions o) {
+    Spec.Hooks h = spec.hooks();
+    boolean any = false;
+    any |= hook(plan, "prestart", h.prestart());
+    any |= hook(plan, "createRuntime", h.createRuntime());
+    any |= hook(plan, "createContainer", h.createContainer());
+    any |= hook(plan, "startContainer", h.startContainer());
+    if (o.action().equals("run")) {
+      any |= hook(plan, "poststart", h.poststart());
+      any |= hook(plan, "poststop", h.poststop());
+    }
+    if (any) {
+      String[] parts = HookState.template(spec, o.id(), o.bundle());
+      plan.add(PlanTag.HOOK_STATE, parts[0], parts[1], parts[2]);
+    }
+  }
+
+  private static boolean hook(Plan plan, String stage, List<Spec.Hook> hooks) {
+    for (Spec.Hook hk : hooks) {
+      List<Object> f = new ArrayList<>();
+      f.add(stage);
+      f.add(hk.timeout() == null ? 0 : hk.timeout());
+      f.add(hk.path());
+      List<String> args = hk.args().isEmpty() ? List.of(hk.path()) : hk.args();
+      f.add(args.size());
+      f.addAll(args);
+      f.addAll(hk.env());
+      plan.add(PlanTag.HOOK, f);
+    }
+    return !hooks.isEmpty();
+  }
+
+  /** Reads the host's cgroup hierarchies from /proc/self/mountinfo. */
+  public static List<CgroupMount> hostCgroupMounts() {
+    List<CgroupMount> out = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+        int dash = line.indexOf(" - ");
+        if (dash < 0) continue;
+        String[] pre = line.substring(0, dash).split(" ");
+        String[] post = line.substring(dash + 3).split(" ");
+        if (post.length < 3 || !(post[0].equals("cgroup") || post[0].equals("cgroup2"))) continue;
+        String opts = java.util.Arrays.stream(post[2].split(","))
+            .filter(s -> !s.equals("rw") && !s.equals("ro")).reduce((a, b) -> a + "," + b).orElse("");
+        out.add(new CgroupMount(Path.of(pre[4].replace("\\040", " ")), post[0], opts));
+      }
+    } catch (IOException e) {
+      // No mountinfo: no cgroup mounts to project.
+    }
+    return out;
+  }
+
+  private static String bit(boolean b) {
+    return b ? "1" : "0";
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+}

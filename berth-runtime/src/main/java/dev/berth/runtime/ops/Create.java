@@ -1,0 +1,86 @@
+package dev.berth.runtime.ops;
+
+import dev.berth.cgroups.CgroupManager;
+import dev.berth.cgroups.CgroupManagers;
+import dev.berth.cgroups.Resources;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.RuntimeContext;
+import dev.berth.runtime.convert.LaunchOptions;
+import dev.berth.runtime.convert.ResourcesConverter;
+import dev.berth.runtime.convert.SeccompConverter;
+import dev.berth.runtime.convert.SpecConverter;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.spec.Spec;
+import dev.berth.spec.SpecException;
+import dev.berth.spec.SpecValidator;
+import dev.berth.sys.Linux;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * create / run: everything up to the hand-over. Validation first (nothing on the host changes if
+ * the config is wrong), then the state directory, cgroup, fifo and state.json; if any of those
+ * fails, they are undone before the error is reported. After the hand-over the launcher owns the
+ * undo list.
+ */
+public final class Create {
+  private Create() {}
+
+  /** Options from the command line; paths may be relative to the caller's cwd. */
+  public record Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
+      int preserveFds, boolean detach) {}
+
+  public static Plan prepare(RuntimeContext ctx, Request r) {
+    String id = dev.berth.runtime.state.StateStore.checkId(r.id());
+    Path bundle = r.bundle().toAbsolutePath().normalize();
+    Spec spec = SpecValidator.validate(Spec.load(bundle.resolve("config.json")));
+    Path rootfs = bundle.resolve(spec.root().path()).normalize();
+    if (!Files.isDirectory(rootfs)) throw new SpecException("root.path", "no such directory: " + rootfs);
+    boolean detached = r.action().equals("create") || r.detach();
+    if (spec.process().terminal() && detached && r.consoleSocket() == null) {
+      throw new SpecException("process.terminal", "a detached container with a terminal needs --console-socket");
+    }
+    Resources resources = ResourcesConverter.of(spec.linux().resources());
+    SeccompConverter.Compiled seccomp = SeccompConverter.compile(spec.linux().seccomp());
+    if (ctx.store().exists(id)) {
+      throw new ContainerException(ContainerException.Kind.EXISTS, "container \"" + id + "\" already exists");
+    }
+
+    Path dir = ctx.store().reserve(id);
+    CgroupManager cgroup = null;
+    try {
+      cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
+      cgroup.create(resources);
+      Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
+      Linux.mkfifo(dir.resolve("exec.fifo").toString(), 0622);
+      boolean monitor = r.action().equals("run") && r.detach();
+      ctx.store().save(new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
+          spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations()));
+      LaunchOptions o = new LaunchOptions(r.action(), id, dir, bundle, abs(r.pidFile()), abs(r.consoleSocket()),
+          r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
+      return SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
+          SpecConverter.hostCgroupMounts());
+    } catch (RuntimeException | IOException e) {
+      undo(ctx, id, cgroup);
+      if (e instanceof RuntimeException re) throw re;
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot create \"" + id + "\": " + e.getMessage(), e);
+    }
+  }
+
+  /** Removes what {@link #prepare} made; used on failure before or at the hand-over. */
+  public static void undo(RuntimeContext ctx, String id, CgroupManager cgroup) {
+    try {
+      if (cgroup != null) cgroup.destroy();
+    } catch (RuntimeException ignored) {
+      // best effort: report the original error
+    }
+    ctx.store().remove(id);
+  }
+
+  private static Path abs(Path p) {
+    return p == null ? null : p.toAbsolutePath().normalize();
+  }
+}

@@ -1,0 +1,118 @@
+package dev.berth.runtime.state;
+
+import dev.berth.runtime.ContainerException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The runtime's state root ({@code --root}, default /run/berth): one directory per container
+ * holding state.json, the launcher's pid file, the exec fifo and (for monitored containers) the
+ * exit status.
+ */
+public final class StateStore {
+  public static final String DEFAULT_ROOT = "/run/berth";
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_+\\-.]{1,1024}");
+
+  private final Path root;
+
+  public StateStore(Path root) {
+    this.root = root.toAbsolutePath();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public static String checkId(String id) {
+    if (id == null || id.isEmpty()) throw ContainerException.invalid("container id is required");
+    if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+      throw ContainerException.invalid("invalid container id \"" + id + "\": use letters, digits, _ + - .");
+    }
+    return id;
+  }
+
+  public Path dir(String id) {
+    return root.resolve(checkId(id));
+  }
+
+  public boolean exists(String id) {
+    return Files.exists(dir(id), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** Creates the container's directory; fails if the id is taken. */
+  public Path reserve(String id) {
+    Path dir = dir(id);
+    try {
+      Files.createDirectories(root);
+      Files.createDirectory(dir);
+      return dir;
+    } catch (FileAlreadyExistsException e) {
+      throw new ContainerException(ContainerException.Kind.EXISTS, "container \"" + id + "\" already exists");
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot create state directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public void save(ContainerRecord record) {
+    Path dir = dir(record.id());
+    Path tmp = dir.resolve(".state.json.tmp");
+    try {
+      Files.write(tmp, record.toJson());
+      Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write " + dir.resolve("state.json") + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Container load(String id) {
+    Path dir = dir(id);
+    try {
+      return new Container(ContainerRecord.fromJson(Files.readAllBytes(dir.resolve("state.json"))), dir);
+    } catch (NoSuchFileException e) {
+      if (Files.isDirectory(dir)) {
+        // A create that died before writing its state: report it as stopped so delete can clean up.
+        return new Container(new ContainerRecord(id, "", "", "", "", null, "", false, java.util.Map.of()), dir);
+      }
+      throw ContainerException.notFound(id);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot read state of \"" + id + "\": " + e.getMessage(), e);
+    }
+  }
+
+  public List<String> ids() {
+    List<String> ids = new ArrayList<>();
+    if (!Files.isDirectory(root)) return ids;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        if (Files.isDirectory(p) && ID.matcher(name).matches()) ids.add(name);
+      }
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot list " + root + ": " + e.getMessage(), e);
+    }
+    ids.sort(Comparator.naturalOrder());
+    return ids;
+  }
+
+  /** Removes a container's directory and everything in it (never following symlinks). */
+  public void remove(String id) {
+    Path dir = dir(id);
+    try {
+      if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+      try (var walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot remove " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}
