@@ -1,0 +1,661 @@
+"""End-to-end tests of berth-launch: real containers on the real kernel (root needed).
+
+Each test builds a busybox rootfs in a temp dir, encodes a plan (plan.py) and runs
+target/berth-launch --plan-fd N. Everything a test creates (processes, mounts, cgroup dirs,
+temp dirs) is removed by cleanups registered before it is created.
+"""
+import array
+import ctypes
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+from plan import *  # noqa: F401,F403
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAUNCH = os.environ.get("BERTH_LAUNCH", os.path.join(HERE, "..", "..", "..", "target", "berth-launch"))
+BUSYBOX = "/bin/busybox"
+
+
+def _host_caps():
+    with open("/proc/self/status") as f:
+        return int([l for l in f if l.startswith("CapBnd:")][0].split()[1], 16)
+
+
+CAP_ALL = _host_caps()  # what we may grant: this host may itself run without some (CAP_SYS_RESOURCE)
+DEFAULT_DEVICES = [("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
+                   ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0)]
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def mountinfo():
+    with open("/proc/self/mountinfo") as f:
+        return sorted(" ".join(line.split()[3:5]) for line in f)
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    return pred()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+@unittest.skipUnless(os.path.exists(BUSYBOX), "needs /bin/busybox")
+class LaunchTest(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(os.path.exists(LAUNCH), f"build {LAUNCH} first")
+        self.mounts_before = mountinfo()
+        self.tmp = tempfile.mkdtemp(prefix="berth-test-")
+        os.chmod(self.tmp, 0o755)  # user-namespaced containers (host uid 100000) must traverse it
+        self.addCleanup(self._remove_tmp)
+        self.pids = []
+        self.addCleanup(self._kill_pids)
+        self.rootfs = os.path.join(self.tmp, "rootfs")
+        self.state = os.path.join(self.tmp, "state")
+        os.makedirs(self.state)
+        for d in ("bin", "proc", "dev", "sys", "tmp", "etc", "root", "data"):
+            os.makedirs(os.path.join(self.rootfs, d))
+        shutil.copy(BUSYBOX, os.path.join(self.rootfs, "bin", "busybox"))
+        applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True).stdout.split()
+        for a in applets:
+            if a != "busybox":
+                os.symlink("busybox", os.path.join(self.rootfs, "bin", a))
+        with open(os.path.join(self.rootfs, "etc", "passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\n")
+        self.fifo = os.path.join(self.state, "exec.fifo")
+        self.runs = 0
+
+    def _kill_pids(self):
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            wait_for(lambda: not pid_alive(pid), 5)
+
+    def _remove_tmp(self):
+        # anything left mounted below tmp (should be nothing: mounts live in the container's mount ns)
+        for line in reversed(mountinfo()):
+            mp = line.split()[1]
+            if mp.startswith(self.tmp):
+                subprocess.run(["umount", "-l", mp], capture_output=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def cgroup(self, controller="pids"):
+        base = f"/sys/fs/cgroup/{controller}"
+        if not os.path.isdir(base):
+            self.skipTest(f"no {base}")
+        d = os.path.join(base, os.path.basename(self.tmp))
+        os.mkdir(d)
+
+        def remove():
+            for _ in range(200):
+                try:
+                    with open(os.path.join(d, "cgroup.procs")) as f:
+                        pids = [int(p) for p in f.read().split()]
+                except FileNotFoundError:
+                    return
+                for p in pids:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    os.rmdir(d)
+                    return
+                except OSError:
+                    time.sleep(0.02)
+        self.addCleanup(remove)
+        return d
+
+    def plan(self, *args, action="run", namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWIPC),
+             fifo=True, userns=False):
+        p = Plan()
+        p.add(T_ACTION, action).add(T_ID, os.path.basename(self.tmp)).add(T_STATE_DIR, self.state)
+        p.add(T_BUNDLE, self.tmp).add(T_ROOTFS, self.rootfs, 0, 0, 0)
+        if userns:
+            p.add(T_NAMESPACE, CLONE_NEWUSER, "")
+            p.add(T_UID_MAP, 0, 100000, 65536).add(T_GID_MAP, 0, 100000, 65536)
+        for ns in namespaces:
+            p.add(T_NAMESPACE, ns, "")
+        p.add(T_MOUNT, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", 0, "dir")
+        p.add(T_MOUNT, "tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=755,size=65536k", 0, "dir")
+        p.add(T_MOUNT, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620", 0, "dir")
+        p.add(T_MOUNT, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 0, "dir")
+        for path, major, minor in DEFAULT_DEVICES:
+            p.add(T_DEVICE, path, "c", major, minor, 0o666, 0, 0, 1 if userns else 0)
+        p.add(T_ARGS, *args).add(T_ENV, "PATH=/bin", "HOME=/root").add(T_CWD, "/")
+        p.add(T_CAPS, CAP_ALL, CAP_ALL, 0, CAP_ALL, 0)
+        if fifo:
+            os.mkfifo(self.fifo)
+            p.add(T_EXEC_FIFO, self.fifo)
+        return p
+
+    def launch(self, plan, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL):
+        """Runs berth-launch to its exit; returns (rc, stdout, stderr) with stdio in files (a created
+        container keeps them open)."""
+        self.runs += 1
+        out = os.path.join(self.tmp, f"out.{self.runs}")
+        err = os.path.join(self.tmp, f"err.{self.runs}")
+        fd = plan.memfd()
+        try:
+            with open(out, "wb") as o, open(err, "wb") as e:
+                p = subprocess.Popen([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,) + tuple(pass_fds),
+                                     stdin=stdin, stdout=o, stderr=e)
+                self.pids.append(p.pid)
+                try:
+                    rc = p.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                    raise
+        finally:
+            os.close(fd)
+        self.last_out, self.last_err = out, err
+        return rc, self.read(out), self.read(err)
+
+    @staticmethod
+    def read(path):
+        with open(path, errors="replace") as f:
+            return f.read()
+
+    def run_ok(self, plan, **kw):
+        rc, out, err = self.launch(plan, **kw)
+        self.assertEqual(rc, 0, f"stdout={out!r} stderr={err!r}")
+        return out
+
+    def start(self):
+        """What `berth start` does: open the fifo for reading, read a byte, unlink it."""
+        fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            os.set_blocking(fd, True)
+            self.assertEqual(os.read(fd, 1), b"0")
+        finally:
+            os.close(fd)
+            os.unlink(self.fifo)
+
+    def created_pid(self):
+        with open(os.path.join(self.state, "pid")) as f:
+            pid = int(f.read())
+        self.pids.append(pid)
+        return pid
+
+    def assertNoLeftovers(self):
+        self.assertEqual(mountinfo(), self.mounts_before, "mount table changed")
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def test_run_exit_code(self):
+        rc, out, err = self.launch(self.plan("sh", "-c", "echo hello; exit 3"))
+        self.assertEqual((rc, out), (3, "hello\n"), err)
+        self.assertNoLeftovers()
+
+    def test_run_killed_by_signal(self):
+        rc, _, err = self.launch(self.plan("sh", "-c", "kill -9 $$"))
+        self.assertEqual(rc, 137, err)
+
+    def test_run_forwards_sigterm(self):
+        p = self.plan("sh", "-c", "trap 'echo got-term; exit 5' TERM; echo ready; while :; do sleep 0.05; done")
+        fd = p.memfd()
+        out = os.path.join(self.tmp, "out")
+        with open(out, "wb") as o:
+            proc = subprocess.Popen([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,), stdout=o,
+                                    stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        os.close(fd)
+        self.pids.append(proc.pid)
+        self.assertTrue(wait_for(lambda: "ready" in self.read(out)))
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(10), 5, proc.stderr.read())
+        proc.stderr.close()
+        self.assertIn("got-term", self.read(out))
+
+    def test_create_then_start(self):
+        os.makedirs(os.path.join(self.tmp, "shared"))
+        p = self.plan("sh", "-c", "echo started > /shared/marker", action="create")
+        p.add(T_MOUNT, os.path.join(self.tmp, "shared"), "/shared", "", MS_BIND | MS_REC, "", 0, "dir")
+        pidfile = os.path.join(self.tmp, "container.pid")
+        p.add(T_PID_FILE, pidfile)
+        t0 = time.monotonic()
+        self.run_ok(p, timeout=10)
+        pid = self.created_pid()
+        self.assertEqual(self.read(pidfile), str(pid))
+        self.assertTrue(pid_alive(pid))
+        time.sleep(0.2)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "shared", "marker")), "ran before start")
+        self.assertLess(time.monotonic() - t0, 10)
+        self.start()
+        self.assertTrue(wait_for(lambda: os.path.exists(os.path.join(self.tmp, "shared", "marker"))))
+        self.assertTrue(wait_for(lambda: not pid_alive(pid)))
+        self.assertNoLeftovers()
+
+    # --- namespaces ------------------------------------------------------------------------
+    def test_pid_one_and_hostname(self):
+        p = self.plan("sh", "-c", "echo $$; hostname")
+        p.add(T_HOSTNAME, "berth-box")
+        self.assertEqual(self.run_ok(p), "1\nberth-box\n")
+        self.assertNotEqual(os.uname().nodename, "berth-box")
+
+    def test_private_mount_namespace_keeps_host_net(self):
+        host = sorted(os.listdir("/sys/class/net"))
+        p = self.plan("sh", "-c", "mount -t tmpfs none /mnt 2>/dev/null || mkdir -p /mnt2; "
+                                  "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort")
+        out = self.run_ok(p)
+        self.assertEqual(out.split(), host)
+        self.assertNoLeftovers()
+
+    def test_user_namespace_maps(self):
+        p = self.plan("sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g", userns=True)
+        out = self.run_ok(p)
+        lines = [l.split() for l in out.splitlines()]
+        self.assertEqual(lines[0], ["0", "100000", "65536"])
+        self.assertEqual(lines[1], ["0", "100000", "65536"])
+        self.assertEqual(lines[2:], [["0"], ["0"]])
+
+    def test_user_namespace_process_runs_as_mapped_host_uid(self):
+        p = self.plan("sh", "-c", "echo $$ > /dev/null; sleep 30", userns=True, action="create")
+        self.run_ok(p)
+        pid = self.created_pid()
+        self.start()
+        with open(f"/proc/{pid}/status") as f:
+            uid_line = [l for l in f if l.startswith("Uid:")][0].split()
+        self.assertEqual(uid_line[1], "100000")
+
+    # --- mounts ----------------------------------------------------------------------------
+    def test_mounts_bind_ro_tmpfs_proc_masked_readonly(self):
+        host = os.path.join(self.tmp, "hostdata")
+        os.makedirs(host)
+        with open(os.path.join(host, "f"), "w") as f:
+            f.write("from-host")
+        os.makedirs(os.path.join(self.rootfs, "secret"))
+        with open(os.path.join(self.rootfs, "secret", "s"), "w") as f:
+            f.write("x")
+        script = ("cat /data/f; echo; touch /data/new 2>/dev/null && echo rw-data || echo ro-data; "
+                  "touch /scratch/t && echo rw-scratch; grep -c ' /scratch tmpfs' /proc/mounts; "
+                  "ls /secret | wc -l; wc -c < /proc/kcore; "
+                  "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo rw-sys || echo ro-sys; "
+                  "test -e /proc/1/status && echo proc")
+        p = self.plan("sh", "-c", script)
+        p.add(T_MOUNT, host, "/data", "", MS_BIND | MS_REC | MS_RDONLY, "", 0, "dir")
+        p.add(T_MOUNT, "tmpfs", "/scratch/", "tmpfs", MS_NOSUID, "size=1m", 0, "dir")
+        p.add(T_MASKED, "/secret").add(T_MASKED, "/proc/kcore").add(T_MASKED, "/does/not/exist")
+        p.add(T_READONLY_PATH, "/proc/sys")
+        out = self.run_ok(p).split()
+        self.assertEqual(out, ["from-host", "ro-data", "rw-scratch", "1", "0", "0", "ro-sys", "proc"])
+        self.assertFalse(os.path.exists(os.path.join(host, "new")))
+        self.assertNoLeftovers()
+
+    def test_readonly_rootfs_and_devices(self):
+        p = self.plan("sh", "-c", "touch /x 2>/dev/null && echo rw || echo ro; echo hi > /dev/null && "
+                                  "head -c 4 /dev/zero | wc -c; ls -l /dev/fd /dev/ptmx | wc -l; stat -c %t,%T /dev/tty")
+        p.remove(T_ROOTFS).add(T_ROOTFS, self.rootfs, 1, 0, 0)
+        out = self.run_ok(p).split()
+        self.assertEqual(out, ["ro", "4", "2", "5,0"])
+
+    def test_no_pivot_chroot(self):
+        p = self.plan("sh", "-c", "ls /bin/busybox && echo $$")
+        p.remove(T_ROOTFS).add(T_ROOTFS, self.rootfs, 0, 1, 0)
+        self.assertEqual(self.run_ok(p).split(), ["/bin/busybox", "1"])
+
+    # --- process ---------------------------------------------------------------------------
+    def test_capabilities_all_five_sets(self):
+        chown, kill, net_bind = 1 << 0, 1 << 5, 1 << 10
+        p = self.plan("sh", "-c", "grep ^Cap /proc/self/status")
+        p.remove(T_CAPS).add(T_CAPS, chown | kill | net_bind, chown | kill, net_bind, chown | kill | net_bind,
+                             net_bind)
+        caps = dict(l.split(":") for l in self.run_ok(p).splitlines())
+        caps = {k: int(v.strip(), 16) for k, v in caps.items()}
+        self.assertEqual(caps["CapBnd"], chown | kill | net_bind)
+        self.assertEqual(caps["CapPrm"], chown | kill | net_bind)
+        self.assertEqual(caps["CapEff"], chown | kill | net_bind)  # ambient lands in effective after exec
+        self.assertEqual(caps["CapInh"], net_bind)
+        self.assertEqual(caps["CapAmb"], net_bind)
+
+    def test_user_groups_umask(self):
+        p = self.plan("sh", "-c", "id -u; id -g; id -G; umask; grep NoNewPrivs /proc/self/status")
+        p.add(T_USER, 1000, 1001, "027", 10, 20).add(T_NO_NEW_PRIVS)
+        p.remove(T_CAPS).add(T_CAPS, 0, 0, 0, 0, 0)
+        out = self.run_ok(p).splitlines()
+        self.assertEqual(out[0:2], ["1000", "1001"])
+        self.assertEqual(sorted(out[2].split()), ["10", "1001", "20"])
+        self.assertEqual(out[3], "0027")
+        self.assertEqual(out[4].split(), ["NoNewPrivs:", "1"])
+
+    def test_rlimits_and_oom_score_adj(self):
+        p = self.plan("sh", "-c", "ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj")
+        p.add(T_RLIMIT, 7, 100, 200).add(T_OOM_SCORE_ADJ, 123)
+        self.assertEqual(self.run_ok(p).split(), ["100", "200", "123"])
+
+    def test_env_cwd_and_path_lookup(self):
+        os.makedirs(os.path.join(self.rootfs, "work", "dir"))
+        p = self.plan("pwd")
+        p.remove(T_CWD).add(T_CWD, "/work/dir")
+        self.assertEqual(self.run_ok(p), "/work/dir\n")
+        p = self.plan("no-such-binary", fifo=False)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("no-such-binary", err)
+
+    def test_seccomp_mkdir_eperm(self):
+        def stmt(code, k):
+            return struct.pack("<HBBI", code, 0, 0, k)
+
+        def jeq(k, jt, jf):
+            return struct.pack("<HBBI", 0x15, jt, jf, k)
+        # ld [nr]; jeq mkdir -> errno; jeq mkdirat -> errno; allow; errno(EPERM)
+        bpf = (stmt(0x20, 0) + jeq(83, 2, 0) + jeq(258, 1, 0) + stmt(0x06, 0x7fff0000) +
+               stmt(0x06, 0x00050000 | errno.EPERM))
+        p = self.plan("sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?; touch /tmp/f && echo touched")
+        p.add(T_NO_NEW_PRIVS).add(T_SECCOMP, bpf, 0)
+        out = self.run_ok(p)
+        self.assertIn("Operation not permitted", out)
+        self.assertIn("rc=1", out)
+        self.assertIn("touched", out)
+
+    def test_seccomp_without_no_new_privs(self):
+        bpf = struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000)
+        p = self.plan("sh", "-c", "grep Seccomp: /proc/self/status")
+        p.add(T_SECCOMP, bpf, 0)
+        self.assertEqual(self.run_ok(p).split(), ["Seccomp:", "2"])
+
+    def test_sysctl(self):
+        p = self.plan("cat", "/proc/sys/kernel/domainname")
+        p.add(T_SYSCTL, "kernel.domainname", "berth.test")
+        self.assertEqual(self.run_ok(p), "berth.test\n")
+
+    def test_cgroup_join_and_kill(self):
+        cg = self.cgroup()
+        p = self.plan("sh", "-c", "grep pids /proc/self/cgroup")
+        p.add(T_CGROUP, cg).add(T_KILL_CGROUP, cg)
+        out = self.run_ok(p)
+        self.assertIn(os.path.basename(self.tmp), out)
+        self.assertFalse(os.path.exists(cg), "run must remove the cgroup it was told to kill")
+
+    # --- terminal --------------------------------------------------------------------------
+    def test_terminal_console_socket(self):
+        sock_path = os.path.join(self.tmp, "console.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(srv.close)
+        srv.bind(sock_path)
+        srv.listen(1)
+        p = self.plan("sh", "-c", "tty; stty size; echo done", action="create")
+        p.add(T_TERMINAL, 24, 80).add(T_CONSOLE_SOCKET, sock_path)
+        self.run_ok(p)
+        self.created_pid()
+        conn, _ = srv.accept()
+        self.addCleanup(conn.close)
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(4))
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:4])
+        self.assertEqual(len(fds), 1)
+        master = fds[0]
+        self.addCleanup(os.close, master)
+        self.assertTrue(msg.startswith(b"/dev/pts/"))
+        self.start()
+        buf = b""
+        while b"done" not in buf:
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+        text = buf.decode().replace("\r", "")
+        self.assertIn("/dev/pts/0\n24 80\n", text)
+
+    def test_terminal_relay_in_run(self):
+        p = self.plan("sh", "-c", "tty; echo relayed")
+        p.add(T_TERMINAL, 0, 0)
+        out = self.run_ok(p)
+        self.assertIn("/dev/pts/0", out)
+        self.assertIn("relayed", out)
+
+    # --- hooks -----------------------------------------------------------------------------
+    def test_hooks_get_state_on_stdin(self):
+        def hook(stage):
+            dst = os.path.join(self.tmp, f"hook-{stage}")
+            return (T_HOOK, stage, 5, BUSYBOX, 3, "sh", "-c", f"cat > {dst}; echo $HOOKENV >> {dst}",
+                    "HOOKENV=env-ok")
+        p = self.plan("true")
+        for stage in ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"):
+            p.add(*hook(stage))
+        p.add(T_HOOK_STATE, '{"ociVersion":"1.0.2","id":"x","status":"', '","pid":', ',"bundle":"/b"}')
+        self.run_ok(p)
+        for stage, status in (("prestart", "creating"), ("createRuntime", "creating"),
+                              ("createContainer", "creating"), ("startContainer", "created"),
+                              ("poststart", "running"), ("poststop", "stopped")):
+            with open(os.path.join(self.tmp, f"hook-{stage}")) as f:
+                state_line, env_line = f.read().splitlines()
+            state = json.loads(state_line)
+            self.assertEqual(state["status"], status, stage)
+            self.assertEqual(env_line, "env-ok")
+            if stage in ("prestart", "createRuntime", "poststart"):
+                self.assertGreater(state["pid"], 1)
+
+    def test_hook_timeout_fails_and_cleans_up(self):
+        p = self.plan("true")
+        p.add(T_HOOK, "prestart", 1, BUSYBOX, 2, "sleep", "30")
+        t0 = time.monotonic()
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertIn("prestart hook", err)
+
+    # --- monitor ---------------------------------------------------------------------------
+    def test_monitor_writes_exit_status(self):
+        status = os.path.join(self.state, "exit")
+        p = self.plan("sh", "-c", "sleep 0.3; exit 7", action="create")
+        p.add(T_MONITOR, status)
+        self.run_ok(p)
+        pid = self.created_pid()
+        with open(f"/proc/{pid}/status") as f:
+            ppid = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+        self.pids.append(ppid)
+        with open(f"/proc/{ppid}/status") as f:
+            rss_kb = int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+        self.assertLessEqual(rss_kb, 1024, "monitor RSS")
+        self.assertEqual(os.getsid(ppid), ppid, "monitor runs in its own session")
+        self.start()
+        self.assertTrue(wait_for(lambda: os.path.exists(status)))
+        self.assertEqual(self.read(status).strip(), "exited 7")
+        self.assertTrue(wait_for(lambda: not pid_alive(ppid)))
+
+    def test_monitor_run_signaled(self):
+        status = os.path.join(self.state, "exit")
+        p = self.plan("sh", "-c", "kill -USR1 $$; sleep 1", action="run")
+        p.add(T_MONITOR, status)
+        self.run_ok(p)
+        self.created_pid()
+        self.assertTrue(wait_for(lambda: os.path.exists(status)))
+        self.assertEqual(self.read(status).strip(), "signaled 10")
+
+    # --- exec ------------------------------------------------------------------------------
+    def _running_container(self, **kw):
+        p = self.plan("sleep", "60", action="create", **kw)
+        p.add(T_HOSTNAME, "exec-box")
+        self.run_ok(p)
+        pid = self.created_pid()
+        self.start()
+        return pid
+
+    def _exec_plan(self, pid, *args, types=("user", "mnt", "pid", "uts", "ipc")):
+        flags = {"user": CLONE_NEWUSER, "mnt": CLONE_NEWNS, "pid": CLONE_NEWPID, "uts": CLONE_NEWUTS,
+                 "ipc": CLONE_NEWIPC}
+        p = Plan().add(T_ACTION, "exec").add(T_ID, "x")
+        for t in types:
+            p.add(T_NAMESPACE, flags[t], f"/proc/{pid}/ns/{t}")
+        p.add(T_ARGS, *args).add(T_ENV, "PATH=/bin").add(T_CWD, "/").add(T_CAPS, CAP_ALL, CAP_ALL, 0, CAP_ALL, 0)
+        return p
+
+    def test_exec_into_running_container(self):
+        pid = self._running_container()
+        p = self._exec_plan(pid, "sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 4",
+                            types=("mnt", "pid", "uts", "ipc"))
+        rc, out, err = self.launch(p)
+        self.assertEqual(rc, 4, err)
+        self.assertEqual(out.splitlines(), ["exec-box", "sleep 60 "])
+
+    def test_exec_detached_in_user_namespace(self):
+        pid = self._running_container(userns=True)
+        pidfile = os.path.join(self.tmp, "exec.pid")
+        p = self._exec_plan(pid, "sleep", "30")
+        p.add(T_PID_FILE, pidfile).add(T_USER, 0, 0, "")
+        self.run_ok(p)
+        epid = int(self.read(pidfile))
+        self.pids.append(epid)
+        self.assertEqual(os.readlink(f"/proc/{epid}/ns/mnt"), os.readlink(f"/proc/{pid}/ns/mnt"))
+        self.assertEqual(os.readlink(f"/proc/{epid}/ns/user"), os.readlink(f"/proc/{pid}/ns/user"))
+
+    # --- security invariants ---------------------------------------------------------------
+    def test_cve_2019_5736_runs_from_sealed_memfd(self):
+        p = self.plan("true", action="create")
+        self.run_ok(p)
+        pid = self.created_pid()  # blocked on the fifo, still berth-launch
+        self.assertTrue(os.readlink(f"/proc/{pid}/exe").startswith("/memfd:berth-launch"))
+        with self.assertRaises(OSError):
+            os.open(f"/proc/{pid}/exe", os.O_WRONLY)
+        fd = os.open(f"/proc/{pid}/exe", os.O_RDONLY)
+        try:
+            F_GET_SEALS = 1034
+            import fcntl
+            seals = fcntl.fcntl(fd, F_GET_SEALS)
+            self.assertEqual(seals & 0xf, 0xf)
+        finally:
+            os.close(fd)
+        with open(f"/proc/{pid}/status") as f:
+            pass
+        self.assertEqual(os.stat(f"/proc/{pid}").st_uid, 0)
+
+    def test_cve_2024_21626_no_leaked_fds(self):
+        leak = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY)
+        self.addCleanup(os.close, leak)
+        os.set_inheritable(leak, True)
+        p = self.plan("ls", "/proc/self/fd")
+        out = self.run_ok(p, pass_fds=(leak,))
+        self.assertEqual(sorted(out.split()), ["0", "1", "2", "3"])  # 3: ls's own directory fd
+
+    def test_preserve_fds(self):
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        os.dup2(w, 3) if w != 3 else None
+        os.close(w) if w != 3 else None
+        self.addCleanup(lambda: os.close(3))
+        os.set_inheritable(3, True)
+        p = self.plan("sh", "-c", "echo via-fd3 >&3")
+        p.add(T_PRESERVE_FDS, 1)
+        self.run_ok(p, pass_fds=(3,))
+        os.close(3)
+        self.assertEqual(os.read(r, 100), b"via-fd3\n")
+        os.dup2(r, 3)  # the cleanup closes 3
+
+    def test_cve_2024_21626_cwd_outside_root_refused(self):
+        leak = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY)
+        self.addCleanup(os.close, leak)
+        os.set_inheritable(leak, True)
+        p = self.plan("pwd")
+        p.remove(T_CWD).add(T_CWD, f"/proc/self/fd/{leak}")
+        rc, out, err = self.launch(p, pass_fds=(leak,))
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(err, r"^berth-runc: .*(cwd|chdir)")
+        self.assertNoLeftovers()
+
+    def test_cve_2021_30465_mount_dest_stays_in_rootfs(self):
+        outside = tempfile.mkdtemp(prefix="berth-outside-")
+        self.addCleanup(shutil.rmtree, outside, True)
+        # an absolute symlink escaping the root: must resolve inside the rootfs
+        os.symlink("/../../../../../../" + outside.lstrip("/"), os.path.join(self.rootfs, "evil"))
+        p = self.plan("sh", "-c", f"grep -c ' {outside} tmpfs' /proc/mounts")
+        p.add(T_MOUNT, "tmpfs", "/evil", "tmpfs", 0, "size=1m", 0, "dir")
+        self.assertEqual(self.run_ok(p).strip(), "1")
+        self.assertTrue(os.path.isdir(os.path.join(self.rootfs, outside.lstrip("/"))))
+        self.assertEqual(os.listdir(outside), [])
+        self.assertNoLeftovers()
+
+    def test_cve_2019_16884_sysctl_refuses_non_procfs(self):
+        fake = os.path.join(self.tmp, "fakesys")
+        os.makedirs(os.path.join(fake, "kernel"))
+        with open(os.path.join(fake, "kernel", "domainname"), "w") as f:
+            f.write("")
+        p = self.plan("true")
+        p.add(T_MOUNT, fake, "/proc/sys", "", MS_BIND | MS_REC, "", 0, "dir")
+        p.add(T_SYSCTL, "kernel.domainname", "evil")
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("not on procfs", err)
+        self.assertEqual(self.read(os.path.join(fake, "kernel", "domainname")), "")
+
+    # --- failures --------------------------------------------------------------------------
+    def test_failure_bad_mount_source_cleans_up(self):
+        cg = self.cgroup()
+        leftover = os.path.join(self.state, "config-copy")
+        with open(leftover, "w") as f:
+            f.write("x")
+        log = os.path.join(self.tmp, "log.json")
+        p = self.plan("true", action="create")
+        p.add(T_MOUNT, "/nonexistent/source", "/mnt", "", MS_BIND, "", 0, "dir")
+        p.add(T_CGROUP, cg).add(T_KILL_CGROUP, cg).add(T_CLEANUP, leftover).add(T_CLEANUP, self.fifo)
+        p.add(T_LOG, log, "json").add(T_PID_FILE, os.path.join(self.tmp, "pid"))
+        rc, out, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, err)
+        self.assertRegex(lines[0], r"^berth-runc: .*/nonexistent/source: No such file or directory$")
+        entry = json.loads(self.read(log).splitlines()[-1])
+        self.assertEqual(entry["level"], "error")
+        self.assertIn("/nonexistent/source", entry["msg"])
+        self.assertFalse(os.path.exists(cg), "cgroup killed and removed")
+        self.assertFalse(os.path.exists(leftover))
+        self.assertFalse(os.path.exists(self.fifo))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "pid")))
+        self.assertNoLeftovers()
+        # no process of ours left with the rootfs as root
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    self.assertNotEqual(os.readlink(f"/proc/{d}/root"), self.rootfs)
+                except OSError:
+                    pass
+
+    def test_failure_in_userns_setup_reports_step(self):
+        p = self.plan("true", userns=True)
+        p.add(T_MOUNT, "tmpfs", "/dev/null/sub", "tmpfs", 0, "", 0, "dir")
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("/dev/null/sub", err)
+        self.assertNoLeftovers()
+
+    def test_bad_plan(self):
+        fd = os.memfd_create("bad", 0)
+        os.write(fd, b"NOTAPLAN")
+        r = subprocess.run([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,), capture_output=True, text=True)
+        os.close(fd)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("berth-runc: read plan: malformed plan", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
