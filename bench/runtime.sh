@@ -40,7 +40,10 @@ cleanup() {
   done
   if [[ -n ${pm:-} ]]; then
     "${pm[@]}" rm -af -t 0 >/dev/null 2>&1 || true
-    rmdir /sys/fs/cgroup/*/berth-bench-$$/conmon /sys/fs/cgroup/*/berth-bench-$$ 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do   # conmon outlives `rm` by a moment
+      find /sys/fs/cgroup/*/berth-bench-$$ -depth -type d -exec rmdir {} + 2>/dev/null || true
+      compgen -G "/sys/fs/cgroup/*/berth-bench-$$" >/dev/null || break; sleep 0.5
+    done
   fi
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$work"
