@@ -139,9 +139,14 @@ public final class SpecConverter {
       plan.add(PlanTag.RLIMIT, res, Long.toUnsignedString(r.soft()), Long.toUnsignedString(r.hard()));
     }
     Process.Capabilities c = p.capabilities();
+    long inheritable = caps(c.inheritable(), "inheritable");
+    long permitted = caps(c.permitted(), "permitted");
+    // The kernel only raises an ambient capability that is permitted and inheritable; like runc,
+    // the others are left out rather than failing the container.
+    long ambient = caps(c.ambient(), "ambient") & inheritable & permitted;
     plan.add(PlanTag.CAPS, Long.toUnsignedString(caps(c.bounding(), "bounding")),
-        Long.toUnsignedString(caps(c.effective(), "effective")), Long.toUnsignedString(caps(c.inheritable(), "inheritable")),
-        Long.toUnsignedString(caps(c.permitted(), "permitted")), Long.toUnsignedString(caps(c.ambient(), "ambient")));
+        Long.toUnsignedString(caps(c.effective(), "effective")), Long.toUnsignedString(inheritable),
+        Long.toUnsignedString(permitted), Long.toUnsignedString(ambient));
     if (p.noNewPrivileges()) plan.add(PlanTag.NO_NEW_PRIVS);
     if (p.oomScoreAdj() != null) plan.add(PlanTag.OOM_SCORE_ADJ, p.oomScoreAdj());
     if (p.terminal()) {

@@ -43,7 +43,7 @@ public final class Create {
     if (spec.process().terminal() && detached && r.consoleSocket() == null) {
       throw new SpecException("process.terminal", "a detached container with a terminal needs --console-socket");
     }
-    Resources resources = ResourcesConverter.of(spec.linux().resources());
+    Resources resources = withDeviceDefaults(ResourcesConverter.of(spec.linux().resources()), spec);
     SeccompConverter.Compiled seccomp = SeccompConverter.compile(spec.linux().seccomp());
     if (ctx.store().exists(id)) {
       throw new ContainerException(ContainerException.Kind.EXISTS, "container \"" + id + "\" already exists");
@@ -68,6 +68,27 @@ public final class Create {
       if (e instanceof RuntimeException re) throw re;
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot create \"" + id + "\": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The devices cgroup must let the container use the devices berth creates for it: after the
+   * config's own rules come runc's defaults (mknod of anything, the standard nodes, ptys, tun)
+   * and an allow rule per linux.devices entry.
+   */
+  static Resources withDeviceDefaults(Resources r, Spec spec) {
+    if (r.devices() == null || r.devices().isEmpty()) return r;
+    java.util.List<Resources.DeviceRule> rules = new java.util.ArrayList<>(r.devices());
+    rules.add(new Resources.DeviceRule(true, "c", null, null, "m"));
+    rules.add(new Resources.DeviceRule(true, "b", null, null, "m"));
+    long[][] chars = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {10, 200}};
+    for (long[] c : chars) rules.add(Resources.DeviceRule.allowChar(c[0], c[1], "rwm"));
+    rules.add(new Resources.DeviceRule(true, "c", 136L, null, "rwm"));
+    for (var d : spec.linux().devices()) {
+      String type = d.type().equals("u") ? "c" : d.type();
+      if (type.equals("p")) continue;
+      rules.add(new Resources.DeviceRule(true, type, d.major(), d.minor(), "rwm"));
+    }
+    return r.withDevices(rules);
   }
 
   /** Removes what {@link #prepare} made; used on failure before or at the hand-over. */
