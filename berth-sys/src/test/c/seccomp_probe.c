@@ -3,7 +3,7 @@
  * the operations named on the command line and prints one line per operation.
  *
  *   seccomp_probe BPF_FILE FLAGS OP...
- *   OP: mkdir:PATH:OCTAL_MODE | getppid | uname
+ *   OP: mkdir:PATH:OCTAL_MODE | mkdirat:PATH:OCTAL_MODE | getppid | uname
  *   prints "mkdir 0" / "mkdir errno 1", "getppid 0" / "getppid errno 38", ...
  *
  * After the filter is in place it only uses the named syscalls, write and exit_group.
@@ -72,6 +72,14 @@ int main(int argc, char **argv)
 			*colon = '\0';
 			rc = syscall(SYS_mkdir, path, strtoul(colon + 1, NULL, 8));
 			say("mkdir", rc, errno);
+		} else if (strncmp(op, "mkdirat:", 8) == 0) {
+			char *path = op + 8;
+			char *colon = strrchr(path, ':');
+			if (!colon)
+				return 2;
+			*colon = '\0';
+			rc = syscall(SYS_mkdirat, AT_FDCWD, path, strtoul(colon + 1, NULL, 8));
+			say("mkdirat", rc, errno);
 		} else if (strcmp(op, "getppid") == 0) {
 			rc = syscall(SYS_getppid);
 			say("getppid", rc, errno);

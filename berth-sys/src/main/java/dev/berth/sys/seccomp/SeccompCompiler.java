@@ -35,9 +35,10 @@ import java.util.Set;
  *     refused as the default action and for {@code write} (the launcher needs write to hand the
  *     listener fd over).</li>
  * <li>With more than 32 rules libseccomp's binary-tree optimisation is turned on.</li>
+ * <li>As runc's {@code patchbpf}: unless the default action lets calls through (ALLOW, LOG,
+ *     TRACE) or already returns ENOSYS, a {@link EnosysStub} is prepended so that, on each listed
+ *     architecture, syscalls numbered above the highest one the profile names return ENOSYS.</li>
  * </ul>
- * Not done (runc does it in {@code patchbpf}): the -ENOSYS stub for syscalls newer than the
- * profile; profiles should name such syscalls (clone3) with {@code errnoRet} 38 themselves.
  */
 public final class SeccompCompiler {
     public static final int FLAG_TSYNC = 1;
@@ -61,6 +62,7 @@ public final class SeccompCompiler {
     private static final int FLTATR_CTL_OPTIMIZE = 8;
     private static final int NR_SCMP_ERROR = -1;
     private static final int MAX_ARGS = 6;
+    private static final int EDOM = 33;
     private static final int OPTIMIZE_ABOVE_RULES = 32;
 
     /** Architectures the runtime-spec names; libseccomp may not support every one. */
@@ -137,7 +139,8 @@ public final class SeccompCompiler {
                 throw new IllegalStateException("seccomp_init failed for default action " + profile.defaultAction());
             }
             try {
-                addArches(lib, arena, ctx, profile.architectures());
+                EnosysStub stub = new EnosysStub();
+                addArches(lib, arena, ctx, profile.architectures(), stub);
                 if (profile.syscalls().size() > OPTIMIZE_ABOVE_RULES) {
                     // Not fatal when unsupported: the filter is then a linear list.
                     int ignored = (int) lib.attrSet.invokeExact(ctx, FLTATR_CTL_OPTIMIZE, 2);
@@ -146,7 +149,12 @@ public final class SeccompCompiler {
                     addRule(lib, arena, ctx, profile.syscalls().get(i), "linux.seccomp.syscalls[" + i + "]",
                             defaultAction);
                 }
-                return new CompiledFilter(export(lib, ctx), flags);
+                byte[] bpf = export(lib, ctx);
+                if (wantsEnosysStub(profile)) {
+                    noteSyscalls(lib, arena, profile, stub);
+                    bpf = stub.prepend(bpf);
+                }
+                return new CompiledFilter(bpf, flags);
             } finally {
                 lib.release.invokeExact(ctx);
             }
@@ -155,7 +163,32 @@ public final class SeccompCompiler {
         }
     }
 
-    private static void addArches(Lib lib, Arena arena, MemorySegment ctx, List<String> arches) throws Throwable {
+    /** runc's rule: no stub when the default lets calls through or already says ENOSYS. */
+    private static boolean wantsEnosysStub(SeccompProfile profile) {
+        if (profile.defaultErrnoRet() != null && profile.defaultErrnoRet() == Errno.ENOSYS) {
+            return false;
+        }
+        return switch (profile.defaultAction()) {
+            case "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE" -> false;
+            default -> true;
+        };
+    }
+
+    /** Every name of every rule, whatever its action, counts towards an arch's highest syscall. */
+    private static void noteSyscalls(Lib lib, Arena arena, SeccompProfile profile, EnosysStub stub) throws Throwable {
+        Iterable<Integer> arches = stub.arches();
+        for (SyscallRule rule : profile.syscalls()) {
+            for (String name : rule.names()) {
+                MemorySegment cname = arena.allocateFrom(name);
+                for (int token : arches) {
+                    stub.note(token, (int) lib.syscallResolveArch.invokeExact(token, cname));
+                }
+            }
+        }
+    }
+
+    private static void addArches(Lib lib, Arena arena, MemorySegment ctx, List<String> arches, EnosysStub stub)
+            throws Throwable {
         for (int i = 0; i < arches.size(); i++) {
             String name = arches.get(i);
             String field = "linux.seccomp.architectures[" + i + "]";
@@ -168,7 +201,12 @@ public final class SeccompCompiler {
                 throw new IllegalArgumentException(field + ": architecture \"" + name
                         + "\" is not supported by libseccomp " + libraryVersion());
             }
+            stub.arch(token);
             int rc = (int) lib.archAdd.invokeExact(ctx, token);
+            if (rc == -EDOM) {
+                throw new IllegalArgumentException(field + ": cannot add architecture \"" + name
+                        + "\": its byte order differs from the native architecture's");
+            }
             if (rc < 0 && rc != -Errno.EEXIST) {
                 throw new IllegalArgumentException(field + ": cannot add architecture \"" + name + "\": "
                         + Errno.description(-rc) + " (" + Errno.name(-rc) + ")");
@@ -370,6 +408,7 @@ public final class SeccompCompiler {
         final MethodHandle archAdd;
         final MethodHandle attrSet;
         final MethodHandle syscallResolve;
+        final MethodHandle syscallResolveArch;
         final MethodHandle ruleAddArray;
         final MethodHandle exportBpf;
         final MethodHandle version;
@@ -381,6 +420,8 @@ public final class SeccompCompiler {
             archAdd = bind(l, "seccomp_arch_add", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
             attrSet = bind(l, "seccomp_attr_set", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
             syscallResolve = bind(l, "seccomp_syscall_resolve_name", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            syscallResolveArch = bind(l, "seccomp_syscall_resolve_name_arch",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
             ruleAddArray = bind(l, "seccomp_rule_add_array",
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
             exportBpf = bind(l, "seccomp_export_bpf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));

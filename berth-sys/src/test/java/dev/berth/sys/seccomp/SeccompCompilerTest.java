@@ -76,6 +76,38 @@ class SeccompCompilerTest {
     }
 
     @Test
+    void syscallsNewerThanTheProfileGetEnosys() throws Exception {
+        // highest named x86_64 syscall: exit_group (231); mkdirat is 258, getppid 110
+        SeccompProfile p = new SeccompProfile("SCMP_ACT_ERRNO", null,
+                List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), List.of(), null,
+                List.of(SyscallRule.of("SCMP_ACT_ALLOW", "write", "exit_group", "mkdir")));
+        assertThat(probe(p, mkdir("a", "700"), "mkdirat:" + tmp.resolve("b") + ":700", "getppid"))
+                .containsExactly("mkdir 0", "mkdirat errno " + ENOSYS, "getppid errno " + EPERM);
+
+        // runc adds no stub when the default returns ENOSYS already, lets calls through, or no arch is listed
+        SeccompProfile noArch = new SeccompProfile("SCMP_ACT_ERRNO", null, List.of(), List.of(), null, p.syscalls());
+        assertThat(probe(noArch, "mkdirat:" + tmp.resolve("c") + ":700")).containsExactly("mkdirat errno " + EPERM);
+        SeccompProfile allow = new SeccompProfile("SCMP_ACT_ALLOW", null, p.architectures(), List.of(), null,
+                List.of(SyscallRule.of("SCMP_ACT_ERRNO", "mkdir")));
+        assertThat(probe(allow, "mkdirat:" + tmp.resolve("d") + ":700")).containsExactly("mkdirat 0");
+        SeccompProfile enosysDefault = new SeccompProfile("SCMP_ACT_ERRNO", ENOSYS, p.architectures(), List.of(), null,
+                p.syscalls());
+        SeccompProfile enosysNoArch = new SeccompProfile("SCMP_ACT_ERRNO", ENOSYS, List.of(), List.of(), null,
+                p.syscalls());
+        assertThat(SeccompCompiler.compile(enosysDefault).instructions())
+                .isGreaterThan(SeccompCompiler.compile(enosysNoArch).instructions()); // arches, but no stub
+        assertThat(probe(enosysDefault, "getppid")).containsExactly("getppid errno " + ENOSYS);
+    }
+
+    @Test
+    void enosysStubWithX86_64Only() throws Exception {
+        SeccompProfile p = new SeccompProfile("SCMP_ACT_ERRNO", EACCES, List.of("SCMP_ARCH_X86_64"), List.of(), null,
+                List.of(SyscallRule.of("SCMP_ACT_ALLOW", "write", "exit_group", "mkdir", "getppid")));
+        assertThat(probe(p, "mkdirat:" + tmp.resolve("b") + ":700", "uname", "getppid"))
+                .containsExactly("mkdirat errno " + ENOSYS, "uname errno " + EACCES, "getppid 0");
+    }
+
+    @Test
     void argConditionsSelectByValue() throws Exception {
         // deny mkdir(path, 0700) only: arg 1 is the mode
         SeccompProfile p = SeccompProfile.of("SCMP_ACT_ALLOW", List.of(new SyscallRule(List.of("mkdir"),
