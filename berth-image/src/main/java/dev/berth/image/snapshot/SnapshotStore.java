@@ -1,0 +1,104 @@
+package dev.berth.image.snapshot;
+
+import dev.berth.image.api.Descriptor;
+import dev.berth.image.api.Digest;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.Json;
+import dev.berth.image.store.Store;
+import dev.berth.image.tar.LayerExtractor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Unpacked layers, each once, under {@code snapshots/sha256/CHAINID/}: {@code fs/} holds the
+ * layer's own files (overlay form), {@code info.json} its layer digest, diff ID and tree digest.
+ * A layer is unpacked into {@code snapshots/tmp/UUID} and renamed into place only when complete
+ * and its diff ID checked, so a crash or a bad archive leaves nothing (tmp is emptied at start-up).
+ */
+public final class SnapshotStore {
+    public record Info(String chainId, String diffId, String layer, String tree, long bytes) {}
+
+    private final Store store;
+    private final LayerExtractor.Options options;
+
+    public SnapshotStore(Store store) { this(store, LayerExtractor.Options.DEFAULT); }
+    public SnapshotStore(Store store, LayerExtractor.Options options) { this.store = store; this.options = options; }
+
+    /** Chain IDs per the OCI image spec: chain(0)=diff(0), chain(n)=sha256(chain(n-1) + " " + diff(n)). */
+    public static List<Digest> chainIds(List<Digest> diffIds) {
+        List<Digest> out = new ArrayList<>();
+        Digest prev = null;
+        for (Digest d : diffIds) {
+            prev = prev == null ? d : Digest.of((prev + " " + d).getBytes(StandardCharsets.UTF_8));
+            out.add(prev);
+        }
+        return out;
+    }
+
+    public Path dir(Digest chainId) { return store.snapshotsDir().resolve("sha256").resolve(chainId.hex()); }
+    public Path fs(Digest chainId) { return dir(chainId).resolve("fs"); }
+    public boolean has(Digest chainId) { return Files.isDirectory(fs(chainId)); }
+
+    /** Unpacks {@code layer} as snapshot {@code chainId} unless present; checks the diff ID. */
+    public Path unpack(Digest chainId, Descriptor layer, Digest diffId) {
+        if (has(chainId)) return fs(chainId);
+        Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(tmp.resolve("fs"));
+            LayerExtractor.Result r;
+            try (InputStream in = store.openBlob(layer.digestValue())) {
+                r = LayerExtractor.extract(in, tmp.resolve("fs"), options);
+            }
+            if (diffId != null && !r.diffId().equals(diffId))
+                throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
+                        + r.diffId() + " but the config says " + diffId);
+            Digest tree = TreeHasher.hash(tmp.resolve("fs"));
+            Info info = new Info(chainId.toString(), r.diffId().toString(), layer.digest(), tree.toString(), r.bytes());
+            Files.write(tmp.resolve("info.json"), Json.write(info));
+            try {
+                Files.move(tmp, dir(chainId), StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                Store.deleteTree(tmp);
+            }
+            return fs(chainId);
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot unpack layer " + layer.digest() + ": " + e.getMessage(), e);
+        } finally {
+            try { Store.deleteTree(tmp); } catch (IOException ignored) {}
+        }
+    }
+
+    public Info info(Digest chainId) {
+        try { return Json.read(Files.readAllBytes(dir(chainId).resolve("info.json")), Info.class, "snapshot info " + chainId); }
+        catch (IOException e) { throw new ImageException.NotFound("snapshot " + chainId + " has no info: " + e.getMessage()); }
+    }
+
+    public List<Digest> list() {
+        List<Digest> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.snapshotsDir().resolve("sha256"))) {
+            for (Path p : ds) out.add(new Digest("sha256", p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot list snapshots: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    public void delete(Digest chainId) {
+        try {
+            // Rename first so a crash mid-delete never leaves a half snapshot under its real name.
+            Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
+            Files.move(dir(chainId), tmp, StandardCopyOption.ATOMIC_MOVE);
+            Store.deleteTree(tmp);
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot delete snapshot " + chainId + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package dev.berth.image.snapshot;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.image.api.Descriptor;
+import dev.berth.image.api.Digest;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.ImageReference;
+import dev.berth.image.api.Json;
+import dev.berth.image.api.Manifest;
+import dev.berth.image.api.Platform;
+import dev.berth.image.store.ImageWriter;
+import dev.berth.image.store.LayerBlobs;
+import dev.berth.image.store.Provenance;
+import dev.berth.image.store.Store;
+import dev.berth.image.tar.Libc;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Container root filesystems: an overlayfs mount of the image's layer snapshots (read-only
+ * lowerdirs, top first) plus the container's own {@code upper/} and {@code work/} under
+ * {@code containers/ID/}; the mount point is {@code containers/ID/rootfs}. Mounted with mount(2)
+ * through FFM, never a subprocess.
+ */
+public final class Snapshotter {
+    private static final Pattern ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+
+    /** What containers/ID/image.json records. */
+    public record ContainerInfo(String id, String image, String manifest, List<String> chain) {}
+
+    private final Store store;
+    private final SnapshotStore snapshots;
+
+    public Snapshotter(Store store, SnapshotStore snapshots) { this.store = store; this.snapshots = snapshots; }
+
+    private Path cdir(String id) {
+        if (id == null || !ID.matcher(id).matches()) throw new ImageException.InvalidReference("invalid container id: " + id);
+        return store.containersDir().resolve(id);
+    }
+
+    /** Unpacks what is missing of the image and returns its chain IDs (bottom first). */
+    public List<Digest> ensureUnpacked(Descriptor manifestDesc) {
+        Manifest m = store.manifest(manifestDesc);
+        ObjectNode cfg = store.config(m);
+        List<Digest> diffIds = Store.diffIds(cfg);
+        if (diffIds.size() != m.layers().size())
+            throw new ImageException.BadManifest("image " + manifestDesc.digest() + " has " + m.layers().size()
+                    + " layers but its config lists " + diffIds.size() + " diff_ids");
+        List<Digest> chain = SnapshotStore.chainIds(diffIds);
+        for (int i = 0; i < chain.size(); i++) snapshots.unpack(chain.get(i), m.layers().get(i), diffIds.get(i));
+        return chain;
+    }
+
+    /** Creates and mounts the rootfs of a new container; returns the mount point. */
+    public Path prepare(String containerId, String imageRef) {
+        Path c = cdir(containerId);
+        if (Files.exists(c)) throw new ImageException.Store("container " + containerId + " already has a rootfs at " + c, null);
+        Descriptor md = store.resolve(imageRef);
+        List<Digest> chain = ensureUnpacked(md);
+        try {
+            Files.createDirectories(c.resolve("upper"));
+            Files.createDirectories(c.resolve("work"));
+            Files.createDirectories(c.resolve("rootfs"));
+            List<String> lowers = new ArrayList<>();
+            for (int i = chain.size() - 1; i >= 0; i--) lowers.add(snapshots.fs(chain.get(i)).toString());
+            if (lowers.isEmpty()) {
+                Files.createDirectories(c.resolve("empty"));
+                lowers.add(c.resolve("empty").toString());
+            }
+            for (String l : lowers) checkOverlayPath(l);
+            checkOverlayPath(c.toString());
+            List<String> chainS = chain.stream().map(Digest::toString).toList();
+            Files.write(c.resolve("image.json"), Json.write(new ContainerInfo(containerId, imageRef, md.digest(), chainS)));
+            String data = "lowerdir=" + String.join(":", lowers) + ",upperdir=" + c.resolve("upper") + ",workdir=" + c.resolve("work");
+            if (data.length() > 4095)
+                throw new ImageException.Mount("overlay options for " + chain.size() + " layers exceed one page (" + data.length() + " bytes); root path too long");
+            try {
+                Libc.mount("overlay", c.resolve("rootfs"), "overlay", 0, data);
+            } catch (Libc.Errno e) {
+                throw new ImageException.Mount("cannot mount overlay rootfs of " + containerId + ": " + e.getMessage());
+            }
+            return c.resolve("rootfs");
+        } catch (IOException | RuntimeException e) {
+            try { Store.deleteTree(c); } catch (IOException ignored) {}
+            if (e instanceof RuntimeException r) throw r;
+            throw new ImageException.Store("cannot prepare rootfs of " + containerId + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkOverlayPath(String p) {
+        if (p.contains(":") || p.contains(",") || p.contains("\\"))
+            throw new ImageException.Mount("path unusable in overlay options (contains ':', ',' or '\\'): " + p);
+    }
+
+    public Path rootfs(String containerId) { return cdir(containerId).resolve("rootfs"); }
+
+    public ContainerInfo info(String containerId) {
+        Path f = cdir(containerId).resolve("image.json");
+        try { return Json.read(Files.readAllBytes(f), ContainerInfo.class, "container " + containerId); }
+        catch (IOException e) { throw new ImageException.NotFound("no such container rootfs: " + containerId); }
+    }
+
+    public List<ContainerInfo> list() {
+        List<ContainerInfo> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.containersDir())) {
+            for (Path p : ds) {
+                try { out.add(info(p.getFileName().toString())); } catch (ImageException ignored) {}
+            }
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot list containers: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Unmounts (if mounted) and deletes the container's rootfs, upper and work dirs. */
+    public void remove(String containerId) {
+        Path c = cdir(containerId);
+        if (!Files.exists(c)) throw new ImageException.NotFound("no such container rootfs: " + containerId);
+        unmount(c.resolve("rootfs"));
+        try { Store.deleteTree(c); }
+        catch (IOException e) { throw new ImageException.Store("cannot delete " + c + ": " + e.getMessage(), e); }
+    }
+
+    private static void unmount(Path mp) {
+        try {
+            Libc.umount2(mp, 0);
+        } catch (Libc.Errno e) {
+            if (e.errno == Libc.EINVAL || e.errno == Libc.ENOENT) return;   // not mounted
+            try { Libc.umount2(mp, Libc.MNT_DETACH); }
+            catch (Libc.Errno e2) { throw new ImageException.Mount("cannot unmount " + mp + ": " + e2.getMessage()); }
+        }
+    }
+
+    /** What the container changed against its image, sorted by path. */
+    public List<Change> diff(String containerId) {
+        ContainerInfo ci = info(containerId);
+        Path upper = cdir(containerId).resolve("upper");
+        List<Path> lowers = new ArrayList<>();
+        for (int i = ci.chain().size() - 1; i >= 0; i--) lowers.add(snapshots.fs(Digest.parse(ci.chain().get(i))));
+        List<Change> out = new ArrayList<>();
+        try { walkUpper(upper, "", lowers, out); }
+        catch (IOException e) { throw new ImageException.Store("cannot diff " + containerId + ": " + e.getMessage(), e); }
+        return out;
+    }
+
+    private void walkUpper(Path dir, String rel, List<Path> lowers, List<Change> out) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) { for (Path p : ds) names.add(p.getFileName().toString()); }
+        Collections.sort(names);
+        for (String n : names) {
+            Path p = dir.resolve(n);
+            String r = rel + "/" + n;
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+            int type = (Integer) a.get("mode") & 0170000;
+            if (type == 0020000 && (Long) a.get("rdev") == 0L) { out.add(new Change(Change.Kind.D, r)); continue; }
+            boolean inLower = lowerExists(lowers, r);
+            out.add(new Change(inLower ? Change.Kind.C : Change.Kind.A, r));
+            if (type == 0040000) {
+                byte[] opq = Libc.lgetxattr(p, "trusted.overlay.opaque");
+                if (inLower && opq != null && opq.length == 1 && opq[0] == 'y') {
+                    // everything below in the lowers is gone unless re-created in upper
+                    for (String gone : lowerChildren(lowers, r))
+                        if (!Files.exists(p.resolve(gone), LinkOption.NOFOLLOW_LINKS)) out.add(new Change(Change.Kind.D, r + "/" + gone));
+                }
+                walkUpper(p, r, lowers, out);
+            }
+        }
+        out.sort((x, y) -> x.path().compareTo(y.path()));
+    }
+
+    /** Whether {@code rel} (starting with /) exists in the merged lower layers (top first). */
+    static boolean lowerExists(List<Path> lowers, String rel) throws IOException {
+        String[] parts = rel.substring(1).split("/");
+        for (Path lower : lowers) {
+            Path p = lower;
+            boolean hidden = false;
+            for (int i = 0; i < parts.length; i++) {
+                p = p.resolve(parts[i]);
+                BasicFileAttributes a = lstat(p);
+                if (a == null) { hidden = false; p = null; break; }
+                if (a.isOther() && isWhiteout(p)) { hidden = true; break; }
+                if (i < parts.length - 1 && a.isDirectory() && isOpaque(p)) {
+                    // lowers below do not contribute under p: decide in this layer
+                    Path rest = p;
+                    for (int j = i + 1; j < parts.length; j++) rest = rest.resolve(parts[j]);
+                    BasicFileAttributes b = lstat(rest);
+                    return b != null && !(b.isOther() && isWhiteout(rest));
+                }
+            }
+            if (hidden) return false;
+            if (p != null) return true;
+        }
+        return false;
+    }
+
+    private static List<String> lowerChildren(List<Path> lowers, String rel) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Path lower : lowers) {
+            Path d = lower.resolve(rel.substring(1));
+            if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                for (Path p : ds) {
+                    String n = p.getFileName().toString();
+                    if (!out.contains(n) && lowerExists(lowers, rel + "/" + n)) out.add(n);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static BasicFileAttributes lstat(Path p) throws IOException {
+        try { return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS); }
+        catch (java.nio.file.NoSuchFileException e) { return null; }
+    }
+
+    private static boolean isWhiteout(Path p) throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+        return ((Integer) a.get("mode") & 0170000) == 0020000 && (Long) a.get("rdev") == 0L;
+    }
+
+    private static boolean isOpaque(Path p) throws IOException {
+        byte[] o = Libc.lgetxattr(p, "trusted.overlay.opaque");
+        return o != null && o.length == 1 && o[0] == 'y';
+    }
+
+    /** Turns the container's upper dir into a new layer on top of its image, named {@code newRef}. */
+    public Descriptor commit(String containerId, ImageReference newRef) {
+        ContainerInfo ci = info(containerId);
+        Descriptor base = new Descriptor(null, ci.manifest(), 0, null, null, null);
+        Manifest m = store.manifest(new Descriptor(dev.berth.image.api.MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null));
+        ObjectNode cfg = store.config(m);
+        Provenance bp = store.provenance(base.digestValue());
+        LayerBlobs.Layer layer = LayerBlobs.fromDirectory(store, cdir(containerId).resolve("upper"), true);
+        Provenance.Layer pl = Provenance.Layer.local("commit", layer.descriptor().digest(), layer.diffId().toString(),
+                "container " + containerId);
+        return ImageWriter.write(store, cfg, m.layers(), bp == null ? List.of() : bp.layers(), List.of(layer), List.of(pl),
+                "berth commit " + containerId, Platform.DEFAULT, newRef);
+    }
+}
