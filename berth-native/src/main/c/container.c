@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -135,19 +138,38 @@ static int write_pid_files(const struct plan *plan, pid_t pid, struct berr *err)
   return 0;
 }
 
+/* What `start` does: read the init's byte from the fifo; fails (instead of blocking) if the init dies. */
 static int release_init(struct launch *l, struct berr *err)
 {
   const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
   if (!fifo)
     return 0;
-  int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+  int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return berr_sys(err, "open exec fifo: %s", fifo);
+  int pidfd = (int) syscall(SYS_pidfd_open, l->child, 0);
   char c;
-  ssize_t n;
-  while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-    ;
+  ssize_t n = 0;
+  for (;;) {
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+      break;
+    n = read(fd, &c, 1);
+    if (n == 1 || (n < 0 && errno != EAGAIN && errno != EINTR))
+      break;
+    if (p[1].revents) {
+      n = 0;
+      break;
+    }
+    if (n == 0 && (p[0].revents & POLLHUP)) {
+      /* no writer yet (or anymore): wait for the writer or the init's death */
+      struct timespec ts = {0, 2 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
   close(fd);
+  if (pidfd >= 0)
+    close(pidfd);
   unlink(fifo);
   if (n != 1)
     return berr_set(err, EPIPE, "container init exited before start: %s", fifo);
@@ -160,6 +182,9 @@ int container_launch(struct launch *l, struct berr *err)
   struct sync_msg m;
   if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
     return -1;
+  const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
+  if (fifo && chmod(fifo, 0622) < 0) /* as runc: whatever user the process runs as can write it */
+    return berr_sys(err, "exec fifo: %s", fifo);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return berr_sys(err, "socketpair");
   l->sync_parent = sp[0];

@@ -40,8 +40,10 @@ static void fdpath(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/se
 
 /* Opens dest (O_PATH) inside the root, creating missing directories (and a file if is_file):
  * each prefix is resolved against the root, each missing component created in its resolved parent. */
-static int open_or_create(int rootfd, const char *dest, bool is_file, struct berr *err)
+static int create_walk(int rootfd, const char *dest, bool is_file, int depth, struct berr *err)
 {
+  if (depth > 40)
+    return berr_set(err, ELOOP, "open in rootfs: %s", dest);
   int fd = openat2_in_root(rootfd, dest, O_PATH);
   if (fd >= 0 || errno != ENOENT)
     return fd >= 0 ? fd : berr_sys(err, "open in rootfs: %s", dest);
@@ -77,6 +79,20 @@ static int open_or_create(int rootfd, const char *dest, bool is_file, struct ber
         return -1;
       }
       next = openat2_in_root(rootfd, path, O_PATH);
+      char target[PATH_MAX];
+      ssize_t tl;
+      if (next < 0 && errno == ENOENT && (tl = readlinkat(parent, comp, target, sizeof target - 1)) > 0) {
+        /* a dangling symlink: create its target, still resolved inside the root */
+        char np[PATH_MAX];
+        target[tl] = 0;
+        path[i] = saved;
+        if (target[0] == '/')
+          snprintf(np, sizeof np, "%s%s", target, path + i);
+        else
+          snprintf(np, sizeof np, "%.*s/%s%s", (int) (comp - path), path, target, path + i);
+        close(parent);
+        return create_walk(rootfd, np, is_file, depth + 1, err);
+      }
     }
     if (next < 0) {
       berr_sys(err, "open in rootfs: %s", path);
@@ -88,6 +104,11 @@ static int open_or_create(int rootfd, const char *dest, bool is_file, struct ber
     parent = next;
   }
   return parent;
+}
+
+static int open_or_create(int rootfd, const char *dest, bool is_file, struct berr *err)
+{
+  return create_walk(rootfd, dest, is_file, 0, err);
 }
 
 static unsigned long locked_flags(const char *path)
