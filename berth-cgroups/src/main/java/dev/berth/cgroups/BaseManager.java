@@ -202,6 +202,16 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
     }
 
     @Override
+    public AutoCloseable onOom(Runnable listener) {
+        for (Hier h : hiers)
+            for (Controller c : h.controllers()) {
+                if (c instanceof dev.berth.cgroups.v1.V1Memory) return new dev.berth.cgroups.v1.V1OomNotifier(h.d(), listener);
+                if (c instanceof dev.berth.cgroups.v2.V2Memory) return new dev.berth.cgroups.v2.V2OomWatcher(h.d(), listener);
+            }
+        throw new UnsupportedOperationException("no memory controller on this host: no oom notifications");
+    }
+
+    @Override
     public boolean exists() {
         for (Hier h : hiers) if (Files.isDirectory(h.d().dir())) return true;
         return false;
@@ -312,7 +322,7 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
                     if (!Files.isRegularFile(f)) continue;
                     String n = f.getFileName().toString();
                     String content = n.equals("cgroup.procs") || n.equals("tasks") || n.equals("cgroup.subtree_control") ? "" : Files.readString(f);
-                    if (n.startsWith("cpuset.") && !unified && (n.equals("cpuset.cpus") || n.equals("cpuset.mems"))) content = "";
+                    if (n.startsWith("cpuset.") && !unified) content = ""; // the kernel starts a v1 cpuset empty
                     Files.writeString(dir.resolve(n), content);
                 }
                 if (unified) {

@@ -62,8 +62,8 @@ public final class V1Cpuset implements Controller {
     public void stats(CgroupDir d, Stats.Builder b) {
         String cpus = CgroupFiles.readOrNull(d.file("cpuset.effective_cpus"));
         String mems = CgroupFiles.readOrNull(d.file("cpuset.effective_mems"));
-        b.cpus = CgroupFiles.parseList(cpus != null ? cpus : CgroupFiles.readOrNull(d.file("cpuset.cpus")));
-        b.mems = CgroupFiles.parseList(mems != null ? mems : CgroupFiles.readOrNull(d.file("cpuset.mems")));
+        b.cpus = CgroupFiles.parseList(cpus != null && !cpus.isEmpty() ? cpus : CgroupFiles.readOrNull(d.file("cpuset.cpus")));
+        b.mems = CgroupFiles.parseList(mems != null && !mems.isEmpty() ? mems : CgroupFiles.readOrNull(d.file("cpuset.mems")));
     }
 
 }
