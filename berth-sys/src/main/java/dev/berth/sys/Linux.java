@@ -331,8 +331,13 @@ public final class Linux {
         return array;
     }
 
-    /** kill(2): send {@code sig} to {@code pid} (negative: a process group). */
+    /**
+     * kill(2): send {@code sig} to {@code pid}, or to process group {@code -pid} when negative.
+     * 0 (our own group) and -1 (every process we may signal) are refused with
+     * IllegalArgumentException: as root, a pid that was never parsed must not kill the host.
+     */
     public static void kill(int pid, int sig) {
+        checkTarget(pid);
         int errno = killErrno(pid, sig);
         if (errno != 0) {
             throw new SyscallException("kill", errno, Integer.toString(pid));
@@ -344,12 +349,21 @@ public final class Linux {
      * belongs to someone else. A zombie (exited, not yet reaped) counts as alive.
      */
     public static boolean alive(int pid) {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("alive: pid " + pid + " is not a process id");
+        }
         int errno = killErrno(pid, 0);
         return switch (errno) {
             case 0, Errno.EPERM -> true;
             case Errno.ESRCH -> false;
             default -> throw new SyscallException("kill", errno, Integer.toString(pid));
         };
+    }
+
+    private static void checkTarget(int pid) {
+        if (pid == 0 || pid == -1) {
+            throw new IllegalArgumentException("kill: refusing pid " + pid + " (would signal more than one process group)");
+        }
     }
 
     private static int killErrno(int pid, int sig) {

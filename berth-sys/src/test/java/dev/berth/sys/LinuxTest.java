@@ -153,6 +153,10 @@ class LinuxTest {
         } finally {
             p.destroyForcibly();
         }
+        assertThatThrownBy(() -> Linux.kill(-1, Linux.SIGKILL)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("refusing pid -1");
+        assertThatThrownBy(() -> Linux.kill(0, Linux.SIGKILL)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Linux.alive(0)).isInstanceOf(IllegalArgumentException.class);
         assertThat(Linux.alive(1)).isTrue();
         assertThat(Linux.alive(Linux.getpid())).isTrue();
         assertThat(Linux.getpid()).isEqualTo(ProcessHandle.current().pid());
