@@ -129,8 +129,9 @@ public final class Libc {
     public static void mount(String source, Path target, String fstype, long flags, String data) throws Errno {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
+            MemorySegment d = data == null ? MemorySegment.NULL : a.allocateFrom(data);
             int rc = (int) MOUNT.invokeExact(st, a.allocateFrom(source), a.allocateFrom(target.toString()),
-                    a.allocateFrom(fstype), flags, data == null ? MemorySegment.NULL : a.allocateFrom(data));
+                    a.allocateFrom(fstype), flags, d);
             check(rc, st, "mount " + fstype, target);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
