@@ -53,7 +53,7 @@ int dirfd_and_base(const char *path, int *dirfd, const char **base, struct berr 
 int ensure_cloned_binary(char **argv, struct berr *err);
 
 /* sync.c: messages between launcher, monitor and container init over a SOCK_SEQPACKET pair */
-enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR, SYNC_PTY, SYNC_PID };
+enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR, SYNC_PTY, SYNC_PID, SYNC_TIMENS };
 struct sync_msg {
   int32_t type;
   int32_t errnum;
@@ -129,6 +129,7 @@ struct launch {
   pid_t host_pid;    /* the same, as seen by the init (for hooks) */
   char *exec_path;   /* resolved by PATH lookup */
   sigset_t oldmask;
+  bool timens;       /* new time namespace with offsets: the init unshares it itself */
   bool cleaned;      /* failure already undone (by the monitor) */
 };
 

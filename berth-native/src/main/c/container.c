@@ -26,11 +26,25 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
   struct berr err = {0};
   struct sync_msg m;
   close(l->sync_parent);
+  if (l->timens) {
+    /* time offsets must be set before any process enters the namespace: the namespace is made
+     * for our children (the exec moves us in), the launcher writes the offsets from the host */
+    if (unshare(CLONE_NEWTIME) < 0) {
+      berr_sys(&err, "unshare: time namespace");
+      goto fail;
+    }
+    if (sync_send(l->sync_child, SYNC_TIMENS, 0, -1, &err) < 0)
+      goto fail;
+  }
   if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
     _exit(1);
   l->host_pid = (pid_t) m.value;
   umask(0);
-  if (l->ns.newflags & CLONE_NEWUSER) {
+  if ((l->ns.newflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+    berr_sys(&err, "unshare: cgroup namespace");
+    goto fail;
+  }
+  if ((l->ns.newflags | l->ns.join_flags) & CLONE_NEWUSER) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
       berr_sys(&err, "become root in the user namespace: uid 0");
       goto fail;
@@ -71,13 +85,20 @@ fail:
 
 
 
+/* Namespaces the init unshares itself: cgroup (after the launcher moved it into its cgroups, so
+ * that the namespace's root is the container's cgroup, as runc) and time (see init_main). */
+static int clone_flags(const struct launch *l)
+{
+  return l->ns.newflags & ~(CLONE_NEWCGROUP | (l->timens ? CLONE_NEWTIME : 0));
+}
+
 static int clone_init(struct launch *l, struct berr *err)
 {
   bool intermediate = l->ns.join_flags & (CLONE_NEWUSER | CLONE_NEWNS);
   if (!intermediate) {
     if (ns_join(&l->ns, ~0, err) < 0)
       return -1;
-    pid_t pid = ns_clone(l->ns.newflags, err);
+    pid_t pid = ns_clone(clone_flags(l), err);
     if (pid < 0)
       return -1;
     if (pid == 0)
@@ -97,7 +118,7 @@ static int clone_init(struct launch *l, struct berr *err)
   if (mid == 0) {
     close(p[0]);
     pid_t pid = -1;
-    if (ns_join(&l->ns, ~0, err) == 0 && (pid = ns_clone(l->ns.newflags, err)) == 0)
+    if (ns_join(&l->ns, ~0, err) == 0 && (pid = ns_clone(clone_flags(l), err)) == 0)
       init_main(l);
     if (pid < 0) {
       char text[1280];
@@ -120,6 +141,27 @@ static int clone_init(struct launch *l, struct berr *err)
   if (n != sizeof pid || pid <= 0)
     return berr_set(err, 0, "join namespaces: %s", t > 0 ? text : "intermediate process failed");
   l->child = pid;
+  return 0;
+}
+
+static int set_time_offsets(struct launch *l, struct berr *err)
+{
+  struct sync_msg m;
+  int r = sync_recv(l->sync_parent, &m, NULL, err);
+  if (r < 0)
+    return -1;
+  if (r == 1)
+    return berr_set(err, 0, "container init exited during setup");
+  if (m.type == SYNC_ERROR)
+    return berr_set(err, m.errnum, "%s", m.text);
+  char buf[1024], path[64];
+  size_t off = 0;
+  for (const struct plan_record *t = NULL; (t = plan_next(l->plan, T_TIME_OFFSET, t));)
+    off += (size_t) snprintf(buf + off, sizeof buf - off, "%s %s %s\n", plan_str(t, 0), plan_str(t, 1),
+                             plan_str(t, 2));
+  snprintf(path, sizeof path, "/proc/%d/timens_offsets", l->child);
+  if (write_proc_file(path, buf, err) < 0)
+    return berr_wrap(err, "time offsets");
   return 0;
 }
 
@@ -191,6 +233,7 @@ int container_launch(struct launch *l, struct berr *err)
   l->sync_child = sp[1];
   if ((l->run || l->monitor) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     return berr_sys(err, "prctl: PR_SET_CHILD_SUBREAPER");
+  l->timens = (l->ns.newflags & CLONE_NEWTIME) && plan_find(l->plan, T_TIME_OFFSET);
   if (clone_init(l, err) < 0)
     return -1;
   close(l->sync_child);
@@ -199,6 +242,8 @@ int container_launch(struct launch *l, struct berr *err)
     close(l->console_fd);
     l->console_fd = -1;
   }
+  if (l->timens && set_time_offsets(l, err) < 0)
+    return -1;
   if ((l->ns.newflags & CLONE_NEWUSER) && ns_write_id_maps(l->plan, l->child, err) < 0)
     return -1;
   if (set_oom_score_adj(l->plan, l->child, err) < 0 || join_cgroups(l->plan, l->child, err) < 0)

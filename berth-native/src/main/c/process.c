@@ -193,6 +193,11 @@ static int lookup_path(struct launch *l, char **env, struct berr *err)
     return berr_set(err, EINVAL, "process: no args");
   const char *arg0 = plan_str(a, 0);
   if (strchr(arg0, '/')) {
+    struct stat st;
+    if (stat(arg0, &st) < 0)
+      return berr_sys(err, "exec: %s", arg0);
+    if (S_ISDIR(st.st_mode))
+      return berr_set(err, EISDIR, "exec: %s", arg0);
     l->exec_path = strdup(arg0);
     return 0;
   }

@@ -214,7 +214,7 @@ static int mount_one(struct launch *l, int rootfd, const struct plan_record *m, 
   bool userns = l->ns.newflags & CLONE_NEWUSER;
   if (parse_u64(plan_str(m, 3), &flags, err) < 0 || parse_u64(plan_str(m, 5), &prop, err) < 0)
     return -1;
-  if (strcmp(fstype, "cgroup") == 0 || strcmp(fstype, "cgroup2") == 0) {
+  if (!*source && (strcmp(fstype, "cgroup") == 0 || strcmp(fstype, "cgroup2") == 0)) {
     if (mount_cgroups(l, rootfd, dest, (unsigned long) flags, userns, err) < 0)
       return -1;
     goto propagation;
@@ -363,6 +363,31 @@ static int do_pivot_root(const char *rootfs, bool no_pivot, struct berr *err)
   return r;
 }
 
+/* pivot_root refuses a shared parent: with rootfsPropagation shared, make the rootfs's parent
+ * mount private (as runc does); the mounts below keep their shared propagation. */
+static int make_parent_mount_private(const char *rootfs, struct berr *err)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return berr_sys(err, "open: /proc/self/mountinfo");
+  char line[4096], best[PATH_MAX] = "/";
+  size_t bestlen = 1;
+  while (fgets(line, sizeof line, f)) {
+    char mp[PATH_MAX];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+      continue;
+    size_t n = strlen(mp);
+    if (n > bestlen && strncmp(rootfs, mp, n) == 0 && (rootfs[n] == '/' || rootfs[n] == 0)) {
+      memcpy(best, mp, n + 1);
+      bestlen = n;
+    }
+  }
+  fclose(f);
+  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    return berr_sys(err, "make rootfs parent mount private: %s", best);
+  return 0;
+}
+
 int rootfs_setup(struct launch *l, struct berr *err)
 {
   const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
@@ -376,6 +401,8 @@ int rootfs_setup(struct launch *l, struct berr *err)
     prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
     return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
+  if ((prop & MS_SHARED) && make_parent_mount_private(rootfs, err) < 0)
+    return -1;
   if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return berr_sys(err, "bind rootfs: %s", rootfs);
   int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -469,6 +496,12 @@ static int readonly_path(const char *path, bool userns, struct berr *err)
 int rootfs_finish(struct launch *l, struct berr *err)
 {
   bool userns = l->ns.newflags & CLONE_NEWUSER;
+  const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
+  uint64_t prop = 0;
+  /* rootfsPropagation, once more on the new "/" (as runc): before pivot it was the host's tree */
+  if (*plan_str(rr, 3) && parse_u64(plan_str(rr, 3), &prop, err) == 0 && prop &&
+      mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
+    return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_MASKED, r));)
     if (mask_path(plan_str(r, 0), err) < 0)
       return -1;
@@ -484,7 +517,6 @@ int rootfs_finish(struct launch *l, struct berr *err)
     if (write_proc_file(path, plan_str(r, 1), err) < 0)
       return berr_wrap(err, "sysctl %s", plan_str(r, 0));
   }
-  const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
   if (strcmp(plan_str(rr, 1), "1") == 0) {
     unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY | (userns ? locked_flags("/") : 0);
     if (mount(NULL, "/", NULL, f, NULL) < 0)

@@ -283,6 +283,33 @@ class LaunchTest(unittest.TestCase):
             uid_line = [l for l in f if l.startswith("Uid:")][0].split()
         self.assertEqual(uid_line[1], "100000")
 
+    def test_join_user_namespace_through_intermediate(self):
+        first = self._running_container(userns=True)
+        p = self.plan("sh", "-c", "cat /proc/self/uid_map; echo $$")
+        p.records.insert(5, (T_NAMESPACE, [str(CLONE_NEWUSER).encode(), f"/proc/{first}/ns/user".encode()]))
+        for path, major, minor in DEFAULT_DEVICES:  # a user namespace cannot mknod
+            p.remove(T_DEVICE)
+        for path, major, minor in DEFAULT_DEVICES:
+            p.add(T_DEVICE, path, "c", major, minor, 0o666, 0, 0, 1)
+        out = self.run_ok(p).split()
+        self.assertEqual(out, ["0", "100000", "65536", "1"])
+
+    def test_join_net_namespace_by_path(self):
+        first = self._running_container(namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET))
+        p = self.plan("readlink", "/proc/self/ns/net", namespaces=(CLONE_NEWNS, CLONE_NEWPID))
+        p.add(T_NAMESPACE, CLONE_NEWNET, f"/proc/{first}/ns/net")
+        self.assertEqual(self.run_ok(p).strip(), os.readlink(f"/proc/{first}/ns/net"))
+        self.assertNotEqual(os.readlink("/proc/self/ns/net"), os.readlink(f"/proc/{first}/ns/net"))
+
+    def test_time_namespace_offsets(self):
+        p = self.plan("cat", "/proc/uptime",
+                      namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME))
+        p.add(T_TIME_OFFSET, "boottime", 864000, 0)
+        with open("/proc/uptime") as f:
+            host = float(f.read().split()[0])
+        inside = float(self.run_ok(p).split()[0])
+        self.assertGreater(inside, host + 863000)
+
     # --- mounts ----------------------------------------------------------------------------
     def test_mounts_bind_ro_tmpfs_proc_masked_readonly(self):
         host = os.path.join(self.tmp, "hostdata")
@@ -318,6 +345,28 @@ class LaunchTest(unittest.TestCase):
         p = self.plan("sh", "-c", "ls /bin/busybox && echo $$")
         p.remove(T_ROOTFS).add(T_ROOTFS, self.rootfs, 0, 1, 0)
         self.assertEqual(self.run_ok(p).split(), ["/bin/busybox", "1"])
+
+    def test_rootfs_propagation_shared(self):
+        p = self.plan("sh", "-c", "awk '$5 == \"/\"' /proc/self/mountinfo | grep -c shared:")
+        p.remove(T_ROOTFS).add(T_ROOTFS, self.rootfs, 0, 0, MS_SHARED | MS_REC)
+        self.assertEqual(self.run_ok(p).strip(), "1")
+        self.assertNoLeftovers()
+
+    def test_cgroup_mounts(self):
+        cg = self.cgroup()
+        # empty source: the launcher binds the container's own cgroup dirs read-only
+        p = self.plan("sh", "-c", "ls /sys/fs/cgroup; test -f /sys/fs/cgroup/pids/cgroup.procs && echo 1; "
+                                  "touch /sys/fs/cgroup/pids/x 2>/dev/null && echo rw || echo ro")
+        p.add(T_CGROUP, cg).add(T_MOUNT, "", "/sys/fs/cgroup", "cgroup", 0, "", 0, "dir")
+        self.assertEqual(self.run_ok(p).split(), ["pids", "1", "ro"])
+        # a source: a real cgroup mount (what Java emits for a private cgroup namespace)
+        p = self.plan("sh", "-c", "head -n 1 /sys/fs/cgroup/pids/tasks; grep pids /proc/self/cgroup | cut -d: -f2-",
+                      namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWCGROUP), fifo=False)
+        p.add(T_CGROUP, cg)
+        p.add(T_MOUNT, "tmpfs", "/sys/fs/cgroup", "tmpfs", MS_NOSUID, "mode=755", 0, "dir")
+        p.add(T_MOUNT, "cgroup", "/sys/fs/cgroup/pids", "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "pids", 0, "dir")
+        # the namespace's root is the container's cgroup (unshared after joining it)
+        self.assertEqual(self.run_ok(p).split(), ["1", "pids:/"])
 
     # --- process ---------------------------------------------------------------------------
     def test_capabilities_all_five_sets(self):
@@ -535,6 +584,43 @@ class LaunchTest(unittest.TestCase):
         self.pids.append(epid)
         self.assertEqual(os.readlink(f"/proc/{epid}/ns/mnt"), os.readlink(f"/proc/{pid}/ns/mnt"))
         self.assertEqual(os.readlink(f"/proc/{epid}/ns/user"), os.readlink(f"/proc/{pid}/ns/user"))
+
+    def test_exec_with_console_socket(self):
+        pid = self._running_container()
+        sock_path = os.path.join(self.tmp, "exec-console.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(srv.close)
+        srv.bind(sock_path)
+        srv.listen(1)
+        p = self._exec_plan(pid, "sh", "-c", "tty; stty size; echo done", types=("mnt", "pid", "uts", "ipc"))
+        p.add(T_TERMINAL, 30, 100).add(T_CONSOLE_SOCKET, sock_path)
+        p.add(T_PID_FILE, os.path.join(self.tmp, "exec.pid"))
+        self.run_ok(p)
+        conn, _ = srv.accept()
+        self.addCleanup(conn.close)
+        _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(4))
+        master = struct.unpack("i", anc[0][2][:4])[0]
+        self.addCleanup(os.close, master)
+        buf = b""
+        while b"done" not in buf:
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+        self.assertRegex(buf.decode().replace("\r", ""), r"/dev/pts/\d+\n30 100\n")
+
+    def test_exec_failure_reports_and_leaves_nothing(self):
+        pid = self._running_container()
+        p = self._exec_plan(pid, "/no/such/binary", types=("mnt", "pid"))
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("/no/such/binary", err)
+        self.assertTrue(pid_alive(pid), "the container survives a failed exec")
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            self.assertEqual(f.read().split(), [])
 
     # --- security invariants ---------------------------------------------------------------
     def test_cve_2019_5736_runs_from_sealed_memfd(self):
