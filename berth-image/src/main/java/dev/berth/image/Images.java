@@ -186,17 +186,19 @@ public final class Images {
         Descriptor d = store.resolve(ref);
         List<String> out = new ArrayList<>();
         boolean byName = !Digest.isDigest(ref) && !ref.matches("[a-f0-9]{12,64}");
-        if (byName) {
-            ImageReference r = ImageReference.parse(ref);
-            if (store.untag(r)) out.add("Untagged: " + r.familiar());
-            if (!store.namesOf(d.digestValue()).isEmpty()) return out;
-        }
-        if (!force)
+        List<ImageReference> names = store.namesOf(d.digestValue());
+        ImageReference r0 = byName ? ImageReference.parse(ref) : null;
+        boolean lastName = !byName || names.stream().allMatch(n -> n.equals(r0));
+        if (lastName && !force)
             for (Snapshotter.ContainerInfo ci : snapshotter.list())
                 if (ci.manifest().equals(d.digest()))
                     throw new ImageException.Store("image " + ref + " is used by container " + ci.id() + " (use --force)", null);
-        if (!byName && !force && store.namesOf(d.digestValue()).size() > 1)
-            throw new ImageException.Store("image " + ref + " has several names " + store.namesOf(d.digestValue()).stream().map(ImageReference::familiar).toList() + " (use --force)", null);
+        if (!byName && !force && names.size() > 1)
+            throw new ImageException.Store("image " + ref + " has several names " + names.stream().map(ImageReference::familiar).toList() + " (use --force)", null);
+        if (byName) {
+            if (store.untag(r0)) out.add("Untagged: " + r0.familiar());
+            if (!lastName) return out;
+        }
         for (ImageReference r : store.namesOf(d.digestValue())) { store.untag(r); out.add("Untagged: " + r.familiar()); }
         store.removeManifest(d.digestValue());
         out.add("Deleted: " + d.digest());

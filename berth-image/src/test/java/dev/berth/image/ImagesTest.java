@@ -1,0 +1,84 @@
+package dev.berth.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.image.api.Digest;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.ImageReference;
+import dev.berth.image.api.Platform;
+import dev.berth.image.snapshot.SnapshotStore;
+import dev.berth.image.store.Store;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImagesTest {
+    @TempDir Path tmp;
+
+    @Test void provenanceInspectHistoryTagRmPrune() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        Path rootfs = TestSupport.busyboxRootfs(tmp.resolve("rootfs"));
+        im.importRootfs(rootfs, ImageReference.parse("bb:1"), Platform.DEFAULT);
+        var inspect = im.inspect("bb:1");
+        assertThat(inspect.get("RepoTags").get(0).asText()).isEqualTo("bb:1");
+        assertThat(inspect.get("Os").asText()).isEqualTo("linux");
+        var prov = inspect.get("Layers").get(0).get("Provenance");
+        assertThat(prov.get("source").asText()).isEqualTo("import");
+        assertThat(prov.get("path").asText()).isEqualTo(rootfs.toString());
+        assertThat(prov.get("time").asText()).isNotEmpty();
+        assertThat(im.history("bb:1").getFirst().provenance()).startsWith("import of " + rootfs);
+
+        im.tag("bb:1", "bb:2");
+        assertThat(im.list()).hasSize(1);
+        assertThat(im.list().getFirst().names()).extracting(ImageReference::familiar).containsExactlyInAnyOrder("bb:1", "bb:2");
+        assertThat(im.remove("bb:1", false)).containsExactly("Untagged: bb:1");
+        assertThat(im.prune().blobs()).isEmpty();   // still named bb:2
+
+        String id = im.inspect("bb:2").get("Id").asText();
+        assertThat(im.store().resolve(Digest.parse(id).shortHex()).digest()).isEqualTo(im.store().resolve("bb:2").digest());
+        List<String> out = im.remove("bb:2", false);
+        assertThat(out).contains("Untagged: bb:2");
+        assertThat(out.getLast()).startsWith("Deleted: sha256:");
+        var pruned = im.prune();
+        assertThat(pruned.blobs()).hasSize(3);   // manifest, config, layer
+        assertThat(pruned.snapshots()).hasSize(1);
+        try (var ls = Files.list(tmp.resolve("root/blobs/sha256"))) { assertThat(ls).isEmpty(); }
+        assertThatThrownBy(() -> im.inspect("bb:2")).isInstanceOf(ImageException.NotFound.class);
+    }
+
+    @Test void pruneKeepsWhatContainersUse() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        im.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("bb"), Platform.DEFAULT);
+        im.snapshotter().prepare("keep", "bb");
+        try {
+            assertThatThrownBy(() -> im.remove("bb", false)).hasMessageContaining("used by container keep");
+            assertThat(im.store().untag(ImageReference.parse("bb"))).isTrue();
+            im.store().removeManifest(Digest.parse(im.snapshotter().info("keep").manifest()));
+            var pruned = im.prune();
+            assertThat(pruned.snapshots()).isEmpty();
+            assertThat(pruned.blobs()).isEmpty();
+        } finally {
+            im.snapshotter().remove("keep");
+        }
+        assertThat(im.prune().blobs()).hasSize(3);
+    }
+
+    @Test void verifyFindsCorruptBlobsAndSnapshots() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        im.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("bb"), Platform.DEFAULT);
+        assertThat(im.verify()).isEmpty();
+        var m = im.store().manifest(im.store().resolve("bb"));
+        Path layer = im.store().blobPath(m.layers().getFirst().digestValue());
+        byte[] b = Files.readAllBytes(layer);
+        b[b.length / 2] ^= 1;
+        Files.write(layer, b);
+        var chain = SnapshotStore.chainIds(Store.diffIds(im.store().config(m))).getFirst();
+        Files.writeString(im.snapshots().fs(chain).resolve("etc/hostname"), "tampered");
+        List<String> problems = im.verify();
+        assertThat(problems).anyMatch(p -> p.startsWith("blob " + m.layers().getFirst().digest() + " is corrupt"));
+        assertThat(problems).anyMatch(p -> p.startsWith("snapshot " + chain + " (layer " + m.layers().getFirst().digest() + ") was modified"));
+    }
+}
