@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Real system calls against the running kernel; the mount test needs root. */
+/** Real system calls against the running kernel, as any user; root-only ones are in {@link LinuxRootTest}. */
 class LinuxTest {
     @TempDir
     Path tmp;
@@ -187,44 +187,8 @@ class LinuxTest {
     }
 
     @Test
-    void mountAndUnmountATmpfs() throws Exception {
-        assertThat(Linux.geteuid()).as("mount test needs root").isZero();
-        Path dir = Files.createDirectory(tmp.resolve("mnt"));
-        long before = Linux.statfsType(dir.toString());
-        Linux.mount("berth-test", dir.toString(), "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV, "size=1m,mode=0700");
-        try {
-            assertThat(Linux.statfsType(dir.toString())).isEqualTo(Linux.TMPFS_MAGIC);
-            Files.writeString(dir.resolve("inside"), "x");
-            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(" " + dir + " ");
-        } finally {
-            Linux.umount2(dir.toString(), Linux.MNT_DETACH);
-        }
-        assertThat(Files.exists(dir.resolve("inside"))).isFalse();
-        assertThat(Linux.statfsType(dir.toString())).isEqualTo(before);
-        assertThatThrownBy(() -> Linux.umount2(dir.toString(), 0))
-                .isInstanceOfSatisfying(SyscallException.class, e -> {
-                    assertThat(e.errno()).isEqualTo(Errno.EINVAL);
-                    assertThat(e.path()).isEqualTo(dir.toString());
-                });
-        assertThatThrownBy(() -> Linux.mount(null, tmp.resolve("nope").toString(), "tmpfs", 0, null))
-                .hasMessage("mount " + tmp.resolve("nope") + ": No such file or directory (ENOENT)");
-    }
-
-    @Test
     void statfsKnowsProc() {
         assertThat(Linux.statfsType("/proc")).isEqualTo(Linux.PROC_SUPER_MAGIC);
-    }
-
-    @Test
-    void setnsIntoOwnNamespaceAndBadFd() {
-        int fd = Linux.open("/proc/self/ns/uts", Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
-        try {
-            Linux.setns(fd, Linux.CLONE_NEWUTS); // joining the namespace we are in is allowed
-            assertThatThrownBy(() -> Linux.setns(fd, Linux.CLONE_NEWNET))
-                    .isInstanceOfSatisfying(SyscallException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
-        } finally {
-            Linux.close(fd);
-        }
     }
 
     @Test

@@ -34,7 +34,8 @@ import java.util.Set;
  * <li>Flags map to SECCOMP_FILTER_FLAG_* bits; SCMP_ACT_NOTIFY adds NEW_LISTENER, and is
  *     refused as the default action and for {@code write} (the launcher needs write to hand the
  *     listener fd over).</li>
- * <li>With more than 32 rules libseccomp's binary-tree optimisation is turned on.</li>
+ * <li>With more than 32 syscall names (runc counts one rule per name) libseccomp's binary-tree
+ *     optimisation is turned on.</li>
  * <li>As runc's {@code patchbpf}: unless the default action lets calls through (ALLOW, LOG,
  *     TRACE) or already returns ENOSYS, a {@link EnosysStub} is prepended so that, on each listed
  *     architecture, syscalls numbered above the highest one the profile names return ENOSYS.</li>
@@ -90,7 +91,8 @@ public final class SeccompCompiler {
     public static String libraryVersion() {
         Lib lib = lib();
         try {
-            MemorySegment v = ((MemorySegment) lib.version.invokeExact()).reinterpret(12);
+            MethodHandle version = Lib.bind(lib.lookup, "seccomp_version", FunctionDescriptor.of(ADDRESS));
+            MemorySegment v = ((MemorySegment) version.invokeExact()).reinterpret(12);
             return v.get(JAVA_INT, 0) + "." + v.get(JAVA_INT, 4) + "." + v.get(JAVA_INT, 8);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -141,7 +143,7 @@ public final class SeccompCompiler {
             try {
                 EnosysStub stub = new EnosysStub();
                 addArches(lib, arena, ctx, profile.architectures(), stub);
-                if (profile.syscalls().size() > OPTIMIZE_ABOVE_RULES) {
+                if (profile.syscalls().stream().mapToInt(r -> r.names().size()).sum() > OPTIMIZE_ABOVE_RULES) {
                     // Not fatal when unsupported: the filter is then a linear list.
                     int ignored = (int) lib.attrSet.invokeExact(ctx, FLTATR_CTL_OPTIMIZE, 2);
                 }
@@ -411,9 +413,10 @@ public final class SeccompCompiler {
         final MethodHandle syscallResolveArch;
         final MethodHandle ruleAddArray;
         final MethodHandle exportBpf;
-        final MethodHandle version;
+        final SymbolLookup lookup;
 
         private Lib(SymbolLookup l) {
+            lookup = l;
             init = bind(l, "seccomp_init", FunctionDescriptor.of(ADDRESS, JAVA_INT));
             release = bind(l, "seccomp_release", FunctionDescriptor.ofVoid(ADDRESS));
             archResolve = bind(l, "seccomp_arch_resolve_name", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -425,7 +428,6 @@ public final class SeccompCompiler {
             ruleAddArray = bind(l, "seccomp_rule_add_array",
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
             exportBpf = bind(l, "seccomp_export_bpf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-            version = bind(l, "seccomp_version", FunctionDescriptor.of(ADDRESS));
         }
 
         private static SymbolLookup load() {
@@ -436,7 +438,7 @@ public final class SeccompCompiler {
             }
         }
 
-        private static MethodHandle bind(SymbolLookup l, String name, FunctionDescriptor fd) {
+        static MethodHandle bind(SymbolLookup l, String name, FunctionDescriptor fd) {
             MemorySegment sym = l.find(name).orElseThrow(() -> new UnsatisfiedLinkError("symbol not found: " + name));
             return Linker.nativeLinker().downcallHandle(sym, fd);
         }
