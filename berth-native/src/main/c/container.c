@@ -288,10 +288,6 @@ int container_launch(struct launch *l, struct berr *err)
   }
   if (l->pty_master >= 0 && !l->monitor && terminal_relay_prepare(l->pty_master, err) < 0)
     return -1;
-  if (l->monitor && l->pty_master >= 0) {
-    close(l->pty_master); /* nobody to relay to: the process keeps its slave */
-    l->pty_master = -1;
-  }
   int status;
   int r = monitor_wait(l, &status, err);
   terminal_restore();

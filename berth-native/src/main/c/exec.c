@@ -113,7 +113,8 @@ int exec_launch(struct launch *l, struct berr *err)
     if (write_file_atomic_at(piddir, pidbase, buf, err) < 0)
       return berr_wrap(err, "pid file %s", pidfile);
     close(piddir);
-    return 0; /* detached */
+    if (!plan_find(l->plan, T_EXEC_WAIT))
+      return 0; /* detached */
   }
   if (l->pty_master >= 0 && terminal_relay_prepare(l->pty_master, err) < 0)
     return -1;

@@ -50,7 +50,8 @@ int monitor_wait(struct launch *l, int *status_out, struct berr *err)
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     return berr_sys(err, "signalfd");
-  bool in_eof = l->pty_master < 0, out_eof = l->pty_master < 0, done = false;
+  /* a detached monitor relays the pty's output to its own stdout (the log), never reads stdin */
+  bool in_eof = l->pty_master < 0 || l->monitor, out_eof = l->pty_master < 0, done = false;
   int status = 0;
   while (!done) {
     struct pollfd p[3] = {{sfd, POLLIN, 0}, {in_eof ? -1 : 0, POLLIN, 0}, {out_eof ? -1 : l->pty_master, POLLIN, 0}};

@@ -493,6 +493,35 @@ static int readonly_path(const char *path, bool userns, struct berr *err)
   return r;
 }
 
+/* linux.sysctl: /proc/sys/<key, dots as slashes>, resolved beneath /proc/sys without symlinks and
+ * written only if both the directory and the file are on procfs (CVE-2019-16884). */
+static int write_sysctl(const char *key, const char *value, struct berr *err)
+{
+  char rel[PATH_MAX];
+  snprintf(rel, sizeof rel, "%s", key);
+  for (char *c = rel; *c; c++)
+    if (*c == '.')
+      *c = '/';
+  int dir = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return berr_sys(err, "sysctl %s: open: /proc/sys", key);
+  if (check_procfs(dir, "/proc/sys", err) < 0) {
+    close(dir);
+    return berr_wrap(err, "sysctl %s", key);
+  }
+  struct open_how how = {.flags = O_WRONLY | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int) syscall(SYS_openat2, dir, rel, &how, sizeof how);
+  close(dir);
+  if (fd < 0)
+    return berr_sys(err, "sysctl %s: open: /proc/sys/%s", key, rel);
+  int r = check_procfs(fd, rel, err);
+  if (r == 0 && write_all(fd, value, strlen(value)) < 0)
+    r = berr_sys(err, "sysctl %s: write: %s", key, value);
+  close(fd);
+  return r < 0 ? berr_wrap(err, "sysctl %s", key) : 0;
+}
+
 int rootfs_finish(struct launch *l, struct berr *err)
 {
   bool userns = l->ns.newflags & CLONE_NEWUSER;
@@ -508,15 +537,9 @@ int rootfs_finish(struct launch *l, struct berr *err)
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_READONLY_PATH, r));)
     if (readonly_path(plan_str(r, 0), userns, err) < 0)
       return -1;
-  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_SYSCTL, r));) {
-    char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "/proc/sys/%s", plan_str(r, 0));
-    for (char *c = path + 10; c < path + n; c++)
-      if (*c == '.')
-        *c = '/';
-    if (write_proc_file(path, plan_str(r, 1), err) < 0)
-      return berr_wrap(err, "sysctl %s", plan_str(r, 0));
-  }
+  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_SYSCTL, r));)
+    if (write_sysctl(plan_str(r, 0), plan_str(r, 1), err) < 0)
+      return -1;
   if (strcmp(plan_str(rr, 1), "1") == 0) {
     unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY | (userns ? locked_flags("/") : 0);
     if (mount(NULL, "/", NULL, f, NULL) < 0)

@@ -622,6 +622,27 @@ class LaunchTest(unittest.TestCase):
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             self.assertEqual(f.read().split(), [])
 
+    def test_exec_with_pid_file_and_wait(self):
+        pid = self._running_container()
+        pidfile = os.path.join(self.tmp, "exec-wait.pid")
+        p = self._exec_plan(pid, "sh", "-c", "exit 9", types=("mnt", "pid"))
+        p.add(T_PID_FILE, pidfile).add(T_EXEC_WAIT)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 9, err)
+        self.assertTrue(int(self.read(pidfile)) > 0)
+
+    def test_monitor_relays_terminal_to_its_stdout(self):
+        status = os.path.join(self.state, "exit")
+        p = self.plan("sh", "-c", "tty; echo from-tty", action="run")
+        p.add(T_MONITOR, status).add(T_TERMINAL, 0, 0)
+        self.run_ok(p)
+        self.created_pid()
+        self.assertTrue(wait_for(lambda: os.path.exists(status)))
+        self.assertEqual(self.read(status).strip(), "exited 0")
+        out = self.read(self.last_out)
+        self.assertIn("/dev/pts/0", out)
+        self.assertIn("from-tty", out)
+
     # --- security invariants ---------------------------------------------------------------
     def test_cve_2019_5736_runs_from_sealed_memfd(self):
         p = self.plan("true", action="create")
