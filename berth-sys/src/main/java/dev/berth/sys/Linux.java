@@ -448,7 +448,12 @@ public final class Linux {
         pathCall(Umount2.H, "umount2", target, flags);
     }
 
-    /** setns(2): move this thread into the namespace {@code fd} refers to; {@code nstype} is a CLONE_NEW* or 0. */
+    /**
+     * setns(2): move the calling thread into the namespace {@code fd} refers to; {@code nstype}
+     * is a CLONE_NEW* or 0 (any). Only that thread moves, and the kernel refuses mount and user
+     * namespaces (EINVAL) in a multi-threaded process such as the JVM: joining those is the
+     * launcher's job, after exec.
+     */
     public static void setns(int fd, int nstype) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Native.CAPTURE_LAYOUT);
