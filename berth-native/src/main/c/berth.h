@@ -28,6 +28,7 @@ void berr_format(const struct berr *err, char *buf, size_t len);
 void log_init(const struct plan *plan);
 void log_error(const struct berr *err);
 void log_error_text(const char *text);
+void log_warning(const struct berr *err);
 
 /* plan.c */
 int plan_read(int fd, struct plan *plan, struct berr *err);
@@ -129,6 +130,7 @@ struct launch {
   pid_t host_pid;    /* the same, as seen by the init (for hooks) */
   char *exec_path;   /* resolved by PATH lookup */
   sigset_t oldmask;
+  uint64_t preserved_open; /* which of fds 3..66 the caller passed (T_PRESERVE_FDS) */
   bool timens;       /* new time namespace with offsets: the init unshares it itself */
   bool cleaned;      /* failure already undone (by the monitor) */
 };

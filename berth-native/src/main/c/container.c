@@ -284,7 +284,7 @@ int container_launch(struct launch *l, struct berr *err)
       return -1;
     struct berr warn = {0};
     if (hooks_run(l->plan, "poststart", "running", l->child, &warn) < 0)
-      log_error(&warn);
+      log_warning(&warn);
   }
   if (l->pty_master >= 0 && !l->monitor && terminal_relay_prepare(l->pty_master, err) < 0)
     return -1;
@@ -297,7 +297,7 @@ int container_launch(struct launch *l, struct berr *err)
   if (l->run) {
     struct berr warn = {0};
     if (hooks_run(l->plan, "poststop", "stopped", 0, &warn) < 0)
-      log_error(&warn);
+      log_warning(&warn);
     kill_cgroups(l->plan);
     run_cleanup(l->plan);
   }

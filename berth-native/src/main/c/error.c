@@ -79,10 +79,22 @@ static void json_escape(const char *in, char *out, size_t len)
   out[o] = 0;
 }
 
-void log_error_text(const char *text)
+static void log_line(const char *level, const char *text);
+
+void log_error_text(const char *text) { log_line("error", text); }
+
+void log_warning(const struct berr *err)
+{
+  char text[1280];
+  berr_format(err, text, sizeof text);
+  log_line("warning", text);
+}
+
+static void log_line(const char *level, const char *text)
 {
   char line[2300];
-  int n = snprintf(line, sizeof line, "berth-runc: %s\n", text);
+  bool warn = strcmp(level, "warning") == 0;
+  int n = snprintf(line, sizeof line, "berth-runc: %s%s\n", warn ? "warning: " : "", text);
   if (n > 0)
     write_all(2, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
   if (log_fd < 0)
@@ -95,7 +107,7 @@ void log_error_text(const char *text)
     gmtime_r(&now.tv_sec, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     json_escape(text, esc, sizeof esc);
-    n = snprintf(line, sizeof line, "{\"level\":\"error\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", esc, ts,
+    n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", level, esc, ts,
                  now.tv_nsec);
   }
   if (n > 0)

@@ -1,6 +1,7 @@
 /* exec.c - a new process in a running container: join its namespaces and cgroups, fork, exec. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,11 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
   close(l->sync_parent);
   if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
     _exit(1);
+  if ((l->ns.join_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+    berr_sys(&err, "become root in the user namespace: uid 0");
+    sync_send_error(l->sync_child, &err);
+    _exit(1);
+  }
   if (terminal_setup(l, &err) < 0 || process_prepare(l, &err) < 0) {
     sync_send_error(l->sync_child, &err);
     _exit(1);

@@ -1,5 +1,6 @@
 /* main.c - berth-launch --plan-fd N: read the plan, dispatch on its action. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,31 @@
 
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
                                 SIGCONT, SIGTSTP, SIGWINCH, SIGCHLD, SIGPWR, SIGURG};
+
+/* T_PRESERVE_FDS names fds 3..3+n-1: remember which of them the caller really passed, and park
+ * /dev/null (close-on-exec) in the others so that nothing the launcher opens can take their place
+ * and leak into the process. */
+static uint64_t reserve_preserved_fds(const struct plan *plan)
+{
+  const char *n = plan_get(plan, T_PRESERVE_FDS);
+  uint64_t count = 0, open_mask = 0;
+  struct berr ignored;
+  if (!n || parse_u64(n, &count, &ignored) < 0)
+    return 0;
+  for (uint64_t i = 0; i < count && i < 64; i++) {
+    int fd = (int) (3 + i);
+    if (fcntl(fd, F_GETFD) >= 0) {
+      open_mask |= 1ULL << i;
+      continue;
+    }
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul >= 0 && nul != fd) {
+      dup3(nul, fd, O_CLOEXEC);
+      close(nul);
+    }
+  }
+  return open_mask;
+}
 
 static void usage_fail(const char *msg)
 {
@@ -43,12 +69,14 @@ int main(int argc, char **argv)
   }
   close(plan_fd);
   log_init(&plan);
+  uint64_t preserved_open = reserve_preserved_fds(&plan);
   signal(SIGPIPE, SIG_IGN);
 
   struct launch l;
   memset(&l, 0, sizeof l);
   l.plan = &plan;
   l.report_fd = l.sync_parent = l.sync_child = l.console_fd = l.fifo_fd = l.pty_master = -1;
+  l.preserved_open = preserved_open;
   l.action = plan_get(&plan, T_ACTION);
   if (!l.action)
     usage_fail("plan: no action");

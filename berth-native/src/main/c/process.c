@@ -267,10 +267,12 @@ int process_exec(struct launch *l, struct berr *err)
   /* CVE-2024-21626: nothing but stdio and the preserved fds survives the exec */
   if (syscall(SYS_close_range, 3 + (unsigned) npreserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return berr_sys(err, "close_range: %u", 3 + (unsigned) npreserve);
-  for (unsigned fd = 3; fd < 3 + npreserve; fd++) {
-    int fl = fcntl((int) fd, F_GETFD);
-    if (fl >= 0)
-      fcntl((int) fd, F_SETFD, fl & ~FD_CLOEXEC);
+  for (unsigned i = 0; i < npreserve && i < 64; i++) {
+    int fd = (int) (3 + i), fl = fcntl(fd, F_GETFD);
+    if (fl >= 0 && (l->preserved_open & (1ULL << i)))
+      fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+    else if (fl >= 0)
+      close(fd); /* a placeholder (see main.c) */
   }
   sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   const struct plan_record *a = plan_find(plan, T_ARGS), *e = plan_find(plan, T_ENV);

@@ -622,6 +622,15 @@ class LaunchTest(unittest.TestCase):
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             self.assertEqual(f.read().split(), [])
 
+    def test_exec_joins_cgroup_in_user_namespace(self):
+        cg = self.cgroup()
+        pid = self._running_container(userns=True)
+        p = self._exec_plan(pid, "sh", "-c", "grep pids /proc/self/cgroup; id -u")
+        p.add(T_CGROUP, cg)
+        out = self.run_ok(p).split()
+        self.assertTrue(out[0].endswith(os.path.basename(cg)), out)
+        self.assertEqual(out[1], "0")
+
     def test_exec_with_pid_file_and_wait(self):
         pid = self._running_container()
         pidfile = os.path.join(self.tmp, "exec-wait.pid")
@@ -687,6 +696,13 @@ class LaunchTest(unittest.TestCase):
         finally:
             os.close(3)
         self.assertEqual(os.read(50, 100), b"via-fd3\n")
+
+    def test_preserve_fds_not_passed_stay_closed(self):
+        # two preserved fds announced, none passed: the launcher's own fds must not take their place
+        p = self.plan("ls", "/proc/self/fd")
+        p.add(T_PRESERVE_FDS, 2).add(T_TERMINAL, 0, 0)
+        out = self.run_ok(p)
+        self.assertEqual(sorted(out.split()), ["0", "1", "2", "3"])
 
     def test_cve_2024_21626_cwd_outside_root_refused(self):
         leak = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY)
