@@ -22,6 +22,9 @@ public final class Commands {
         new KillCommand(), new DeleteCommand(), new ListCommand(), new ExecCommand(), new PsCommand(),
         new PauseCommand(), new ResumeCommand(), new UpdateCommand(), new FeaturesCommand(), new SpecCommand()};
     for (Object s : subs) cl.addSubcommand(s);
+    // As runc: everything after the container id belongs to the command (exec id sh -c ..., ps id -ef).
+    cl.getSubcommands().get("exec").setStopAtPositional(true);
+    cl.getSubcommands().get("ps").setStopAtPositional(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> fail(global, ex));
     cl.setParameterExceptionHandler((ex, args) -> {
       report(global, ex.getMessage());

@@ -1,0 +1,232 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Real containers through bin/berth-runc: one test per runtime-spec area. */
+class ContainerFeaturesIT {
+  Runc runc;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    runc = new Runc();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    runc.close();
+  }
+
+  static ArrayNode namespaces(ObjectNode cfg) {
+    return (ArrayNode) cfg.get("linux").get("namespaces");
+  }
+
+  static void dropNamespace(ObjectNode cfg, String type) {
+    ArrayNode ns = namespaces(cfg);
+    for (int i = ns.size() - 1; i >= 0; i--) if (ns.get(i).get("type").asText().equals(type)) ns.remove(i);
+  }
+
+  @Test
+  void runPrintsAndPropagatesTheExitCode() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sh", "-c", "echo hello from berth; exit 3");
+    Runc.Result r = runc.run("run", "--bundle", b.toString(), "exit3");
+    assertThat(r.out()).isEqualTo("hello from berth\n");
+    assertThat(r.code()).isEqualTo(3);
+    runc.assertGone("exit3");
+  }
+
+  @Test
+  void killedBySignalExitsWith128PlusSigno() throws Exception {
+    // Without a pid namespace: an init ignores SIGKILL sent from inside its own namespace.
+    Path b = runc.bundle("b", c -> dropNamespace(c, "pid"), "sh", "-c", "kill -9 $$");
+    assertThat(runc.run("run", "--bundle", b.toString(), "sig").code()).isEqualTo(137);
+  }
+
+  @Test
+  void pidAndUtsNamespaces() throws Exception {
+    Path b = runc.bundle("b", c -> c.put("hostname", "box1"), "sh", "-c", "echo $$; hostname; ps -o pid | wc -l");
+    List<String> lines = runc.output(b, "ns").lines().toList();
+    assertThat(lines.get(0)).isEqualTo("1");
+    assertThat(lines.get(1)).isEqualTo("box1");
+    assertThat(Integer.parseInt(lines.get(2).trim())).as("only the container's processes are visible").isLessThanOrEqualTo(4);
+  }
+
+  @Test
+  void privateMountNamespaceKeepsTheHostNetwork() throws Exception {
+    String hostIfaces = Files.list(Path.of("/sys/class/net")).map(p -> p.getFileName().toString()).sorted()
+        .collect(Collectors.joining(" "));
+    Path shared = runc.bundle("shared", c -> dropNamespace(c, "network"), "sh", "-c", "ls /sys/class/net | sort | tr '\\n' ' '");
+    assertThat(runc.output(shared, "hostnet").trim()).isEqualTo(hostIfaces);
+    Path priv = runc.bundle("priv", c -> {}, "sh", "-c", "ls /sys/class/net");
+    assertThat(runc.output(priv, "ownnet").trim()).isEqualTo("lo");
+    // The container's mounts stayed in its namespace.
+    assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(shared.resolve("rootfs").toString());
+  }
+
+  @Test
+  void userNamespaceWithMappings() throws Exception {
+    Path b = runc.bundle("b", c -> {
+      namespaces(c).addObject().put("type", "user");
+      ObjectNode linux = (ObjectNode) c.get("linux");
+      linux.putArray("uidMappings").addObject().put("containerID", 0).put("hostID", 100000).put("size", 65536);
+      linux.putArray("gidMappings").addObject().put("containerID", 0).put("hostID", 100000).put("size", 65536);
+    }, "sh", "-c", "id -u; cat /proc/self/uid_map; cat /proc/self/gid_map");
+    List<String> out = runc.output(b, "userns").lines().map(String::trim).toList();
+    assertThat(out.get(0)).isEqualTo("0");
+    assertThat(out.get(1).split("\\s+")).containsExactly("0", "100000", "65536");
+    assertThat(out.get(2).split("\\s+")).containsExactly("0", "100000", "65536");
+  }
+
+  @Test
+  void readonlyRootWithWritableTmpfsAndReadonlyBind() throws Exception {
+    Path data = runc.tmp.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("f"), "host-data");
+    Path b = runc.bundle("b", c -> {
+      ArrayNode m = (ArrayNode) c.get("mounts");
+      m.addObject().put("destination", "/tmp").put("type", "tmpfs").put("source", "tmpfs").putArray("options").add("size=1m");
+      ObjectNode bind = m.addObject().put("destination", "/data").put("source", data.toString());
+      bind.putArray("options").add("rbind").add("ro");
+    }, "sh", "-c", "touch /x 2>/dev/null && echo root-writable; touch /tmp/y && echo tmp-ok; cat /data/f; echo; "
+        + "echo z > /data/f 2>/dev/null || echo bind-ro");
+    assertThat(runc.output(b, "ro").lines().toList()).containsExactly("tmp-ok", "host-data", "bind-ro");
+    assertThat(Files.readString(data.resolve("f"))).isEqualTo("host-data");
+  }
+
+  @Test
+  void maskedAndReadonlyPaths() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sh", "-c",
+        "wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null || echo sys-ro; ls /sys/firmware | wc -l");
+    assertThat(runc.output(b, "masked").lines().map(String::trim).toList()).containsExactly("0", "sys-ro", "0");
+  }
+
+  @Test
+  void capabilitiesRlimitsUserCwdEnv() throws Exception {
+    Path b = runc.bundle("b", c -> {
+      ObjectNode p = (ObjectNode) c.get("process");
+      p.putObject("user").put("uid", 65534).put("gid", 65534);
+      p.put("cwd", "/tmp");
+      ArrayNode inh = ((ObjectNode) p.get("capabilities")).putArray("inheritable");
+      p.get("capabilities").get("bounding").forEach(inh::add);
+      ((ArrayNode) p.get("env")).add("GREETING=ahoy");
+      p.putArray("rlimits").addObject().put("type", "RLIMIT_NOFILE").put("hard", 777).put("soft", 555);
+    }, "sh", "-c", "id -u; id -g; pwd; echo $GREETING; ulimit -n; ulimit -Hn; grep -E '^Cap(Eff|Bnd|Prm)' /proc/self/status");
+    List<String> out = runc.output(b, "proc").lines().toList();
+    assertThat(out.subList(0, 6)).containsExactly("65534", "65534", "/tmp", "ahoy", "555", "777");
+    // CAP_AUDIT_WRITE(29), CAP_KILL(5), CAP_NET_BIND_SERVICE(10) = 0x20000420; a non-root user keeps
+    // them only through the ambient set (which needs them inheritable).
+    assertThat(out).contains("CapBnd:\t0000000020000420", "CapPrm:\t0000000020000420", "CapEff:\t0000000020000420");
+  }
+
+  @Test
+  void seccompFilterDeniesMkdir() throws Exception {
+    Path b = runc.bundle("b", c -> {
+      ObjectNode s = ((ObjectNode) c.get("linux")).putObject("seccomp");
+      s.put("defaultAction", "SCMP_ACT_ALLOW");
+      s.putArray("architectures").add("SCMP_ARCH_X86_64");
+      ObjectNode rule = s.putArray("syscalls").addObject();
+      rule.putArray("names").add("mkdir").add("mkdirat");
+      rule.put("action", "SCMP_ACT_ERRNO").put("errnoRet", 1);
+      ((ArrayNode) c.get("mounts")).addObject().put("destination", "/tmp").put("type", "tmpfs").put("source", "tmpfs");
+    }, "sh", "-c", "mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok");
+    String out = runc.output(b, "seccomp");
+    assertThat(out).contains("Operation not permitted").contains("touch-ok");
+  }
+
+  @Test
+  void sysctlInAnIpcNamespace() throws Exception {
+    Path b = runc.bundle("b", c -> ((ObjectNode) c.get("linux")).putObject("sysctl").put("kernel.shmmni", "1234"),
+        "cat", "/proc/sys/kernel/shmmni");
+    assertThat(runc.output(b, "sysctl").trim()).isEqualTo("1234");
+    assertThat(Files.readString(Path.of("/proc/sys/kernel/shmmni")).trim()).isNotEqualTo("1234");
+  }
+
+  @Test
+  void hooksGetTheStateOnStdin() throws Exception {
+    Path pre = runc.tmp.resolve("prestart.json");
+    Path post = runc.tmp.resolve("poststop.json");
+    Path b = runc.bundle("b", c -> {
+      ObjectNode hooks = c.putObject("hooks");
+      hooks.putArray("prestart").addObject().put("path", "/bin/sh").putArray("args").add("sh").add("-c").add("cat > " + pre);
+      hooks.putArray("poststop").addObject().put("path", "/bin/sh").putArray("args").add("sh").add("-c").add("cat > " + post);
+    }, "true");
+    runc.run("create", "--bundle", b.toString(), "hooked").ok();
+    var state = Runc.JSON.readTree(Files.readString(pre));
+    assertThat(state.get("id").asText()).isEqualTo("hooked");
+    assertThat(state.get("status").asText()).isEqualTo("creating");
+    assertThat(state.get("pid").asInt()).isEqualTo(runc.state("hooked").get("pid").asInt());
+    runc.run("start", "hooked").ok();
+    waitStatus("hooked", "stopped");
+    runc.run("delete", "hooked").ok();
+    assertThat(Runc.JSON.readTree(Files.readString(post)).get("status").asText()).isEqualTo("stopped");
+    runc.assertGone("hooked");
+  }
+
+  @Test
+  void lifecycleCreateStartPauseResumeExecKillDeleteReuse() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sleep", "1000");
+    Path pidFile = runc.tmp.resolve("pid");
+    runc.run("create", "--bundle", b.toString(), "--pid-file", pidFile.toString(), "life").ok();
+    var st = runc.state("life");
+    assertThat(st.get("status").asText()).isEqualTo("created");
+    assertThat(st.get("pid").asInt()).isEqualTo(Integer.parseInt(Files.readString(pidFile).trim()));
+    assertThat(st.get("bundle").asText()).isEqualTo(b.toString());
+    runc.run("start", "life").ok();
+    assertThat(runc.state("life").get("status").asText()).isEqualTo("running");
+    assertThat(runc.run("start", "life").code()).isNotZero();
+    runc.run("pause", "life").ok();
+    assertThat(runc.state("life").get("status").asText()).isEqualTo("paused");
+    runc.run("resume", "life").ok();
+    assertThat(runc.state("life").get("status").asText()).isEqualTo("running");
+    assertThat(runc.run("exec", "life", "sh", "-c", "echo $$ in $(hostname)").ok().out()).isEqualTo("2 in berth\n");
+    assertThat(runc.run("exec", "life", "sh", "-c", "exit 5").code()).isEqualTo(5);
+    assertThat(runc.run("ps", "--format", "json", "life").ok().out()).contains(String.valueOf(st.get("pid").asInt()));
+    assertThat(runc.run("list", "--format", "json").ok().out()).contains("\"id\":\"life\"");
+    runc.run("update", "--memory", "64m", "--pids-limit", "50", "life").ok();
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/life/memory.limit_in_bytes")).trim()).isEqualTo("67108864");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/life/pids.max")).trim()).isEqualTo("50");
+    Runc.Result busy = runc.run("delete", "life");
+    assertThat(busy.code()).isNotZero();
+    assertThat(busy.err()).contains("running");
+    runc.run("kill", "life", "KILL").ok();
+    waitStatus("life", "stopped");
+    runc.run("delete", "life").ok();
+    runc.assertGone("life");
+    runc.run("create", "--bundle", b.toString(), "life").ok();
+    runc.run("delete", "--force", "life").ok();
+    runc.assertGone("life");
+  }
+
+  @Test
+  void detachedRunKeepsAMonitorThatRecordsTheExitStatus() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sh", "-c", "sleep 0.5; exit 7");
+    long t0 = System.nanoTime();
+    runc.run("run", "-d", "--bundle", b.toString(), "mon").ok();
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("run -d returns before the container ends").isLessThan(30_000);
+    waitStatus("mon", "stopped");
+    assertThat(runc.state("mon").get("exitStatus").asText()).isEqualTo("exited 7");
+    runc.run("delete", "mon").ok();
+  }
+
+  void waitStatus(String id, String status) throws Exception {
+    for (int i = 0; i < 100; i++) {
+      if (runc.state(id).get("status").asText().equals(status)) return;
+      Thread.sleep(100);
+    }
+    assertThat(runc.state(id).get("status").asText()).isEqualTo(status);
+  }
+
+  static String join(String... s) {
+    return Arrays.stream(s).collect(Collectors.joining(" "));
+  }
+}

@@ -1,0 +1,124 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Test driver: runs the real bin/berth-runc (as a user or containerd would) against bundles built
+ * from busybox-static, each test with its own state root; {@link #close} deletes every container
+ * it made and checks that nothing is left (state, cgroup).
+ */
+final class Runc implements AutoCloseable {
+  static final Path REPO = Path.of(System.getProperty("maven.multiModuleProjectDirectory",
+      Path.of("").toAbsolutePath().getParent().toString()));
+  static final Path BIN = REPO.resolve("bin/berth-runc");
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final Path tmp;
+  final Path root;
+  final List<String> ids = new ArrayList<>();
+
+  record Result(int code, String out, String err) {
+    Result ok() {
+      assertThat(code).as("exit code; stderr: %s", err).isZero();
+      return this;
+    }
+  }
+
+  Runc() throws IOException {
+    tmp = Files.createTempDirectory("berth-test-");
+    // Mapped users of a user namespace must be able to reach the bundles.
+    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    root = tmp.resolve("state");
+  }
+
+  /** A bundle whose config is the default config with terminal off, edited by {@code edit}. */
+  Path bundle(String name, Consumer<ObjectNode> edit, String... args) throws Exception {
+    Path b = tmp.resolve(name);
+    Path rootfs = b.resolve("rootfs");
+    Files.createDirectories(rootfs);
+    Process p = new ProcessBuilder("sh", REPO.resolve("scripts/mk-rootfs.sh").toString(), rootfs.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as("mk-rootfs: %s", out).isZero();
+    ObjectNode cfg = (ObjectNode) JSON.readTree(dev.berth.spec.Spec.class.getResourceAsStream("default-config.json"));
+    ObjectNode proc = (ObjectNode) cfg.get("process");
+    proc.put("terminal", false);
+    ArrayNode a = proc.putArray("args");
+    for (String s : args) a.add(s);
+    edit.accept(cfg);
+    Files.writeString(b.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+    return b;
+  }
+
+  Result run(String... args) throws Exception {
+    return exec(30, args);
+  }
+
+  Result exec(int timeoutSec, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString()));
+    cmd.addAll(List.of(args));
+    for (int i = 0; i < args.length; i++) {
+      if (List.of("run", "create").contains(args[i]) && i + 1 < args.length) ids.add(args[args.length - 1]);
+    }
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + cmd);
+    }
+    return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  JsonNode state(String id) throws Exception {
+    return JSON.readTree(run("state", id).ok().out());
+  }
+
+  /** Container output of a foreground run, asserting success. */
+  String output(Path bundle, String id) throws Exception {
+    return run("run", "--bundle", bundle.toString(), id).ok().out();
+  }
+
+  static List<Path> cgroupDirs(String id) throws IOException {
+    List<Path> found = new ArrayList<>();
+    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : ds) {
+        Path d = h.resolve("berth").resolve(id);
+        if (Files.isDirectory(d)) found.add(d);
+      }
+    }
+    return found;
+  }
+
+  /** Nothing of this container is left: no state directory, no cgroup in any hierarchy. */
+  void assertGone(String id) throws IOException {
+    assertThat(root.resolve(id)).doesNotExist();
+    assertThat(cgroupDirs(id)).as("cgroup dirs of %s", id).isEmpty();
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (String id : ids) {
+      if (Files.exists(root.resolve(id))) exec(30, "delete", "--force", id);
+    }
+    for (String id : ids) assertGone(id);
+    try (var w = Files.walk(tmp)) {
+      for (Path p : w.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}
