@@ -295,7 +295,7 @@ class LaunchTest(unittest.TestCase):
         self.assertEqual(out, ["0", "100000", "65536", "1"])
 
     def test_join_net_namespace_by_path(self):
-        first = self._running_container(namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET))
+        first = self._running_container(namespaces=(CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWNET))
         p = self.plan("readlink", "/proc/self/ns/net", namespaces=(CLONE_NEWNS, CLONE_NEWPID))
         p.add(T_NAMESPACE, CLONE_NEWNET, f"/proc/{first}/ns/net")
         self.assertEqual(self.run_ok(p).strip(), os.readlink(f"/proc/{first}/ns/net"))
@@ -777,6 +777,19 @@ class LaunchTest(unittest.TestCase):
         rc, _, err = self.launch(p)
         self.assertEqual(rc, 1)
         self.assertRegex(err, r"^berth-runc: .*/bin/busybox/sub: Not a directory\n$")
+        self.assertNoLeftovers()
+
+    def test_refuses_to_touch_the_host(self):
+        p = self.plan("true", namespaces=(CLONE_NEWPID,))
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("without a new mount namespace", err)
+        p = self.plan("true", namespaces=(CLONE_NEWNS,), fifo=False)
+        p.add(T_HOSTNAME, "not-the-host")
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("without a new uts namespace", err)
+        self.assertNotEqual(os.uname().nodename, "not-the-host")
         self.assertNoLeftovers()
 
     def test_bad_plan(self):
