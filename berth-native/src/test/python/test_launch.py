@@ -484,6 +484,36 @@ class LaunchTest(unittest.TestCase):
         self.assertIn("/dev/pts/0", out)
         self.assertIn("relayed", out)
 
+    def test_terminal_relay_with_tty_stdin(self):
+        import fcntl
+        import termios
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+        before = termios.tcgetattr(slave)
+        p = self.plan("sh", "-c", "stty size; read x; stty size; echo got-$x")
+        p.add(T_TERMINAL, 0, 0)
+        fd = p.memfd()
+        proc = subprocess.Popen([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,), stdin=slave, stdout=slave,
+                                stderr=slave)
+        os.close(fd)
+        self.pids.append(proc.pid)
+        buf = b""
+        deadline = time.monotonic() + 10
+        while b"33 77" not in buf and time.monotonic() < deadline:
+            buf += os.read(master, 1024)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+        proc.send_signal(signal.SIGWINCH)  # the launcher resizes the container's pty
+        time.sleep(0.2)
+        os.write(master, b"typed\r")
+        while b"got-typed" not in buf and time.monotonic() < deadline:
+            buf += os.read(master, 1024)
+        self.assertEqual(proc.wait(10), 0, buf)
+        self.assertIn(b"got-typed", buf)
+        self.assertIn(b"40 100", buf)
+        self.assertEqual(termios.tcgetattr(slave), before, "terminal mode restored")
+        os.close(slave)
+
     # --- hooks -----------------------------------------------------------------------------
     def test_hooks_get_state_on_stdin(self):
         shared = os.path.join(self.tmp, "shared")
