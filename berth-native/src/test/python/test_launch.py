@@ -83,8 +83,23 @@ class LaunchTest(unittest.TestCase):
                 os.symlink("busybox", os.path.join(self.rootfs, "bin", a))
         with open(os.path.join(self.rootfs, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\n")
+        self.marker = ".berth-rootfs-" + os.path.basename(self.tmp)
+        with open(os.path.join(self.rootfs, self.marker), "w"):
+            pass
         self.fifo = os.path.join(self.state, "exec.fifo")
         self.runs = 0
+
+    def container_processes(self):
+        """Pids whose root directory is this test's rootfs (found through its marker file)."""
+        found = []
+        for d in os.listdir("/proc"):
+            if d.isdigit() and int(d) != os.getpid():
+                try:
+                    if os.path.exists(f"/proc/{d}/root/{self.marker}") and pid_alive(int(d)):
+                        found.append(int(d))
+                except OSError:
+                    pass
+        return found
 
     def _kill_pids(self):
         for pid in self.pids:
@@ -210,6 +225,7 @@ class LaunchTest(unittest.TestCase):
     def test_run_exit_code(self):
         rc, out, err = self.launch(self.plan("sh", "-c", "echo hello; exit 3"))
         self.assertEqual((rc, out), (3, "hello\n"), err)
+        self.assertEqual(self.container_processes(), [])
         self.assertNoLeftovers()
 
     def test_run_killed_by_signal(self):
@@ -428,6 +444,21 @@ class LaunchTest(unittest.TestCase):
         p = self.plan("sh", "-c", "grep Seccomp: /proc/self/status")
         p.add(T_SECCOMP, bpf, 0)
         self.assertEqual(self.run_ok(p).split(), ["Seccomp:", "2"])
+
+    def test_personality(self):
+        p = self.plan("uname", "-m")
+        p.add(T_PERSONALITY, 8)  # PER_LINUX32
+        self.assertIn(self.run_ok(p).strip(), ("i686", "i386", "armv8l"))
+
+    def test_apparmor_without_host_support_is_a_clear_error(self):
+        if os.path.exists("/sys/kernel/security/apparmor"):
+            self.skipTest("host has apparmor")
+        p = self.plan("true")
+        p.add(T_APPARMOR, "berth-default")
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"^berth-runc: apparmor profile berth-default: .*attr.*exec")
+        self.assertNoLeftovers()
 
     def test_sysctl(self):
         p = self.plan("cat", "/proc/sys/kernel/domainname")
@@ -794,12 +825,19 @@ class LaunchTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "pid")))
         self.assertNoLeftovers()
         # no process of ours left with the rootfs as root
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    self.assertNotEqual(os.readlink(f"/proc/{d}/root"), self.rootfs)
-                except OSError:
-                    pass
+        self.assertEqual(self.container_processes(), [])
+
+    def test_failure_after_ready_kills_the_init(self):
+        p = self.plan("sleep", "60", action="create")
+        p.add(T_PID_FILE, os.path.join(self.tmp, "no", "such", "dir", "pid"))
+        p.add(T_CLEANUP, self.fifo)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("pid file", err)
+        self.assertIn("no/such/dir", err)
+        self.assertFalse(os.path.exists(self.fifo))
+        self.assertEqual(self.container_processes(), [])
+        self.assertNoLeftovers()
 
     def test_failure_in_userns_setup_reports_step(self):
         p = self.plan("true", userns=True)
