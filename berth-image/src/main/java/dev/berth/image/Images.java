@@ -88,6 +88,21 @@ public final class Images {
         catch (IOException e) { throw new ImageException.Store("cannot write archive: " + e.getMessage(), e); }
     }
 
+    // ---- registry ------------------------------------------------------------------------
+
+    public Descriptor pull(ImageReference ref, Platform platform, dev.berth.image.registry.RegistryOptions options,
+                           dev.berth.image.registry.Progress progress) {
+        return new dev.berth.image.registry.Puller(store, snapshots, options).pull(ref, platform, progress);
+    }
+
+    /** Pushes local {@code source} to {@code target} (default: source's own name). */
+    public Digest push(String source, ImageReference target, dev.berth.image.registry.RegistryOptions options,
+                       dev.berth.image.registry.Progress progress) {
+        Descriptor d = store.resolve(source);
+        ImageReference t = target != null ? target : ImageReference.parse(source);
+        return new dev.berth.image.registry.Pusher(store, options).push(d, t, progress);
+    }
+
     // ---- listing -------------------------------------------------------------------------
 
     public record Summary(List<ImageReference> names, Digest manifest, Digest id, String created, long size) {}

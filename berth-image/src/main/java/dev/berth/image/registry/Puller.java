@@ -1,0 +1,102 @@
+package dev.berth.image.registry;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.image.api.Descriptor;
+import dev.berth.image.api.Digest;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.ImageReference;
+import dev.berth.image.api.Index;
+import dev.berth.image.api.Json;
+import dev.berth.image.api.Manifest;
+import dev.berth.image.api.MediaTypes;
+import dev.berth.image.api.Platform;
+import dev.berth.image.snapshot.SnapshotStore;
+import dev.berth.image.store.Provenance;
+import dev.berth.image.store.Store;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * pull: manifest (index → the platform's manifest), config, then the layers in parallel, each
+ * unpacked into its snapshot as soon as it is downloaded. The name is set last, so an interrupted
+ * pull leaves no image (start-up removes partial downloads, prune the orphan blobs).
+ */
+public final class Puller {
+    private final Store store;
+    private final SnapshotStore snapshots;
+    private final RegistryOptions options;
+
+    public Puller(Store store, SnapshotStore snapshots, RegistryOptions options) {
+        this.store = store; this.snapshots = snapshots; this.options = options;
+    }
+
+    public Descriptor pull(ImageReference ref, Platform platform, Progress progress) {
+        RegistryClient c = new RegistryClient(ref.registry(), options);
+        String repo = ref.repository();
+        ManifestPuller.Result top = c.call(new ManifestPuller(repo, ref.reference()));
+        ManifestPuller.Result man = top;
+        if (MediaTypes.isIndex(top.mediaType())) {
+            Index idx = Json.read(top.bytes(), Index.class, "index " + top.digest());
+            Descriptor chosen = idx.select(platform);
+            man = c.call(new ManifestPuller(repo, chosen.digest()));
+            if (!MediaTypes.isManifest(man.mediaType()))
+                throw new ImageException.BadManifest("index entry " + chosen.digest() + " is not an image manifest: " + man.mediaType());
+        }
+        Manifest m = Json.read(man.bytes(), Manifest.class, "manifest " + man.digest());
+        if (!store.hasBlob(m.config().digestValue())) c.call(new BlobPuller(store, repo, m.config(), null));
+        ObjectNode cfg = store.config(m);
+        List<Digest> diffIds = Store.diffIds(cfg);
+        if (diffIds.size() != m.layers().size())
+            throw new ImageException.BadManifest("manifest " + man.digest() + " has " + m.layers().size() + " layers, config lists " + diffIds.size() + " diff_ids");
+        if (!platform.matches(cfg.path("os").asText(), cfg.path("architecture").asText(), cfg.path("variant").asText(null))
+                && !MediaTypes.isIndex(top.mediaType()))
+            progress.update(ref.familiar(), "Warning: image is " + cfg.path("os").asText() + "/" + cfg.path("architecture").asText()
+                    + ", wanted " + platform, 0, 0);
+        List<Digest> chain = SnapshotStore.chainIds(diffIds);
+        List<Provenance.Layer> prov = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(options.parallel(), Thread.ofVirtual().factory());
+        try {
+            List<Future<?>> jobs = new ArrayList<>();
+            for (int i = 0; i < m.layers().size(); i++) {
+                Descriptor l = m.layers().get(i);
+                Digest ch = chain.get(i), diff = diffIds.get(i);
+                String id = l.digestValue().shortHex();
+                prov.add(Provenance.Layer.pulled(l.digest(), diff.toString(), ref.registry(), repo));
+                if (snapshots.has(ch) && store.hasBlob(l.digestValue())) { progress.update(id, "Already exists", l.size(), l.size()); continue; }
+                progress.update(id, "Waiting", 0, l.size());
+                jobs.add(pool.submit(() -> {
+                    if (!store.hasBlob(l.digestValue())) {
+                        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size()));
+                        try { c.call(p); } catch (RuntimeException e) { p.abort(); throw e; }
+                    }
+                    progress.update(id, "Extracting", l.size(), l.size());
+                    snapshots.unpack(ch, l, diff);
+                    progress.update(id, "Pull complete", l.size(), l.size());
+                    return null;
+                }));
+            }
+            for (Future<?> f : jobs) {
+                try { f.get(); }
+                catch (ExecutionException e) {
+                    jobs.forEach(j -> j.cancel(true));
+                    if (e.getCause() instanceof RuntimeException r) throw r;
+                    throw new ImageException.Registry(0, "pull " + ref + ": " + e.getCause(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ImageException.Registry(0, "pull " + ref + " interrupted", e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Digest md = store.putBlob(new java.io.ByteArrayInputStream(man.bytes()), man.digest(), man.bytes().length);
+        Descriptor desc = Descriptor.of(man.mediaType(), md, man.bytes().length);
+        store.writeProvenance(md, new Provenance(ref.toString(), md.toString(), prov));
+        if (ref.tag() != null) store.tag(ref, desc); else store.addUntagged(desc);
+        return desc;
+    }
+}

@@ -1,0 +1,182 @@
+package dev.berth.image.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.ImageReference;
+import dev.berth.image.api.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The one caller of registry endpoints for one registry: picks HTTPS (or plain HTTP where allowed
+ * and HTTPS fails), authenticates on 401, retries I/O errors, 429 and 5xx with backoff, and turns
+ * registry error bodies into one-line {@link ImageException.Registry} messages.
+ */
+public final class RegistryClient {
+    private final String registry;
+    private final RegistryOptions options;
+    private final HttpClient http;
+    private final Authenticator auth;
+    private volatile URI base;
+
+    public RegistryClient(String registry, RegistryOptions options) {
+        this.registry = registry;
+        this.options = options;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(options.timeout())
+                .followRedirects(HttpClient.Redirect.NORMAL).version(HttpClient.Version.HTTP_1_1);
+        if (options.ca() != null) b.sslContext(sslContext(options.ca()));
+        this.http = b.build();
+        this.auth = new Authenticator(http, Credentials.lookup(options.dockerConfig(), registry), registry);
+    }
+
+    public String registry() { return registry; }
+    public RegistryOptions options() { return options; }
+
+    private static String host(String registry) {
+        return registry.equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : registry;
+    }
+
+    /** Trusts the system CAs plus the PEM certificates in {@code ca}. */
+    static SSLContext sslContext(Path ca) {
+        try {
+            TrustManagerFactory sys = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            sys.init((KeyStore) null);
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            int i = 0;
+            try (InputStream in = Files.newInputStream(ca)) {
+                for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) ks.setCertificateEntry("ca" + i++, c);
+            }
+            if (i == 0) throw new ImageException.Store("no certificate in " + ca, null);
+            TrustManagerFactory extra = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            extra.init(ks);
+            X509TrustManager a = (X509TrustManager) sys.getTrustManagers()[0];
+            X509TrustManager e = (X509TrustManager) extra.getTrustManagers()[0];
+            X509TrustManager both = new X509TrustManager() {
+                @Override public void checkClientTrusted(X509Certificate[] chain, String t) throws CertificateException { a.checkClientTrusted(chain, t); }
+                @Override public void checkServerTrusted(X509Certificate[] chain, String t) throws CertificateException {
+                    try { e.checkServerTrusted(chain, t); } catch (CertificateException x) { a.checkServerTrusted(chain, t); }
+                }
+                @Override public X509Certificate[] getAcceptedIssuers() {
+                    List<X509Certificate> l = new ArrayList<>(List.of(a.getAcceptedIssuers()));
+                    l.addAll(List.of(e.getAcceptedIssuers()));
+                    return l.toArray(X509Certificate[]::new);
+                }
+            };
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[]{both}, null);
+            return ctx;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ImageException.Store("cannot load CA certificates from " + ca + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** https://host, or http://host when allowed and HTTPS does not answer. Probed once with GET /v2/. */
+    URI base() throws InterruptedException {
+        if (base != null) return base;
+        URI https = URI.create("https://" + host(registry));
+        try {
+            http.send(HttpRequest.newBuilder(https.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+            return base = https;
+        } catch (IOException e) {
+            if (!options.plainHttpAllowed(registry) || certificateProblem(e))
+                throw new ImageException.Registry(0, "cannot reach https://" + host(registry) + "/v2/: " + message(e)
+                        + (e instanceof SSLException || certificateProblem(e) ? " (use --ca for a private CA, or --insecure-registry " + registry + ")" : ""), e);
+            URI plain = URI.create("http://" + host(registry));
+            try {
+                http.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+            } catch (IOException e2) {
+                throw new ImageException.Registry(0, "cannot reach registry " + registry + " over https (" + message(e) + ") or http (" + message(e2) + ")", e2);
+            }
+            return base = plain;
+        }
+    }
+
+    /** The server speaks TLS but its certificate is not trusted: never fall back to plain HTTP then. */
+    private static boolean certificateProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException) return true;
+            if (t.getMessage() != null && (t.getMessage().contains("PKIX") || t.getMessage().contains("No subject alternative")
+                    || t.getMessage().contains("certificate"))) return true;
+        }
+        return false;
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        if (m == null && e.getCause() != null) m = e.getCause().getMessage();
+        return (e instanceof ConnectException ? "connection refused" : m == null ? e.getClass().getSimpleName() : m);
+    }
+
+    /** Runs one endpoint with authentication and retries. */
+    public <T> T call(RegistryEndpoint<T> ep) {
+        int attempt = 0;
+        boolean authRetried = false;
+        while (true) {
+            try {
+                HttpRequest.Builder rb = ep.request(base()).timeout(options.timeout());
+                String h = auth.header(ep.scopes());
+                if (h != null) rb.header("Authorization", h);
+                HttpResponse<InputStream> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+                int s = r.statusCode();
+                if (ep.ok().contains(s)) return ep.handle(r);
+                byte[] body;
+                try (InputStream in = r.body()) { body = in.readNBytes(64 << 10); }
+                if (s == 401 && !authRetried) {
+                    authRetried = true;
+                    if (auth.challenge(r.headers().firstValue("WWW-Authenticate").orElse(null), ep.scopes(), h)) continue;
+                }
+                if ((s == 429 || s >= 500) && ep.retryable() && attempt < options.retries()) {
+                    backoff(attempt++);
+                    continue;
+                }
+                throw new ImageException.Registry(s, ep.describe() + ": " + registry + " answered " + s + errorText(body), null);
+            } catch (IOException e) {
+                if (ep.retryable() && attempt < options.retries()) {
+                    try { backoff(attempt++); } catch (InterruptedException ie) { Thread.currentThread().interrupt(); throw new ImageException.Registry(0, "interrupted", ie); }
+                    continue;
+                }
+                throw new ImageException.Registry(0, ep.describe() + ": " + message(e), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ImageException.Registry(0, ep.describe() + ": interrupted", e);
+            }
+        }
+    }
+
+    private static void backoff(int attempt) throws InterruptedException {
+        Thread.sleep(Math.min(8000, 250L << attempt));
+    }
+
+    static String errorText(byte[] body) {
+        try {
+            JsonNode j = Json.MAPPER.readTree(body);
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode e : j.path("errors")) {
+                sb.append(sb.isEmpty() ? " (" : "; ").append(e.path("code").asText()).append(": ").append(e.path("message").asText());
+            }
+            return sb.isEmpty() ? "" : sb.append(')').toString();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+}
