@@ -130,7 +130,7 @@ class ContainerdIT {
             assertThat(exec.out()).as(exec.describe()).contains("from-exec");
 
             ctr("tasks", "kill", "--signal", "SIGTERM", id).ok();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             String ls;
             do {
                 Thread.sleep(100);

@@ -92,12 +92,10 @@ class PodmanIT {
             Cmd.Result execFail = podman("exec", name, "sh", "-c", "exit 7");
             assertThat(execFail.exit()).as(execFail.describe()).isEqualTo(7);
 
-            long t0 = System.nanoTime();
-            podman("stop", "--time", "10", name).ok();
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("SIGTERM reached the trap, no SIGKILL wait")
-                    .isLessThan(Duration.ofSeconds(8));
+            podman("stop", "--time", "30", name).ok();
             assertThat(inspect(name, "{{.State.Status}}")).isEqualTo("exited");
-            assertThat(inspect(name, "{{.State.ExitCode}}")).isEqualTo("0");
+            assertThat(inspect(name, "{{.State.ExitCode}}")).as("SIGTERM reached the trap (SIGKILL would be 137)")
+                    .isEqualTo("0");
 
             podman("rm", name).ok();
             assertThat(podman("ps", "-a", "--format", "{{.Names}}").ok().out()).doesNotContain(name);

@@ -77,7 +77,7 @@ class RuncCliIT {
         assertThat(running.get("pid").asLong()).isEqualTo(pid);
 
         rt("kill", id, "TERM").ok();
-        awaitStatus(id, "stopped", Duration.ofSeconds(10));
+        awaitStatus(id, "stopped", Duration.ofSeconds(20));
         assertThat(goneOrZombie(pid)).as("init %d gone (or a zombie left to its reaper)", pid).isTrue();
 
         rt("delete", id).ok();
@@ -156,6 +156,24 @@ class RuncCliIT {
         JsonNode still = state(prefix);
         assertThat(still.get("status").asText()).as("the first container is untouched").isEqualTo("created");
         assertThat(still.get("pid").asLong()).isEqualTo(pid);
+    }
+
+    @Test
+    void deleteOfRunningContainerNeedsForce() throws Exception {
+        Path bundle = bundle("b", WAIT_FOR_TERM);
+        rt("create", "--bundle", bundle, prefix).ok();
+        rt("start", prefix).ok();
+
+        Cmd.Result r = rt("delete", prefix);
+        assertThat(r.exit()).as(r.describe()).isNotZero();
+        assertThat(state(prefix).get("status").asText()).as("still running after a refused delete").isEqualTo("running");
+
+        long pid = state(prefix).get("pid").asLong();
+        rt("delete", "--force", prefix).ok();
+        assertThat(rt("state", prefix).exit()).isNotZero();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!goneOrZombie(pid) && System.nanoTime() < deadline) Thread.sleep(50);
+        assertThat(goneOrZombie(pid)).as("init %d killed by delete --force", pid).isTrue();
     }
 
     @Test
