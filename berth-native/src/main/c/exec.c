@@ -47,7 +47,9 @@ int exec_launch(struct launch *l, struct berr *err)
   procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0)
     return berr_sys(err, "open: /proc");
-  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_CGROUP, r)) && ncg < 32;) {
+  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_CGROUP, r));) {
+    if (ncg == 32)
+      return berr_set(err, E2BIG, "join cgroup: too many: %s", plan_str(r, 0));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/cgroup.procs", plan_str(r, 0));
     if ((cgfd[ncg] = open(path, O_WRONLY | O_CLOEXEC)) < 0)
@@ -77,24 +79,27 @@ int exec_launch(struct launch *l, struct berr *err)
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%d", pid);
+  const struct plan_record *cg = NULL;
   for (int i = 0; i < ncg; i++) {
+    cg = plan_next(l->plan, T_CGROUP, cg);
     if (write_all(cgfd[i], buf, strlen(buf)) < 0)
-      return berr_sys(err, "join cgroup: %s", plan_str(plan_next(l->plan, T_CGROUP, NULL), 0));
+      return berr_sys(err, "join cgroup: %s/cgroup.procs", plan_str(cg, 0));
     close(cgfd[i]);
   }
   const char *oom = plan_get(l->plan, T_OOM_SCORE_ADJ);
   if (oom) {
+    /* through the host's /proc, opened before setns(mnt) */
     char p[64];
     snprintf(p, sizeof p, "%d/oom_score_adj", pid);
     int fd = openat(procfd, p, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || check_procfs(fd, p, err) < 0 || write_all(fd, oom, strlen(oom)) < 0) {
-      if (fd < 0 || errno)
-        berr_sys(err, "write: /proc/%s: %s", p, oom);
-      if (fd >= 0)
-        close(fd);
-      return -1;
-    }
+    if (fd < 0)
+      return berr_sys(err, "open: /proc/%s", p);
+    int r = check_procfs(fd, p, err);
+    if (r == 0 && write_all(fd, oom, strlen(oom)) < 0)
+      r = berr_sys(err, "write: /proc/%s: %s", p, oom);
     close(fd);
+    if (r < 0)
+      return -1;
   }
   close(procfd);
   if (sync_send(l->sync_parent, SYNC_GO, pid, -1, err) < 0)

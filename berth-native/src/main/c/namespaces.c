@@ -94,13 +94,11 @@ static int write_map(const struct plan *plan, int piddir, uint16_t tag, const ch
   int fd = openat(piddir, file, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return berr_sys(err, "open: %s", file);
-  if (check_procfs(fd, file, err) < 0 || (write_all(fd, buf, off) < 0 && berr_sys(err, "write %s: %.*s", file,
-                                                                                   (int) strcspn(buf, "\n"), buf))) {
-    close(fd);
-    return -1;
-  }
+  int r = check_procfs(fd, file, err);
+  if (r == 0 && write_all(fd, buf, off) < 0)
+    r = berr_sys(err, "write %s: %.*s", file, (int) strcspn(buf, "\n"), buf);
   close(fd);
-  return 0;
+  return r;
 }
 
 int ns_write_id_maps(const struct plan *plan, pid_t pid, struct berr *err)

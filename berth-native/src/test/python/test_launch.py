@@ -860,6 +860,29 @@ class LaunchTest(unittest.TestCase):
         self.assertNotEqual(os.uname().nodename, "not-the-host")
         self.assertNoLeftovers()
 
+    def test_malformed_plans_fail_cleanly(self):
+        import random
+        good = self.plan("true", action="create", fifo=False).encode()
+        rng = random.Random(5736)
+        cases = [good[:n] for n in range(0, len(good), max(1, len(good) // 60))]
+        for _ in range(40):
+            b = bytearray(good)
+            i = rng.randrange(12, len(b))
+            b[i] ^= 1 << rng.randrange(8)
+            cases.append(bytes(b))
+        for case in cases:
+            fd = os.memfd_create("bad", 0)
+            os.write(fd, case)
+            r = subprocess.run([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,), capture_output=True, timeout=10)
+            os.close(fd)
+            self.assertGreaterEqual(r.returncode, 0, f"crashed on {case!r}")  # no signal death
+            if r.returncode != 0:
+                self.assertTrue(r.stderr.startswith(b"berth-runc: "), r.stderr)
+        self.assertNoLeftovers()
+        # a flipped byte may still decode into a plan that creates a container: leave none running
+        for pid in self.container_processes():
+            os.kill(pid, signal.SIGKILL)
+
     def test_bad_plan(self):
         fd = os.memfd_create("bad", 0)
         os.write(fd, b"NOTAPLAN")
