@@ -26,6 +26,8 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
   struct berr err = {0};
   struct sync_msg m;
   close(l->sync_parent);
+  /* the caller's signal mask: a signal sent before start acts as it would on the process */
+  sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   if (l->timens) {
     /* time offsets must be set before any process enters the namespace: the namespace is made
      * for our children (the exec moves us in), the launcher writes the offsets from the host */

@@ -17,6 +17,8 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
   struct berr err = {0};
   struct sync_msg m;
   close(l->sync_parent);
+  /* the caller's signal mask: a signal sent before start acts as it would on the process */
+  sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
     _exit(1);
   if ((l->ns.join_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {

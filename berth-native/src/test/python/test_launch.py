@@ -267,6 +267,13 @@ class LaunchTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: not pid_alive(pid)))
         self.assertNoLeftovers()
 
+    def test_sigterm_before_start_kills_the_created_init(self):
+        p = self.plan("sleep", "60", action="create", namespaces=(CLONE_NEWNS, CLONE_NEWUTS))
+        self.run_ok(p)
+        pid = self.created_pid()
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: not pid_alive(pid), 5), "the launcher's blocked mask must not protect it")
+
     # --- namespaces ------------------------------------------------------------------------
     def test_pid_one_and_hostname(self):
         p = self.plan("sh", "-c", "echo $$; hostname")
