@@ -1,0 +1,65 @@
+package dev.berth.cli.berth;
+
+import dev.berth.image.api.ImageException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * bin/berth: the image commands. Each command is a thin file in this package: parse, call one
+ * {@link dev.berth.image.Images} method, print. Errors are one line {@code berth: MESSAGE} and an
+ * exit code chosen in {@link #exitCode} (the one place that maps error kinds).
+ */
+@Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
+        description = "Container images: pull, push, load, save, import, list, inspect, prune, verify.",
+        subcommands = {PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class, ImportCommand.class,
+                ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
+                PruneCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
+public final class BerthMain implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try berth --help)"); }
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        System.out.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command line; used by main and by tests. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new BerthMain());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            err.println("berth: " + oneLine(ex));
+            return exitCode(ex);
+        });
+        cl.setParameterExceptionHandler((ex, args2) -> {
+            err.println("berth: " + ex.getMessage());
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(Throwable ex) {
+        String m = ex.getMessage();
+        if (m == null) m = ex.getClass().getSimpleName();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** Exit codes: 2 bad input, 3 not found, 4 corrupt or unsafe content, 5 registry, 1 anything else. */
+    static int exitCode(Throwable ex) {
+        return switch (ex) {
+            case ImageException.InvalidReference e -> 2;
+            case ImageException.NotFound e -> 3;
+            case ImageException.DigestMismatch e -> 4;
+            case ImageException.UnsafeArchive e -> 4;
+            case ImageException.BadManifest e -> 4;
+            case ImageException.Registry e -> 5;
+            default -> 1;
+        };
+    }
+}
