@@ -235,11 +235,13 @@ int container_launch(struct launch *l, struct berr *err)
   l->sync_child = sp[1];
   if ((l->run || l->monitor) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     return berr_sys(err, "prctl: PR_SET_CHILD_SUBREAPER");
-  /* refuse what would change the host: mounts need a new mount namespace, a hostname a new uts one */
-  if (!(l->ns.newflags & CLONE_NEWNS))
+  /* refuse what would change the host's own: mounts need a mount namespace of the container's,
+   * a hostname a uts namespace of its own */
+  if (!((l->ns.newflags | l->ns.join_flags) & CLONE_NEWNS))
     return berr_set(err, EINVAL, "plan: rootfs without a new mount namespace: %s",
                     plan_get(l->plan, T_ROOTFS) ? plan_get(l->plan, T_ROOTFS) : "");
-  if ((plan_get(l->plan, T_HOSTNAME) || plan_get(l->plan, T_DOMAINNAME)) && !(l->ns.newflags & CLONE_NEWUTS))
+  if ((plan_get(l->plan, T_HOSTNAME) || plan_get(l->plan, T_DOMAINNAME)) &&
+      !((l->ns.newflags | l->ns.join_flags) & CLONE_NEWUTS))
     return berr_set(err, EINVAL, "plan: hostname without a new uts namespace: %s",
                     plan_get(l->plan, T_HOSTNAME) ? plan_get(l->plan, T_HOSTNAME) : "");
   l->timens = (l->ns.newflags & CLONE_NEWTIME) && plan_find(l->plan, T_TIME_OFFSET);

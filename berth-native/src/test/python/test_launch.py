@@ -699,6 +699,21 @@ class LaunchTest(unittest.TestCase):
         self.assertTrue(out[0].endswith(os.path.basename(cg)), out)
         self.assertEqual(out[1], "0")
 
+    def test_exec_forwards_signals(self):
+        pid = self._running_container()
+        p = self._exec_plan(pid, "sh", "-c", "trap 'exit 6' USR1; echo ready; while :; do sleep 0.05; done",
+                            types=("mnt", "pid"))
+        fd = p.memfd()
+        out = os.path.join(self.tmp, "exec-out")
+        with open(out, "wb") as o:
+            proc = subprocess.Popen([LAUNCH, "--plan-fd", str(fd)], pass_fds=(fd,), stdout=o,
+                                    stdin=subprocess.DEVNULL)
+        os.close(fd)
+        self.pids.append(proc.pid)
+        self.assertTrue(wait_for(lambda: "ready" in self.read(out)))
+        proc.send_signal(signal.SIGUSR1)
+        self.assertEqual(proc.wait(10), 6)
+
     def test_exec_with_pid_file_and_wait(self):
         pid = self._running_container()
         pidfile = os.path.join(self.tmp, "exec-wait.pid")
