@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -55,6 +56,26 @@ static int send_master(int sock, int master, const char *name, struct berr *err)
   return 0;
 }
 
+/* /dev/console is the pty, as with runc and crun: a bind mount of the peer onto /dev/console. */
+static int bind_console(int slave, struct berr *err)
+{
+  int dev = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dev < 0)
+    return errno == ENOENT ? 0 : berr_sys(err, "open: /dev");
+  int fd = openat(dev, "console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  close(dev);
+  if (fd < 0)
+    return berr_sys(err, "create: /dev/console");
+  char src[64], dst[64];
+  snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
+  snprintf(dst, sizeof dst, "/proc/self/fd/%d", fd);
+  int r = mount(src, dst, NULL, MS_BIND, NULL);
+  close(fd);
+  return r < 0 ? berr_sys(err, "bind pty on /dev/console") : 0;
+}
+
 int terminal_setup(struct launch *l, struct berr *err)
 {
   const struct plan_record *t = plan_find(l->plan, T_TERMINAL);
@@ -87,6 +108,8 @@ int terminal_setup(struct launch *l, struct berr *err)
       /* best effort (an unmapped uid): the process keeps its open fds either way */
     }
   }
+  if (!l->exec && bind_console(slave, err) < 0)
+    goto fail_slave;
   if (setsid() < 0 && errno != EPERM) {
     berr_sys(err, "setsid: pty");
     goto fail_slave;

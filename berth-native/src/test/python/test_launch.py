@@ -516,10 +516,11 @@ class LaunchTest(unittest.TestCase):
         self.assertIn("/dev/pts/0\n24 80\n", text)
 
     def test_terminal_relay_in_run(self):
-        p = self.plan("sh", "-c", "tty; echo relayed")
+        p = self.plan("sh", "-c", "tty; stat -c %t /dev/console; echo relayed")
         p.add(T_TERMINAL, 0, 0)
-        out = self.run_ok(p)
+        out = self.run_ok(p).replace("\r", "")
         self.assertIn("/dev/pts/0", out)
+        self.assertIn("\n88\n", out)  # /dev/console is the pty (major 136 = 0x88)
         self.assertIn("relayed", out)
 
     def test_terminal_relay_with_tty_stdin(self):
