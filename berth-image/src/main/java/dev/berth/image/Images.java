@@ -306,9 +306,10 @@ public final class Images {
         for (Digest c : snapshots.list()) {
             try {
                 SnapshotStore.Info info = snapshots.info(c);
+                Digest expected = snapshots.expectedTree(c);
                 Digest tree = TreeHasher.hash(snapshots.fs(c));
-                if (!tree.toString().equals(info.tree()))
-                    problems.add("snapshot " + c + " (layer " + info.layer() + ") was modified: tree hashes to " + tree + ", recorded " + info.tree());
+                if (!tree.equals(expected))
+                    problems.add("snapshot " + c + " (layer " + info.layer() + ") was modified: tree hashes to " + tree + ", layer gives " + expected);
             } catch (IOException | ImageException e) {
                 problems.add("snapshot " + c + ": " + e.getMessage());
             }

@@ -60,8 +60,9 @@ public final class SnapshotStore {
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
                         + r.diffId() + " but the config says " + diffId);
-            Digest tree = TreeHasher.hash(tmp.resolve("fs"));
-            Info info = new Info(chainId.toString(), r.diffId().toString(), layer.digest(), tree.toString(), r.bytes());
+            // The tree digest is computed by the first verify (from a fresh extraction of the blob),
+            // keeping unpack to one pass over the data.
+            Info info = new Info(chainId.toString(), r.diffId().toString(), layer.digest(), null, r.bytes());
             Files.write(tmp.resolve("info.json"), Json.write(info));
             try {
                 Files.move(tmp, dir(chainId), StandardCopyOption.ATOMIC_MOVE);
@@ -73,6 +74,26 @@ public final class SnapshotStore {
             throw new ImageException.Store("cannot unpack layer " + layer.digest() + ": " + e.getMessage(), e);
         } finally {
             try { Store.deleteTree(tmp); } catch (IOException ignored) {}
+        }
+    }
+
+    /**
+     * The digest the snapshot's tree should have: recorded, or computed once by extracting the
+     * layer blob afresh into a temp dir (then recorded in info.json).
+     */
+    public Digest expectedTree(Digest chainId) throws IOException {
+        Info info = info(chainId);
+        if (info.tree() != null) return Digest.parse(info.tree());
+        Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(tmp);
+            try (InputStream in = store.openBlob(Digest.parse(info.layer()))) { LayerExtractor.extract(in, tmp, options); }
+            Digest tree = TreeHasher.hash(tmp);
+            store.writeAtomic(dir(chainId).resolve("info.json"),
+                    Json.write(new Info(info.chainId(), info.diffId(), info.layer(), tree.toString(), info.bytes())));
+            return tree;
+        } finally {
+            Store.deleteTree(tmp);
         }
     }
 
