@@ -69,13 +69,18 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         ResourcesValidator.validate(r);
         checkSupported(r);
         List<Path> created = new ArrayList<>();
-        Journal j = new Journal();
+        List<Boolean> fresh = new ArrayList<>();
+        Journal undo = new Journal();
         try {
-            for (Hier h : hiers) mkdirs(h, created);
+            for (Hier h : hiers) fresh.add(mkdirs(h, created));
             for (Hier h : hiers) for (Controller c : h.controllers()) c.validate(h.d(), r);
-            for (Hier h : hiers) for (Controller c : h.controllers()) c.apply(h.d(), r, j);
+            // a directory made here is removed on failure: no need to read old values (the fast path);
+            // one that already existed (a retried create) is restored value by value
+            Journal fast = Journal.forNewCgroup();
+            for (int i = 0; i < hiers.size(); i++)
+                for (Controller c : hiers.get(i).controllers()) c.apply(hiers.get(i).d(), r, fresh.get(i) ? fast : undo);
         } catch (RuntimeException e) {
-            j.rollback(e);
+            undo.rollback(e);
             Collections.reverse(created);
             for (Path p : created) {
                 try {
@@ -88,8 +93,26 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         }
     }
 
-    private void mkdirs(Hier h, List<Path> created) {
+    /** Creates the directory (and parents); true if the leaf was created by this call. */
+    private boolean mkdirs(Hier h, List<Path> created) {
         Path mount = h.d().mount();
+        if (!fake) {
+            // fast path: the parent usually exists already
+            try {
+                Files.createDirectory(h.d().dir());
+                created.add(h.d().dir());
+                if (h.unified()) ensureEnabled(h);
+                for (Controller c : h.controllers()) c.created(h.d());
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (h.unified()) ensureEnabled(h);
+                return false;
+            } catch (NoSuchFileException e) {
+                // walk down from the mount
+            } catch (IOException e) {
+                throw CgroupException.io("mkdir", h.d().dir(), e);
+            }
+        }
         Path rel = mount.relativize(h.d().dir());
         Path p = mount;
         for (Path name : rel) {
@@ -108,6 +131,24 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
             CgroupDir d = new CgroupDir(mount, p);
             for (Controller c : h.controllers()) c.created(d);
         }
+        return !created.isEmpty() && created.getLast().equals(h.d().dir());
+    }
+
+    /** The leaf already exists: make sure it got every controller we drive that the root offers. */
+    private void ensureEnabled(Hier h) {
+        String rootHas = CgroupFiles.readOrNull(h.d().mount().resolve("cgroup.controllers"));
+        String leafHas = CgroupFiles.readOrNull(h.d().file("cgroup.controllers"));
+        if (rootHas == null || leafHas == null) return;
+        Set<String> root = Set.of(rootHas.split(" ")), leaf = Set.of(leafHas.split(" "));
+        boolean missing = false;
+        for (Controller c : h.controllers()) if (root.contains(c.name()) && !leaf.contains(c.name())) missing = true;
+        if (!missing) return;
+        List<Path> chain = new ArrayList<>();
+        for (Path p = h.d().dir().getParent(); p.startsWith(h.d().mount()); p = p.getParent()) {
+            chain.addFirst(p);
+            if (p.equals(h.d().mount())) break;
+        }
+        for (Path p : chain) enableControllers(h, p);
     }
 
     /** v2: the controllers this hierarchy drives must be on in the parent's subtree_control. */
@@ -219,11 +260,19 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
 
     @Override
     public void destroy() {
-        if (!exists()) return;
-        killAll();
+        // rmdir first: an empty cgroup (the common case: the container has exited) costs one rmdir
+        // per hierarchy; a populated one answers EBUSY at once, and then we kill. The freezer
+        // hierarchy goes last so it is still there to freeze what is left.
+        List<Hier> order = new ArrayList<>(hiers);
+        order.sort(java.util.Comparator.comparing(h -> h.controllers().stream().anyMatch(c -> c instanceof Freezer)));
         RuntimeException first = null;
-        for (Hier h : hiers) {
+        boolean killed = false;
+        for (Hier h : order) {
             try {
+                if (!killed && !tryRmdir(h.d().dir())) {
+                    killAll();
+                    killed = true;
+                }
                 rmdir(h.d().dir());
             } catch (RuntimeException e) {
                 if (first == null) first = e; else first.addSuppressed(e);
@@ -232,21 +281,48 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         if (first != null) throw first;
     }
 
-    /** Freeze (so nothing forks), SIGKILL every task, thaw (so they can die), wait until empty. */
+    /** rmdir once; false if the cgroup still has processes (EBUSY). */
+    private boolean tryRmdir(Path dir) {
+        if (fake) {
+            if (!CgroupFiles.readPids(dir.resolve("cgroup.procs")).isEmpty()) return false;
+            FakeTree.clear(dir);
+        }
+        try {
+            Files.delete(dir);
+            return true;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (DirectoryNotEmptyException e) {
+            throw CgroupException.io("rmdir (has child cgroups)", dir, e);
+        } catch (FileSystemException e) {
+            return false;
+        } catch (IOException e) {
+            throw CgroupException.io("rmdir", dir, e);
+        }
+    }
+
+    /**
+     * SIGKILL every task and wait until the cgroup is empty. First without the freezer (a v1
+     * freeze/thaw pair costs milliseconds); if tasks remain after that round (something forked in
+     * between), freeze so nothing can fork, kill, thaw so they can die, and repeat.
+     */
     private void killAll() {
         List<Integer> pids = pids();
         if (pids.isEmpty()) return;
-        boolean frozen = false;
-        try {
-            if (freezerHier() != null) {
-                freeze();
-                frozen = true;
-            }
-        } catch (RuntimeException ignored) {
-            // kill anyway
-        }
         long deadline = System.nanoTime() + 10_000_000_000L;
+        boolean useFreezer = false;
+        boolean paused = freezerState() != FreezerState.THAWED; // a paused container: kill, then thaw so they die
         for (int round = 0; ; round++) {
+            boolean frozen = paused && round == 0;
+            if (useFreezer) {
+                try {
+                    freeze();
+                    frozen = true;
+                    pids = pids();
+                } catch (RuntimeException ignored) {
+                    // kill anyway
+                }
+            }
             if (!killViaCgroupKill()) for (int pid : pids) kill(pid);
             if (frozen) {
                 try {
@@ -254,13 +330,14 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
                 } catch (RuntimeException ignored) {
                     // the directory may be going away
                 }
-                frozen = false;
             }
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 200; i++) {
                 pids = pids();
                 if (pids.isEmpty()) return;
-                sleep(i < 20 ? 1 : 5);
+                if (round == 0 && i == 60 && freezerHier() != null) break; // ~10 ms: something is forking
+                backoff(i);
             }
+            useFreezer = freezerHier() != null;
             if (System.nanoTime() > deadline)
                 throw CgroupException.state("cgroup " + path + " still has processes " + pids + " after SIGKILL", paths().getFirst());
         }
@@ -297,12 +374,23 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
                 throw CgroupException.io("rmdir (has child cgroups)", dir, e);
             } catch (FileSystemException e) {
                 // EBUSY while the last task is being released
-                if (i >= 200) throw CgroupException.io("rmdir", dir, e);
-                sleep(i < 20 ? 1 : 5);
+                if (i >= 300) throw CgroupException.io("rmdir", dir, e);
+                backoff(i);
             } catch (IOException e) {
                 throw CgroupException.io("rmdir", dir, e);
             }
         }
+    }
+
+    /** Waits for the kernel: 100 us steps first (a killed task is gone in well under 1 ms), then 1 ms, then 5 ms. */
+    static void backoff(int i) {
+        if (i < 50) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw CgroupException.state("interrupted", null);
+            }
+        } else sleep(i < 100 ? 1 : 5);
     }
 
     static void sleep(long ms) {

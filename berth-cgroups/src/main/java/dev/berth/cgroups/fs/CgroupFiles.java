@@ -3,6 +3,8 @@ package dev.berth.cgroups.fs;
 import dev.berth.cgroups.CgroupException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,7 +27,7 @@ public final class CgroupFiles {
     /** Content without the trailing newline, or null if the file does not exist. */
     public static String readOrNull(Path file) {
         try {
-            return strip(Files.readString(file, StandardCharsets.US_ASCII));
+            return strip(readRaw(file));
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
@@ -35,9 +37,28 @@ public final class CgroupFiles {
 
     public static String read(Path file) {
         try {
-            return strip(Files.readString(file, StandardCharsets.US_ASCII));
+            return strip(readRaw(file));
         } catch (IOException e) {
             throw CgroupException.io("read", file, e);
+        }
+    }
+
+    /**
+     * open, read until EOF, close: a third of the cost of Files.readString on cgroupfs (which stats
+     * the file and gets a size of 4096 whatever the content).
+     */
+    private static String readRaw(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = ByteBuffer.allocate(512);
+            while (ch.read(buf) >= 0) {
+                if (!buf.hasRemaining()) {
+                    ByteBuffer bigger = ByteBuffer.allocate(buf.capacity() * 4);
+                    buf.flip();
+                    bigger.put(buf);
+                    buf = bigger;
+                }
+            }
+            return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
         }
     }
 

@@ -16,14 +16,24 @@ public final class V1Cpuset implements Controller {
 
     @Override
     public void created(CgroupDir d) {
-        // A new v1 cpuset starts empty and refuses tasks: inherit the parent's sets.
-        for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
-            String cur = CgroupFiles.readOrNull(d.file(f));
-            if (cur != null && cur.isEmpty()) {
-                String parent = CgroupFiles.read(d.dir().getParent().resolve(f));
-                CgroupFiles.write(d.file(f), parent);
-            }
-        }
+        // A new v1 cpuset starts empty and refuses tasks, unless its parent has clone_children=1.
+        // Fill it from the parent (fixing an empty parent first, e.g. a /berth someone else made),
+        // and set clone_children on the parent so the next sibling is born filled (two reads, no writes).
+        String cpus = CgroupFiles.readOrNull(d.file("cpuset.cpus"));
+        String mems = CgroupFiles.readOrNull(d.file("cpuset.mems"));
+        if (cpus != null && !cpus.isEmpty() && mems != null && !mems.isEmpty()) return;
+        for (String f : List.of("cpuset.cpus", "cpuset.mems")) fill(d.mount(), d.dir(), f);
+        java.nio.file.Path clone = d.dir().getParent().resolve("cgroup.clone_children");
+        if (!d.dir().getParent().equals(d.mount()) && "0".equals(CgroupFiles.readOrNull(clone))) CgroupFiles.write(clone, "1");
+    }
+
+    private static String fill(java.nio.file.Path mount, java.nio.file.Path dir, String f) {
+        java.nio.file.Path parentDir = dir.getParent();
+        if (dir.equals(mount) || !dir.startsWith(mount)) return CgroupFiles.readOrNull(dir.resolve(f));
+        String parent = CgroupFiles.readOrNull(parentDir.resolve(f));
+        if (parent != null && parent.isEmpty()) parent = fill(mount, parentDir, f);
+        if (parent != null && !parent.isEmpty()) CgroupFiles.write(dir.resolve(f), parent);
+        return parent;
     }
 
     @Override

@@ -48,7 +48,8 @@ public final class V1Freezer implements Freezer {
 
     static void pause(int i) {
         try {
-            if (i < 10) Thread.onSpinWait(); else Thread.sleep(i < 50 ? 1 : 10);
+            if (i < 50) java.util.concurrent.locks.LockSupport.parkNanos(100_000); else Thread.sleep(i < 100 ? 1 : 10);
+            if (Thread.interrupted()) throw new InterruptedException();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw CgroupException.state("interrupted", null);

@@ -22,7 +22,8 @@ public final class V1Memory implements Controller {
     public void validate(CgroupDir d, Resources r) {
         var m = r.memory();
         if (m == null) return;
-        if (m.limit() != null && m.limit() > 0 && d.has("memory.usage_in_bytes")) {
+        if (m.limit() != null && m.limit() > 0 && d.has("memory.usage_in_bytes")
+                && m.limit() < CgroupFiles.readLong(d.file("memory.usage_in_bytes"))) { // memory.stat only when it matters
             long ws = workingSet(d);
             if (m.limit() < ws)
                 throw CgroupException.badValue(LIMIT, m.limit(), "below current usage " + ws + " bytes (working set)");

@@ -25,6 +25,7 @@ public final class V2Memory implements Controller {
         var m = r.memory();
         if (m == null || m.limit() == null || m.limit() <= 0 || !d.has("memory.current")) return;
         long usage = CgroupFiles.readLong(d.file("memory.current"));
+        if (m.limit() >= usage) return;
         long inactive = CgroupFiles.readKeyValues(d.file("memory.stat")).getOrDefault("inactive_file", 0L);
         long ws = Math.max(0, usage - inactive);
         if (m.limit() < ws) throw CgroupException.badValue("memory.max", m.limit(), "below current usage " + ws + " bytes (working set)");
