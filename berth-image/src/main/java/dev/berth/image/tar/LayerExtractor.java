@@ -63,7 +63,19 @@ public final class LayerExtractor {
     private final byte[] buf = new byte[1 << 17];
     private long total;
 
-    private LayerExtractor(Path root, Options opts) { this.root = root; this.opts = opts; }
+    private final int fileMode;   // what open(2)/mkdir(2) give under this process's umask
+
+    private LayerExtractor(Path root, Options opts) {
+        this.root = root;
+        this.opts = opts;
+        int umask = 022;
+        try {
+            Path probe = Files.createTempFile(root, ".umask", "");
+            umask = 0666 & ~((Integer) Files.getAttribute(probe, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 0777;
+            Files.delete(probe);
+        } catch (IOException ignored) { /* keep 022: chmod is then only skipped when right anyway */ }
+        this.fileMode = 0666 & ~umask;
+    }
 
     public static Result extract(InputStream layer, Path dest, Options opts) {
         if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS))
@@ -308,8 +320,14 @@ public final class LayerExtractor {
     }
 
     private void meta(Path p, TarArchiveEntry e, boolean symlink) throws IOException {
-        if (opts.sameOwner() && root0) Libc.lchown(p, (int) e.getLongUserId(), (int) e.getLongGroupId());
-        if (!symlink) Libc.chmod(p, e.getMode() & 07777);
+        // Entries are created fresh by this (root) process, so owner 0:0 and the umask default
+        // mode are already right: skip those syscalls (most files in most layers).
+        // Directories may pre-exist (earlier entry, implicit parent): always set theirs.
+        boolean fresh = !e.isDirectory();
+        if (opts.sameOwner() && root0 && (!fresh || e.getLongUserId() != 0 || e.getLongGroupId() != 0))
+            Libc.lchown(p, (int) e.getLongUserId(), (int) e.getLongGroupId());
+        int mode = e.getMode() & 07777;
+        if (!symlink && (!fresh || mode != fileMode)) Libc.chmod(p, mode);
         Map<String, String> pax = e.getExtraPaxHeaders();
         if (!pax.isEmpty()) {
             for (var x : pax.entrySet()) {
