@@ -227,7 +227,11 @@ int container_launch(struct launch *l, struct berr *err)
   if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
     return -1;
   const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
-  if (fifo && chmod(fifo, 0622) < 0) /* as runc: whatever user the process runs as can write it */
+  /* Created here rather than in Java (keeps the JVM's hot path free of native calls); 0622 as
+   * runc: whatever user the process runs as can write it. */
+  if (fifo && mkfifo(fifo, 0622) < 0 && errno != EEXIST)
+    return berr_sys(err, "exec fifo: %s", fifo);
+  if (fifo && chmod(fifo, 0622) < 0)
     return berr_sys(err, "exec fifo: %s", fifo);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return berr_sys(err, "socketpair");

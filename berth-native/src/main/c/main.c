@@ -50,14 +50,31 @@ int main(int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--plan-fd") == 0 && i + 1 < argc)
       plan_fd = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--plan-file") == 0 && i + 1 < argc) {
+      /* The hand-over through bin/berth-runc: the JVM wrote the plan to a root-only file and
+       * exited; its shell exec'd us. Take the file (open, unlink) and continue as --plan-fd, which
+       * is also what the sealed re-exec below sees. */
+      static char fdbuf[16];
+      const char *path = argv[i + 1];
+      plan_fd = open(path, O_RDONLY | O_NOFOLLOW);
+      if (plan_fd < 0) {
+        berr_sys(&err, "open plan: %s", path);
+        log_error(&err);
+        return 1;
+      }
+      unlink(path);
+      snprintf(fdbuf, sizeof fdbuf, "%d", plan_fd);
+      argv[i] = (char *) "--plan-fd";
+      argv[++i] = fdbuf;
+    }
     else if (strcmp(argv[i], "--version") == 0) {
       puts("berth-launch 0.1.0");
       return 0;
     } else
-      usage_fail("usage: berth-launch --plan-fd N");
+      usage_fail("usage: berth-launch --plan-fd N | --plan-file PATH");
   }
   if (plan_fd < 0)
-    usage_fail("usage: berth-launch --plan-fd N");
+    usage_fail("usage: berth-launch --plan-fd N | --plan-file PATH");
   if (ensure_cloned_binary(argv, &err) < 0) {
     log_error(&err);
     return 1;

@@ -102,13 +102,17 @@ class LaunchTest(unittest.TestCase):
         return found
 
     def _kill_pids(self):
-        for pid in self.pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for pid in self.pids:
-            wait_for(lambda: not pid_alive(pid), 5)
+        # the launchers and inits we know of, then anything still running in this test's rootfs
+        # (an init in its own pid namespace outlives a launcher killed under it)
+        for round_ in range(2):
+            pids = self.pids if round_ == 0 else self.container_processes()
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for pid in pids:
+                wait_for(lambda: not pid_alive(pid), 5)
 
     def _remove_tmp(self):
         # anything left mounted below tmp (should be nothing: mounts live in the container's mount ns)
