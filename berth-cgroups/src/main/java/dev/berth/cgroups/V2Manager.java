@@ -45,9 +45,9 @@ final class V2Manager extends BaseManager {
                 default -> throw new IllegalArgumentException(c);
             });
         }
-        if (only == null) cs.add(new V2Devices());
         if (freezer) cs.add(new V2Freezer());
         cs.add(new V2Unified());
+        if (only == null) cs.add(new V2Devices()); // last: see V2Devices
         return new Hier(new CgroupDir(layout.unifiedMount(), dir), List.copyOf(cs), true);
     }
 }

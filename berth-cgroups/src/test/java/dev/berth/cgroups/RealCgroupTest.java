@@ -304,10 +304,31 @@ class RealCgroupTest {
         CgroupLayout v2 = new CgroupLayout(Layout.V2, List.of(), host.unifiedMount(), "/", false);
         CgroupManager m = open(v2);
         boolean huge = controllers.contains("hugetlb");
-        m.create(huge ? Resources.empty().withHugepageLimits(List.of(new Resources.HugepageLimit("2MB", 2L << 20))) : Resources.empty());
+        List<Resources.DeviceRule> devices = List.of(Resources.DeviceRule.denyAll(),
+                Resources.DeviceRule.allowChar(1, 3, "rwm"), new Resources.DeviceRule(true, "c", 1L, 5L, "rw"));
+        Resources r = Resources.empty().withDevices(devices);
+        m.create(huge ? r.withHugepageLimits(List.of(new Resources.HugepageLimit("2MB", 2L << 20))) : r);
         Path dir = m.paths().getFirst();
         for (Path p = dir.getParent(); p.startsWith(host.unifiedMount()); p = p.getParent())
             if (huge) assertThat(read(p.resolve("cgroup.subtree_control"))).contains("hugetlb");
+        // eBPF device filter: /dev/null (1:3) allowed, /dev/full (1:7) denied
+        String probe = "cat /dev/null && echo null-ok; (echo x > /dev/full) 2>&1 | head -1; exit 0";
+        Process d1 = startIn(m, probe);
+        assertThat(d1.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(out(d1)).contains("null-ok").contains("Operation not permitted");
+        // live update: allow /dev/full; the write now reaches the device (ENOSPC, which dash reports as "I/O error")
+        m.update(Resources.empty().withDevices(List.of(Resources.DeviceRule.denyAll(), Resources.DeviceRule.allowChar(1, 3, "rwm"),
+                Resources.DeviceRule.allowChar(1, 7, "rw"))));
+        int dirFd = dev.berth.cgroups.fs.Native.open(dir.toString(), 0);
+        try {
+            assertThat(dev.berth.cgroups.fs.Bpf.queryDevice(dirFd)).hasSize(1); // the old program was detached
+        } finally {
+            dev.berth.cgroups.fs.Native.close(dirFd);
+        }
+        Process d2 = startIn(m, probe);
+        assertThat(d2.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(out(d2)).contains("null-ok").doesNotContain("Operation not permitted").containsAnyOf("I/O error", "No space left");
+
         Process p = startIn(m, "while :; do :; done");
         m.freeze();
         assertThat(read(dir.resolve("cgroup.events"))).contains("frozen 1");
@@ -316,7 +337,8 @@ class RealCgroupTest {
         m.destroy(); // cgroup.kill
         assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(m.exists()).isFalse();
-        RAN.add("V2 backend on " + host.unifiedMount() + " (controllers: " + controllers + "): subtree_control, join, cgroup.freeze, cgroup.kill"
+        RAN.add("V2 backend on " + host.unifiedMount() + " (controllers: " + controllers + "): subtree_control, join, "
+                + "eBPF device filter (/dev/full denied, allowed after live update), cgroup.freeze, cgroup.kill"
                 + (huge ? ", hugetlb.2MB.max" : ""));
     }
 
