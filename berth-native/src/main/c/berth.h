@@ -100,6 +100,11 @@ void terminal_restore(void);
 
 /* hooks.c */
 int hooks_run(const struct plan *plan, const char *stage, const char *status, pid_t pid, struct berr *err);
+char *state_json(const struct plan *plan, const char *status, pid_t pid); /* malloc'd */
+
+/* seccomp.c */
+int seccomp_connect_listener(const struct plan *plan, int *fd, struct berr *err); /* *fd = -1 when none */
+int seccomp_install(struct launch *l, struct berr *err);
 
 /* monitor.c */
 int monitor_wait(struct launch *l, int *status_out, struct berr *err);
@@ -124,6 +129,7 @@ struct launch {
   int sync_parent;   /* launcher's end */
   int sync_child;    /* init's end */
   int console_fd;    /* connected console socket or -1 */
+  int listener_fd;   /* connected seccomp listener socket or -1 */
   int fifo_fd;       /* O_PATH of T_EXEC_FIFO in the init, or -1 */
   int pty_master;    /* in the launcher when relaying, or -1 */
   pid_t child;       /* host pid of the container init / exec'd process */

@@ -224,7 +224,8 @@ int container_launch(struct launch *l, struct berr *err)
 {
   int sp[2];
   struct sync_msg m;
-  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
+  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0 ||
+      seccomp_connect_listener(l->plan, &l->listener_fd, err) < 0)
     return -1;
   const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
   /* Created here rather than in Java (keeps the JVM's hot path free of native calls); 0622 as
@@ -256,6 +257,10 @@ int container_launch(struct launch *l, struct berr *err)
   if (l->console_fd >= 0) {
     close(l->console_fd);
     l->console_fd = -1;
+  }
+  if (l->listener_fd >= 0) {
+    close(l->listener_fd);
+    l->listener_fd = -1;
   }
   if (l->timens && set_time_offsets(l, err) < 0)
     return -1;

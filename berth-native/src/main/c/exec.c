@@ -21,6 +21,7 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
   sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
     _exit(1);
+  l->host_pid = (pid_t) m.value;
   if ((l->ns.join_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
     berr_sys(&err, "become root in the user namespace: uid 0");
     sync_send_error(l->sync_child, &err);
@@ -58,7 +59,8 @@ int exec_launch(struct launch *l, struct berr *err)
       return berr_sys(err, "open: %s", path);
     ncg++;
   }
-  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0)
+  if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0 ||
+      seccomp_connect_listener(l->plan, &l->listener_fd, err) < 0)
     return -1;
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -78,6 +80,10 @@ int exec_launch(struct launch *l, struct berr *err)
   if (l->console_fd >= 0) {
     close(l->console_fd);
     l->console_fd = -1;
+  }
+  if (l->listener_fd >= 0) {
+    close(l->listener_fd);
+    l->listener_fd = -1;
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%d", pid);

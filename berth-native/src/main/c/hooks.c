@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "berth.h"
 
-static char *state_json(const struct plan *plan, const char *status, pid_t pid)
+char *state_json(const struct plan *plan, const char *status, pid_t pid)
 {
   const struct plan_record *s = plan_find(plan, T_HOOK_STATE);
   size_t len = 64 + (s ? s->fields[0].len + s->fields[1].len + s->fields[2].len : 0) + 512;

@@ -53,6 +53,7 @@ enum plan_tag {
   T_CLEANUP = 41,        /* [path]    on failure (and after `run` ends): unlink file / rmdir dir, in order */
   T_KILL_CGROUP = 42,    /* [dir]     after `run` ends or on failure: SIGKILL every pid in dir, then rmdir */
   T_EXEC_WAIT = 43,      /* []        exec: wait for the process even though T_PID_FILE is given (runc exec --pid-file without --detach) */
+  T_SECCOMP_LISTENER = 44, /* [listenerPath, listenerMetadata]  send the notify fd of a NEW_LISTENER filter there */
 };
 
 struct plan_field {

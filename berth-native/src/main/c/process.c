@@ -17,8 +17,6 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include "berth.h"
 
 extern char **environ;
@@ -73,31 +71,6 @@ static int set_lsm(const struct plan *plan, struct berr *err)
   }
   if (se && *se && write_proc_file("/proc/self/attr/exec", se, err) < 0)
     return berr_wrap(err, "selinux label %s", se);
-  return 0;
-}
-
-static int install_seccomp(const struct plan *plan, struct berr *err)
-{
-  const struct plan_record *r = plan_find(plan, T_SECCOMP);
-  if (!r || r->nfields < 1 || r->fields[0].len == 0)
-    return 0;
-  uint64_t flags = 0;
-  if (*plan_str(r, 1) && parse_u64(plan_str(r, 1), &flags, err) < 0)
-    return berr_wrap(err, "seccomp flags");
-  if (r->fields[0].len % sizeof(struct sock_filter))
-    return berr_set(err, EINVAL, "seccomp: program length %u", r->fields[0].len);
-  struct sock_fprog prog = {.len = (unsigned short) (r->fields[0].len / sizeof(struct sock_filter)),
-                            .filter = (struct sock_filter *) r->fields[0].data};
-  /* the plan buffer is only byte aligned in general: copy */
-  struct sock_filter *copy = malloc(r->fields[0].len);
-  if (!copy)
-    return berr_sys(err, "seccomp");
-  memcpy(copy, r->fields[0].data, r->fields[0].len);
-  prog.filter = copy;
-  long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned) flags, &prog);
-  free(copy);
-  if (ret < 0)
-    return berr_sys(err, "seccomp: install filter (flags %s)", plan_str(r, 1));
   return 0;
 }
 
@@ -236,7 +209,7 @@ int process_prepare(struct launch *l, struct berr *err)
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return berr_sys(err, "prctl: PR_SET_NO_NEW_PRIVS");
   /* without no_new_privs the filter needs CAP_SYS_ADMIN: install it before dropping caps (as runc) */
-  if (!nnp && install_seccomp(plan, err) < 0)
+  if (!nnp && seccomp_install(l, err) < 0)
     return -1;
   if (set_cwd(plan, err) < 0)
     return -1;
@@ -259,7 +232,7 @@ int process_prepare(struct launch *l, struct berr *err)
 int process_exec(struct launch *l, struct berr *err)
 {
   const struct plan *plan = l->plan;
-  if (plan_find(plan, T_NO_NEW_PRIVS) && install_seccomp(plan, err) < 0)
+  if (plan_find(plan, T_NO_NEW_PRIVS) && seccomp_install(l, err) < 0)
     return -1;
   uint64_t npreserve = 0;
   if (plan_get(plan, T_PRESERVE_FDS) && parse_u64(plan_get(plan, T_PRESERVE_FDS), &npreserve, err) < 0)

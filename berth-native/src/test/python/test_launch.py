@@ -471,6 +471,46 @@ class LaunchTest(unittest.TestCase):
         self.assertRegex(err, r"^berth-runc: apparmor profile berth-default: .*attr.*exec")
         self.assertNoLeftovers()
 
+    def test_seccomp_notify_fd_goes_to_the_listener(self):
+        import fcntl
+        import threading
+        sock_path = os.path.join(self.tmp, "seccomp.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(srv.close)
+        srv.bind(sock_path)
+        srv.listen(1)
+        srv.settimeout(10)
+        # mkdir/mkdirat -> SECCOMP_RET_USER_NOTIF, everything else allowed
+        bpf = (struct.pack("<HBBI", 0x20, 0, 0, 0) + struct.pack("<HBBI", 0x15, 2, 0, 83) +
+               struct.pack("<HBBI", 0x15, 1, 0, 258) + struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000) +
+               struct.pack("<HBBI", 0x06, 0, 0, 0x7fc00000))
+        p = self.plan("sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?")
+        p.add(T_NO_NEW_PRIVS).add(T_SECCOMP, bpf, 8).add(T_SECCOMP_LISTENER, sock_path, "meta=1")
+        got = {}
+
+        def agent():
+            conn, _ = srv.accept()
+            with conn:
+                msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(4))
+                got["state"] = json.loads(msg)
+                notify = struct.unpack("i", anc[0][2][:4])[0]
+                req = bytearray(80)
+                fcntl.ioctl(notify, 0xC0502100, req)  # SECCOMP_IOCTL_NOTIF_RECV
+                nid, _, _, nr = struct.unpack_from("<QIIi", req)
+                got["nr"] = nr
+                fcntl.ioctl(notify, 0xC0182101, struct.pack("<QqiI", nid, 0, -errno.EROFS, 0))  # NOTIF_SEND
+                os.close(notify)
+        t = threading.Thread(target=agent, daemon=True)
+        t.start()
+        out = self.run_ok(p)
+        t.join(10)
+        self.assertIn("Read-only file system", out)
+        self.assertIn(got["nr"], (83, 258))
+        self.assertEqual(got["state"]["fds"], ["seccompFd"])
+        self.assertEqual(got["state"]["metadata"], "meta=1")
+        self.assertGreater(got["state"]["pid"], 1)
+        self.assertEqual(got["state"]["state"]["pid"], got["state"]["pid"])
+
     def test_sysctl(self):
         p = self.plan("cat", "/proc/sys/kernel/domainname")
         p.add(T_SYSCTL, "kernel.domainname", "berth.test")
