@@ -1,7 +1,6 @@
 package dev.berth.cli;
 
-import dev.berth.cli.runc.Commands;
-import dev.berth.cli.runc.GlobalOptions;
+import dev.berth.cli.runc.Runc;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +35,8 @@ public final class AotTraining {
       run(root, "list");
       run(root, "state", "aot-missing");
       run(root, "features");
+      run(root, "--help");
+      run(root, "kill", "aot-missing", "KILL");
       run(root, "delete", "aot-missing");
     } finally {
       System.setOut(out);
@@ -50,6 +51,6 @@ public final class AotTraining {
     all[0] = "--root";
     all[1] = root;
     System.arraycopy(args, 0, all, 2, args.length);
-    return Commands.commandLine(new GlobalOptions()).execute(all);
+    return Runc.execute(all);
   }
 }

@@ -1,18 +1,18 @@
 package dev.berth.cli;
 
-import dev.berth.cli.runc.Commands;
-import dev.berth.cli.runc.GlobalOptions;
-import picocli.CommandLine;
+import dev.berth.cli.runc.Runc;
+import dev.berth.runtime.Launcher;
 
 /** bin/berth-runc: runc's command line over the berth runtime. */
 public final class RuncMain {
   private RuncMain() {}
 
   public static void main(String[] args) {
-    GlobalOptions global = new GlobalOptions();
-    CommandLine cl = Commands.commandLine(global);
-    int code = cl.execute(args);
+    Launcher.clearStaleHandoff();
+    int code = Runc.execute(args);
     System.out.flush();
-    System.exit(code);
+    System.err.flush();
+    // Nothing to shut down: skip the shutdown sequence.
+    Runtime.getRuntime().halt(code);
   }
 }

@@ -41,8 +41,7 @@ public record Linux(
     if (to.present()) {
       to.requireObject();
       var list = new java.util.ArrayList<TimeOffset>();
-      for (var it = to.json().fieldNames(); it.hasNext(); ) {
-        String clock = it.next();
+      for (String clock : to.fieldNames()) {
         Node c = to.get(clock).requireObject();
         Long secs = c.optLong("secs");
         Long nanos = c.optLong("nanosecs");

@@ -1,6 +1,6 @@
 package dev.berth.spec;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,19 +8,20 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A JSON value together with its path in the document, so that every type error names the field:
- * {@code process.rlimits[1].hard: expected an unsigned integer, got "x"}. Absent and {@code null}
- * members read as "not set".
+ * A JSON value (as {@link Json} builds it) together with its path in the document, so that every
+ * type error names the field: {@code process.rlimits[1].hard: expected an integer, got "x"}.
+ * Absent and {@code null} members read as "not set".
  */
-public record Node(JsonNode json, String path) {
+public record Node(Object json, String path) {
+  private static final BigInteger MAX_U64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
-  public static Node root(JsonNode json) {
+  public static Node root(Object json) {
     return new Node(json, "");
   }
 
   public Node get(String name) {
-    JsonNode child = json == null ? null : json.get(name);
-    return new Node(child == null || child.isNull() ? null : child, path.isEmpty() ? name : path + "." + name);
+    Object child = json instanceof Map<?, ?> m ? m.get(name) : null;
+    return new Node(child, path.isEmpty() ? name : path + "." + name);
   }
 
   public boolean present() {
@@ -36,19 +37,27 @@ public record Node(JsonNode json, String path) {
   }
 
   private SpecException expected(String what) {
-    return error("expected " + what + ", got " + (json.isTextual() ? "\"" + json.asText() + "\"" : json.toString()));
+    return error("expected " + what + ", got " + Json.render(json));
   }
 
   public Node requireObject() {
     if (json == null) throw error("is required");
-    if (!json.isObject()) throw expected("an object");
+    if (!(json instanceof Map)) throw expected("an object");
     return this;
+  }
+
+  /** Member names of an object, in document order. */
+  public List<String> fieldNames() {
+    requireObject();
+    List<String> names = new ArrayList<>();
+    for (Object k : ((Map<?, ?>) json).keySet()) names.add((String) k);
+    return names;
   }
 
   public String string() {
     if (json == null) throw error("is required");
-    if (!json.isTextual()) throw expected("a string");
-    return json.asText();
+    if (!(json instanceof String s)) throw expected("a string");
+    return s;
   }
 
   public String optString(String name) {
@@ -63,24 +72,17 @@ public record Node(JsonNode json, String path) {
   public boolean optBool(String name, boolean dflt) {
     Node n = get(name);
     if (!n.present()) return dflt;
-    if (!n.json.isBoolean()) throw n.expected("true or false");
-    return n.json.asBoolean();
+    if (!(n.json instanceof Boolean b)) throw n.expected("true or false");
+    return b;
   }
 
+  /** A 64-bit integer; values above Long.MAX_VALUE up to 2^64-1 keep their bits (unsigned). */
   public long integer() {
     if (json == null) throw error("is required");
-    if (!json.isIntegralNumber() || !json.canConvertToLong()) {
-      if (json.isIntegralNumber()) {
-        // Unsigned 64-bit values above Long.MAX_VALUE (e.g. rlimits "infinity") keep their bits.
-        try {
-          return Long.parseUnsignedLong(json.asText());
-        } catch (NumberFormatException e) {
-          throw expected("a 64-bit integer");
-        }
-      }
-      throw expected("an integer");
-    }
-    return json.asLong();
+    if (json instanceof Long l) return l;
+    if (json instanceof BigInteger b && b.signum() > 0 && b.compareTo(MAX_U64) <= 0) return b.longValue();
+    if (json instanceof BigInteger) throw expected("a 64-bit integer");
+    throw expected("an integer");
   }
 
   public long integer(String name) {
@@ -96,26 +98,23 @@ public record Node(JsonNode json, String path) {
     Node n = get(name);
     if (!n.present()) return null;
     long v = n.integer();
-    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw n.expected("a 32-bit integer");
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE || n.json instanceof BigInteger) throw n.expected("a 32-bit integer");
     return (int) v;
   }
 
   public long unsigned(String name) {
     Node n = get(name);
     long v = n.integer();
-    if (v < 0 && !n.json.isBigInteger()) throw n.expected("an unsigned integer");
+    if (v < 0 && !(n.json instanceof BigInteger)) throw n.expected("an unsigned integer");
     return v;
   }
 
   public <T> List<T> list(String name, Function<Node, T> item) {
     Node n = get(name);
     if (!n.present()) return List.of();
-    if (!n.json.isArray()) throw n.expected("an array");
-    List<T> out = new ArrayList<>(n.json.size());
-    for (int i = 0; i < n.json.size(); i++) {
-      JsonNode e = n.json.get(i);
-      out.add(item.apply(new Node(e == null || e.isNull() ? null : e, n.path + "[" + i + "]")));
-    }
+    if (!(n.json instanceof List<?> l)) throw n.expected("an array");
+    List<T> out = new ArrayList<>(l.size());
+    for (int i = 0; i < l.size(); i++) out.add(item.apply(new Node(l.get(i), n.path + "[" + i + "]")));
     return List.copyOf(out);
   }
 
@@ -126,12 +125,8 @@ public record Node(JsonNode json, String path) {
   public Map<String, String> stringMap(String name) {
     Node n = get(name);
     if (!n.present()) return Map.of();
-    if (!n.json.isObject()) throw n.expected("an object");
     Map<String, String> out = new LinkedHashMap<>();
-    for (var it = n.json.properties().iterator(); it.hasNext(); ) {
-      var e = it.next();
-      out.put(e.getKey(), n.get(e.getKey()).string());
-    }
+    for (String k : n.fieldNames()) out.put(k, n.get(k).string());
     return out;
   }
 }

@@ -1,8 +1,5 @@
 package dev.berth.spec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,8 +23,6 @@ public record Spec(
     Map<String, String> annotations,
     Linux linux) {
 
-  static final ObjectMapper MAPPER = new ObjectMapper();
-
   public static Spec load(Path configJson) {
     byte[] bytes;
     try {
@@ -40,17 +35,11 @@ public record Spec(
     return parse(bytes);
   }
 
-  public static JsonNode readTree(byte[] json) {
-    try {
-      JsonNode tree = MAPPER.readTree(json);
-      if (tree == null || !tree.isObject()) throw new SpecException("", "malformed JSON: expected an object");
-      return tree;
-    } catch (JsonProcessingException e) {
-      throw new SpecException("", "malformed JSON at line " + e.getLocation().getLineNr()
-          + " column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new SpecException("", "malformed JSON: " + e.getMessage());
-    }
+  /** The document's top-level object, parsed (errors name line and column). */
+  public static Object readTree(byte[] json) {
+    Object tree = Json.parse(json);
+    if (!(tree instanceof java.util.Map)) throw new SpecException("", "malformed JSON: expected an object");
+    return tree;
   }
 
   public static Spec parse(byte[] json) {

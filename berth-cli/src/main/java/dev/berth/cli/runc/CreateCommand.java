@@ -4,51 +4,44 @@ import dev.berth.runtime.Launcher;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.ops.Create;
 import dev.berth.runtime.plan.Plan;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "create", description = "Create a container; its process waits for 'start'.")
-public class CreateCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+/** create: everything up to the hand-over to the launcher; the process waits for start. */
+class CreateCommand implements RuncCommand {
+  static final List<Flag> FLAGS = List.of(
+      Flag.value("--bundle", "-b", "dir", "bundle directory (default: current directory)"),
+      Flag.value("--console-socket", null, "path", "unix socket that receives the pty master"),
+      Flag.value("--pid-file", null, "path", "write the container's pid here"),
+      Flag.bool("--no-pivot", null, "use chroot instead of pivot_root"),
+      Flag.bool("--no-new-keyring", null, "accepted"),
+      Flag.value("--preserve-fds", null, "n", "pass n extra fds (3..3+n-1) to the process"));
 
-  @Option(names = {"--bundle", "-b"}, description = "bundle directory (default: current directory)")
-  Path bundle;
-
-  @Option(names = "--console-socket", description = "unix socket that receives the pty master")
-  Path consoleSocket;
-
-  @Option(names = "--pid-file", description = "write the container's pid here")
-  Path pidFile;
-
-  @Option(names = "--no-pivot", description = "use chroot instead of pivot_root")
-  boolean noPivot;
-
-  @Option(names = "--no-new-keyring", description = "accepted")
-  boolean noNewKeyring;
-
-  @Option(names = "--preserve-fds", description = "pass N extra fds (3..3+N-1)", defaultValue = "0")
-  int preserveFds;
-
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
-
-  String action() {
+  public String name() {
     return "create";
   }
 
-  boolean detach() {
+  public String summary() {
+    return "Create a container; its process waits for 'start'.";
+  }
+
+  public String arguments() {
+    return "<container-id>";
+  }
+
+  public List<Flag> flags() {
+    return FLAGS;
+  }
+
+  boolean detach(Args a) {
     return true;
   }
 
-  @Override
-  public Integer call() {
-    RuntimeContext ctx = global.context();
-    Plan plan = Create.prepare(ctx, new Create.Request(id, Commands.bundleOrCwd(bundle), action(), pidFile,
-        consoleSocket, noPivot, preserveFds, detach()));
+  public int run(Global g, Args a) {
+    RuntimeContext ctx = g.context();
+    String id = a.id();
+    Plan plan = Create.prepare(ctx, new Create.Request(id, Runc.bundleOrCwd(a.path("--bundle")), name(),
+        a.path("--pid-file"), a.path("--console-socket"), a.bool("--no-pivot"), a.intValue("--preserve-fds", 0),
+        detach(a)));
     if (Boolean.getBoolean("berth.aot.training")) {
       Create.undo(ctx, id, ctx.cgroups(ctx.store().load(id)));
       return 0;

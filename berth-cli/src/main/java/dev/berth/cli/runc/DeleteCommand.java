@@ -2,26 +2,29 @@ package dev.berth.cli.runc;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ops.Delete;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "delete", description = "Remove a stopped container (any container with --force).")
-public class DeleteCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class DeleteCommand implements RuncCommand {
+  public String name() {
+    return "delete";
+  }
 
-  @Option(names = {"--force", "-f"}, description = "kill it first if it still runs")
-  boolean force;
+  public String summary() {
+    return "Remove a stopped container (any container with --force).";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String arguments() {
+    return "<container-id>";
+  }
 
-  @Override
-  public Integer call() {
+  public List<Flag> flags() {
+    return List.of(Flag.bool("--force", "-f", "kill it first if it still runs"));
+  }
+
+  public int run(Global g, Args a) {
+    boolean force = a.bool("--force");
     try {
-      Delete.delete(global.context(), id, force);
+      Delete.delete(g.context(), a.id(), force);
     } catch (ContainerException e) {
       // As runc: deleting an id that is already gone with --force succeeds.
       if (!(force && e.kind() == ContainerException.Kind.NOT_FOUND)) throw e;

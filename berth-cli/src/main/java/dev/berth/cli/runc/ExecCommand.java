@@ -8,76 +8,91 @@ import dev.berth.spec.Process;
 import dev.berth.spec.Spec;
 import dev.berth.spec.SpecException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "exec", description = "Run a new process inside a running container.")
-public class ExecCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+/** exec: a new process in a running container; defaults come from the container's config. */
+final class ExecCommand implements RuncCommand {
+  public String name() {
+    return "exec";
+  }
 
-  @Option(names = {"--process", "-p"}, description = "process.json (a runtime-spec process object)")
-  Path process;
+  public String summary() {
+    return "Run a new process inside a running container.";
+  }
 
-  @Option(names = {"--tty", "-t"}) boolean tty;
-  @Option(names = {"--detach", "-d"}) boolean detach;
-  @Option(names = "--pid-file") Path pidFile;
-  @Option(names = "--console-socket") Path consoleSocket;
-  @Option(names = "--cwd") String cwd;
-  @Option(names = {"--env", "-e"}) List<String> env = new ArrayList<>();
-  @Option(names = {"--user", "-u"}, description = "uid[:gid]") String user;
-  @Option(names = {"--additional-gids", "-g"}) List<Long> additionalGids = new ArrayList<>();
-  @Option(names = {"--cap", "-c"}) List<String> caps = new ArrayList<>();
-  @Option(names = "--no-new-privs") boolean noNewPrivs;
-  @Option(names = "--apparmor") String apparmor;
-  @Option(names = "--process-label") String label;
-  @Option(names = "--preserve-fds", defaultValue = "0") int preserveFds;
-  @Option(names = "--cgroup", description = "accepted") String cgroup;
-  @Option(names = "--ignore-paused", description = "accepted") boolean ignorePaused;
+  public String arguments() {
+    return "<container-id> [command [args...]]";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public List<Flag> flags() {
+    return List.of(
+        Flag.value("--process", "-p", "file", "process.json (a runtime-spec process object)"),
+        Flag.bool("--tty", "-t", "allocate a pty"),
+        Flag.bool("--detach", "-d", "return once the process runs"),
+        Flag.value("--pid-file", null, "path", "write the process's pid here"),
+        Flag.value("--console-socket", null, "path", "unix socket that receives the pty master"),
+        Flag.value("--cwd", null, "dir", "working directory"),
+        Flag.value("--env", "-e", "KEY=VALUE", "add an environment variable (repeatable)"),
+        Flag.value("--user", "-u", "uid[:gid]", "run as this user"),
+        Flag.value("--additional-gids", "-g", "gid", "supplementary group (repeatable)"),
+        Flag.value("--cap", "-c", "CAP_X", "add a capability (repeatable)"),
+        Flag.bool("--no-new-privs", null, "set no_new_privs"),
+        Flag.value("--apparmor", null, "profile", "AppArmor profile"),
+        Flag.value("--process-label", null, "label", "SELinux label"),
+        Flag.value("--preserve-fds", null, "n", "pass n extra fds"),
+        Flag.value("--cgroup", null, "path", "accepted"),
+        Flag.bool("--ignore-paused", null, "accepted"));
+  }
 
-  @Parameters(index = "1..*", paramLabel = "<command>")
-  List<String> command = new ArrayList<>();
-
-  @Override
-  public Integer call() throws Exception {
-    RuntimeContext ctx = global.context();
+  public int run(Global g, Args a) throws Exception {
+    RuntimeContext ctx = g.context();
+    String id = a.id();
     Process p;
-    if (process != null) {
-      p = Process.of(new Node(Spec.readTree(Files.readAllBytes(process)), "process"));
+    if (a.string("--process") != null) {
+      p = Process.of(new Node(Spec.readTree(Files.readAllBytes(a.path("--process"))), "process"));
     } else {
-      if (command.isEmpty()) throw new SpecException("", "exec needs a command or --process");
-      Process base = Exec.config(ctx, id).process();
-      List<String> envs = new ArrayList<>(base.env());
-      envs.addAll(env);
-      Process.User u = base.user();
-      if (user != null) {
-        String[] ug = user.split(":", 2);
-        try {
-          u = new Process.User(Long.parseLong(ug[0]), ug.length > 1 ? Long.parseLong(ug[1]) : 0, u.umask(), additionalGids);
-        } catch (NumberFormatException e) {
-          throw new SpecException("--user", "expected uid[:gid], got \"" + user + "\"");
-        }
-      } else if (!additionalGids.isEmpty()) {
-        u = new Process.User(u.uid(), u.gid(), u.umask(), additionalGids);
-      }
-      Process.Capabilities c = base.capabilities();
-      if (!caps.isEmpty()) c = new Process.Capabilities(plus(c.bounding(), caps), plus(c.effective(), caps),
-          plus(c.inheritable(), caps), plus(c.permitted(), caps), plus(c.ambient(), caps));
-      p = new Process(tty, null, cwd != null ? cwd : base.cwd(), envs, command, base.rlimits(),
-          apparmor != null ? apparmor : base.apparmorProfile(), c, noNewPrivs || base.noNewPrivileges(),
-          null, label != null ? label : base.selinuxLabel(), u);
+      List<String> command = a.positionals().subList(1, a.positionals().size());
+      if (command.isEmpty()) throw new UsageException("exec: needs a command or --process");
+      p = fromFlags(Exec.config(ctx, id).process(), a, command);
     }
-    var plan = Exec.prepare(ctx, new Exec.Request(id, p, pidFile, consoleSocket, detach, preserveFds));
+    var plan = Exec.prepare(ctx, new Exec.Request(id, p, a.path("--pid-file"), a.path("--console-socket"),
+        a.bool("--detach"), a.intValue("--preserve-fds", 0)));
     Launcher.handOff(ctx.launcher(), plan);
     return 0;
+  }
+
+  /** As runc: the container's process, with the flags' overrides. */
+  static Process fromFlags(Process base, Args a, List<String> command) {
+    List<String> env = new ArrayList<>(base.env());
+    env.addAll(a.strings("--env"));
+    List<Long> gids = new ArrayList<>();
+    for (String s : a.strings("--additional-gids")) gids.add(number(s, "--additional-gids"));
+    Process.User u = base.user();
+    String user = a.string("--user");
+    if (user != null) {
+      String[] ug = user.split(":", 2);
+      u = new Process.User(number(ug[0], "--user"), ug.length > 1 ? number(ug[1], "--user") : 0, u.umask(), gids);
+    } else if (!gids.isEmpty()) {
+      u = new Process.User(u.uid(), u.gid(), u.umask(), gids);
+    }
+    Process.Capabilities c = base.capabilities();
+    List<String> caps = a.strings("--cap");
+    if (!caps.isEmpty()) {
+      c = new Process.Capabilities(plus(c.bounding(), caps), plus(c.effective(), caps), plus(c.inheritable(), caps),
+          plus(c.permitted(), caps), plus(c.ambient(), caps));
+    }
+    return new Process(a.bool("--tty"), null, a.string("--cwd", base.cwd()), env, command, base.rlimits(),
+        a.string("--apparmor", base.apparmorProfile()), c, a.bool("--no-new-privs") || base.noNewPrivileges(), null,
+        a.string("--process-label", base.selinuxLabel()), u);
+  }
+
+  private static long number(String s, String flag) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new SpecException(flag, "expected a number, got \"" + s + "\"");
+    }
   }
 
   private static List<String> plus(List<String> a, List<String> b) {

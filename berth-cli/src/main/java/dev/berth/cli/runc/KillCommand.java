@@ -1,28 +1,28 @@
 package dev.berth.cli.runc;
 
 import dev.berth.runtime.ops.Kill;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "kill", description = "Send a signal (default SIGTERM) to the container's init.")
-public class KillCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class KillCommand implements RuncCommand {
+  public String name() {
+    return "kill";
+  }
 
-  @Option(names = {"--all", "-a"}, description = "signal every process in the container")
-  boolean all;
+  public String summary() {
+    return "Send a signal (default SIGTERM) to the container's init.";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String arguments() {
+    return "<container-id> [signal]";
+  }
 
-  @Parameters(index = "1", paramLabel = "<signal>", defaultValue = "SIGTERM")
-  String signal;
+  public List<Flag> flags() {
+    return List.of(Flag.bool("--all", "-a", "signal every process in the container"));
+  }
 
-  @Override
-  public Integer call() {
-    Kill.kill(global.context(), id, signal, all);
+  public int run(Global g, Args a) {
+    String signal = a.positionals().size() > 1 ? a.positionals().get(1) : "SIGTERM";
+    Kill.kill(g.context(), a.id(), signal, a.bool("--all"));
     return 0;
   }
 }

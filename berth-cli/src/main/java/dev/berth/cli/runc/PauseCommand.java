@@ -1,21 +1,27 @@
 package dev.berth.cli.runc;
 
 import dev.berth.runtime.ops.*;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "pause", description = "Freeze every process of the container.")
-public class PauseCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class PauseCommand implements RuncCommand {
+  public String name() {
+    return "pause";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String summary() {
+    return "Freeze every process of the container.";
+  }
 
-  @Override
-  public Integer call() {
-    Freeze.pause(global.context(), id);
+  public String arguments() {
+    return "<container-id>";
+  }
+
+  public List<Flag> flags() {
+    return List.of();
+  }
+
+  public int run(Global g, Args a) {
+    Freeze.pause(g.context(), a.id());
     return 0;
   }
 }

@@ -3,32 +3,31 @@ package dev.berth.cli.runc;
 import dev.berth.runtime.ops.Ps;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "ps", description = "Show the container's processes.")
-public class PsCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class PsCommand implements RuncCommand {
+  public String name() {
+    return "ps";
+  }
 
-  @Option(names = {"--format", "-f"}, description = "table or json", defaultValue = "table")
-  String format;
+  public String summary() {
+    return "Show the container's processes (ps options may follow the id).";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String arguments() {
+    return "<container-id> [ps options]";
+  }
 
-  @Parameters(index = "1..*", paramLabel = "<ps options>")
-  List<String> psArgs = new ArrayList<>();
+  public List<Flag> flags() {
+    return List.of(Flag.value("--format", "-f", "table|json", "output format (default table)"));
+  }
 
-  @Override
-  public Integer call() throws Exception {
-    List<Integer> pids = Ps.pids(global.context(), id);
-    if (format.equals("json")) {
+  public int run(Global g, Args a) throws Exception {
+    List<Integer> pids = Ps.pids(g.context(), a.id());
+    if (a.string("--format", "table").equals("json")) {
       System.out.println(pids);
       return 0;
     }
+    List<String> psArgs = a.positionals().subList(1, a.positionals().size());
     List<String> cmd = new ArrayList<>(List.of("ps"));
     cmd.addAll(psArgs.isEmpty() ? List.of("-ef") : psArgs);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -1,21 +1,27 @@
 package dev.berth.cli.runc;
 
 import dev.berth.runtime.ops.*;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "resume", description = "Thaw a paused container.")
-public class ResumeCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class ResumeCommand implements RuncCommand {
+  public String name() {
+    return "resume";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String summary() {
+    return "Thaw a paused container.";
+  }
 
-  @Override
-  public Integer call() {
-    Freeze.resume(global.context(), id);
+  public String arguments() {
+    return "<container-id>";
+  }
+
+  public List<Flag> flags() {
+    return List.of();
+  }
+
+  public int run(Global g, Args a) {
+    Freeze.resume(g.context(), a.id());
     return 0;
   }
 }

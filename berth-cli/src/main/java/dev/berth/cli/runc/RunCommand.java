@@ -1,23 +1,36 @@
 package dev.berth.cli.runc;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import java.util.ArrayList;
+import java.util.List;
 
-@Command(name = "run", description = "Create and start a container; wait for it unless --detach.")
-public class RunCommand extends CreateCommand {
-  @Option(names = {"--detach", "-d"}, description = "return once it runs; a monitor keeps its exit status")
-  boolean detachFlag;
+/** run: create and start; wait for the container unless --detach (then a monitor keeps its exit status). */
+final class RunCommand extends CreateCommand {
+  static final List<Flag> FLAGS;
 
-  @Option(names = "--keep", description = "accepted: berth keeps nothing after a foreground run")
-  boolean keep;
+  static {
+    List<Flag> f = new ArrayList<>(CreateCommand.FLAGS);
+    f.add(Flag.bool("--detach", "-d", "return once it runs; a monitor keeps its exit status"));
+    f.add(Flag.bool("--keep", null, "accepted"));
+    FLAGS = List.copyOf(f);
+  }
 
   @Override
-  String action() {
+  public String name() {
     return "run";
   }
 
   @Override
-  boolean detach() {
-    return detachFlag;
+  public String summary() {
+    return "Create and start a container; wait for it unless --detach.";
+  }
+
+  @Override
+  public List<Flag> flags() {
+    return FLAGS;
+  }
+
+  @Override
+  boolean detach(Args a) {
+    return a.bool("--detach");
   }
 }

@@ -1,21 +1,27 @@
 package dev.berth.cli.runc;
 
 import dev.berth.runtime.ops.*;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "start", description = "Start a created container.")
-public class StartCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class StartCommand implements RuncCommand {
+  public String name() {
+    return "start";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String summary() {
+    return "Start a created container.";
+  }
 
-  @Override
-  public Integer call() {
-    Start.start(global.context(), id);
+  public String arguments() {
+    return "<container-id>";
+  }
+
+  public List<Flag> flags() {
+    return List.of();
+  }
+
+  public int run(Global g, Args a) {
+    Start.start(g.context(), a.id());
     return 0;
   }
 }

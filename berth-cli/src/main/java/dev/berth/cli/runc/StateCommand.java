@@ -1,21 +1,27 @@
 package dev.berth.cli.runc;
 
 import dev.berth.runtime.ops.*;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import java.util.List;
 
-@Command(name = "state", description = "Print the container's state as JSON.")
-public class StateCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+final class StateCommand implements RuncCommand {
+  public String name() {
+    return "state";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String summary() {
+    return "Print the container's state as JSON.";
+  }
 
-  @Override
-  public Integer call() {
-    System.out.println(StateOp.pretty(StateOp.state(global.context(), id)));
+  public String arguments() {
+    return "<container-id>";
+  }
+
+  public List<Flag> flags() {
+    return List.of();
+  }
+
+  public int run(Global g, Args a) {
+    System.out.println(dev.berth.spec.Json.pretty(StateOp.state(g.context(), a.id())));
     return 0;
   }
 }

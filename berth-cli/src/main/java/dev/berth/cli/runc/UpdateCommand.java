@@ -8,80 +8,98 @@ import dev.berth.spec.Spec;
 import dev.berth.spec.SpecException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
-@Command(name = "update", description = "Change the resource limits of a running container.")
-public class UpdateCommand implements Callable<Integer> {
-  @ParentCommand GlobalOptions global;
+/** update: new limits on a live container, from runc's flags or a linux.resources JSON file. */
+final class UpdateCommand implements RuncCommand {
+  public String name() {
+    return "update";
+  }
 
-  @Option(names = {"--resources", "-r"}, description = "linux.resources JSON file, - for stdin") String resources;
-  @Option(names = {"--memory", "-m"}) String memory;
-  @Option(names = "--memory-swap") String memorySwap;
-  @Option(names = "--memory-reservation") String memoryReservation;
-  @Option(names = "--kernel-memory") String kernelMemory;
-  @Option(names = "--kernel-memory-tcp") String kernelMemoryTcp;
-  @Option(names = "--cpu-shares") Long cpuShares;
-  @Option(names = "--cpu-quota") Long cpuQuota;
-  @Option(names = "--cpu-period") Long cpuPeriod;
-  @Option(names = "--cpu-burst") Long cpuBurst;
-  @Option(names = "--cpu-rt-period") Long rtPeriod;
-  @Option(names = "--cpu-rt-runtime") Long rtRuntime;
-  @Option(names = "--cpuset-cpus") String cpusetCpus;
-  @Option(names = "--cpuset-mems") String cpusetMems;
-  @Option(names = "--cpu-idle") Long cpuIdle;
-  @Option(names = "--pids-limit") Long pidsLimit;
-  @Option(names = "--blkio-weight") Integer blkioWeight;
-  @Option(names = "--l3-cache-schema", description = "accepted") String l3;
-  @Option(names = "--mem-bw-schema", description = "accepted") String membw;
+  public String summary() {
+    return "Change the resource limits of a running container.";
+  }
 
-  @Parameters(index = "0", paramLabel = "<container-id>")
-  String id;
+  public String arguments() {
+    return "<container-id>";
+  }
 
-  @Override
-  public Integer call() throws Exception {
+  public List<Flag> flags() {
+    return List.of(
+        Flag.value("--resources", "-r", "file", "linux.resources JSON, - for stdin"),
+        Flag.value("--memory", "-m", "size", "memory limit (e.g. 512m)"),
+        Flag.value("--memory-swap", null, "size", "memory+swap limit"),
+        Flag.value("--memory-reservation", null, "size", "soft limit"),
+        Flag.value("--kernel-memory", null, "size", "kernel memory limit"),
+        Flag.value("--kernel-memory-tcp", null, "size", "kernel TCP buffer limit"),
+        Flag.value("--cpu-shares", null, "n", "relative weight"),
+        Flag.value("--cpu-quota", null, "us", "CFS quota per period"),
+        Flag.value("--cpu-period", null, "us", "CFS period"),
+        Flag.value("--cpu-burst", null, "us", "CFS burst"),
+        Flag.value("--cpu-rt-period", null, "us", "realtime period"),
+        Flag.value("--cpu-rt-runtime", null, "us", "realtime runtime"),
+        Flag.value("--cpuset-cpus", null, "list", "CPUs"),
+        Flag.value("--cpuset-mems", null, "list", "memory nodes"),
+        Flag.value("--cpu-idle", null, "0|1", "SCHED_IDLE for the cgroup"),
+        Flag.value("--pids-limit", null, "n", "maximum number of processes"),
+        Flag.value("--blkio-weight", null, "n", "block IO weight"),
+        Flag.value("--l3-cache-schema", null, "schema", "accepted"),
+        Flag.value("--mem-bw-schema", null, "schema", "accepted"));
+  }
+
+  public int run(Global g, Args a) throws Exception {
     Resources r;
-    if (resources != null) {
-      byte[] json = resources.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(resources));
+    String file = a.string("--resources");
+    if (file != null) {
+      byte[] json = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
       r = ResourcesConverter.of(new Node(Spec.readTree(json), "resources"));
     } else {
       r = Resources.EMPTY;
-      if (memory != null || memorySwap != null || memoryReservation != null || kernelMemory != null || kernelMemoryTcp != null) {
-        r = r.withMemory(new Resources.Memory(bytes(memory, "--memory"), bytes(memoryReservation, "--memory-reservation"),
-            bytes(memorySwap, "--memory-swap"), bytes(kernelMemory, "--kernel-memory"),
-            bytes(kernelMemoryTcp, "--kernel-memory-tcp"), null, null, null, null));
+      Long mem = bytes(a, "--memory");
+      Long swap = bytes(a, "--memory-swap");
+      Long res = bytes(a, "--memory-reservation");
+      Long kmem = bytes(a, "--kernel-memory");
+      Long ktcp = bytes(a, "--kernel-memory-tcp");
+      if (mem != null || swap != null || res != null || kmem != null || ktcp != null) {
+        r = r.withMemory(new Resources.Memory(mem, res, swap, kmem, ktcp, null, null, null, null));
       }
-      if (cpuShares != null || cpuQuota != null || cpuPeriod != null || cpuBurst != null || rtPeriod != null
-          || rtRuntime != null || cpusetCpus != null || cpusetMems != null || cpuIdle != null) {
-        r = r.withCpu(new Resources.Cpu(cpuShares, cpuQuota, cpuBurst, cpuPeriod, rtRuntime, rtPeriod, cpusetCpus,
-            cpusetMems, cpuIdle));
+      Long shares = a.longValue("--cpu-shares");
+      Long quota = a.longValue("--cpu-quota");
+      Long period = a.longValue("--cpu-period");
+      Long burst = a.longValue("--cpu-burst");
+      Long rtPeriod = a.longValue("--cpu-rt-period");
+      Long rtRuntime = a.longValue("--cpu-rt-runtime");
+      Long idle = a.longValue("--cpu-idle");
+      String cpus = a.string("--cpuset-cpus");
+      String mems = a.string("--cpuset-mems");
+      if (shares != null || quota != null || period != null || burst != null || rtPeriod != null || rtRuntime != null
+          || idle != null || cpus != null || mems != null) {
+        r = r.withCpu(new Resources.Cpu(shares, quota, burst, period, rtRuntime, rtPeriod, cpus, mems, idle));
       }
-      if (pidsLimit != null) r = r.withPids(new Resources.Pids(pidsLimit));
-      if (blkioWeight != null) r = r.withBlockIO(Resources.BlockIO.weight(blkioWeight));
+      Long pids = a.longValue("--pids-limit");
+      if (pids != null) r = r.withPids(new Resources.Pids(pids));
+      Long weight = a.longValue("--blkio-weight");
+      if (weight != null) r = r.withBlockIO(Resources.BlockIO.weight(Math.toIntExact(weight)));
     }
-    Update.update(global.context(), id, r);
+    Update.update(g.context(), a.id(), r);
     return 0;
   }
 
-  /** "512m", "1g", "-1", "1048576" → bytes (null stays null). */
-  static Long bytes(String v, String flag) {
+  /** "512m", "1g", "-1", "1048576" → bytes. */
+  static Long bytes(Args a, String flag) {
+    String v = a.string(flag);
     if (v == null) return null;
     String s = v.trim().toLowerCase(Locale.ROOT);
     if (s.equals("-1")) return -1L;
-    long mult = 1;
     if (s.endsWith("b")) s = s.substring(0, s.length() - 1);
-    char last = s.isEmpty() ? ' ' : s.charAt(s.length() - 1);
-    switch (last) {
-      case 'k' -> mult = 1L << 10;
-      case 'm' -> mult = 1L << 20;
-      case 'g' -> mult = 1L << 30;
-      case 't' -> mult = 1L << 40;
-      default -> mult = 1;
-    }
+    long mult = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
+      case 'k' -> 1L << 10;
+      case 'm' -> 1L << 20;
+      case 'g' -> 1L << 30;
+      case 't' -> 1L << 40;
+      default -> 1;
+    };
     if (mult != 1) s = s.substring(0, s.length() - 1);
     try {
       long n = Long.parseLong(s);

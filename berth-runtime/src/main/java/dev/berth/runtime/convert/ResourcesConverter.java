@@ -72,8 +72,7 @@ public final class ResourcesConverter {
 
   private static Map<String, Resources.Rdma> rdma(Node r) {
     Map<String, Resources.Rdma> out = new LinkedHashMap<>();
-    for (var it = r.json().fieldNames(); it.hasNext(); ) {
-      String dev = it.next();
+    for (String dev : r.fieldNames()) {
       Node d = r.get(dev).requireObject();
       out.put(dev, new Resources.Rdma(d.optInt("hcaHandles"), d.optInt("hcaObjects")));
     }

@@ -14,7 +14,6 @@ import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.spec.Spec;
 import dev.berth.spec.SpecException;
 import dev.berth.spec.SpecValidator;
-import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +54,6 @@ public final class Create {
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
       cgroup.create(resources);
       Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
-      Linux.mkfifo(dir.resolve("exec.fifo").toString(), 0622);
       boolean monitor = r.action().equals("run") && r.detach();
       ctx.store().save(new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
           spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations()));

@@ -1,6 +1,6 @@
 package dev.berth.runtime.ops;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import java.util.ArrayList;
@@ -10,8 +10,8 @@ import java.util.List;
 public final class ListOp {
   private ListOp() {}
 
-  public static List<ObjectNode> list(RuntimeContext ctx) {
-    List<ObjectNode> out = new ArrayList<>();
+  public static List<Map<String, Object>> list(RuntimeContext ctx) {
+    List<Map<String, Object>> out = new ArrayList<>();
     for (String id : ctx.store().ids()) {
       try {
         out.add(StateOp.json(ctx, ctx.store().load(id)));

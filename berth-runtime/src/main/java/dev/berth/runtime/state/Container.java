@@ -37,8 +37,12 @@ public record Container(ContainerRecord record, Path dir) {
   /** Liveness of the init process, without paused (see class comment). */
   public Status baseStatus() {
     OptionalInt pid = pid();
-    if (pid.isEmpty()) return record.created().isEmpty() || !Files.exists(fifo(), LinkOption.NOFOLLOW_LINKS)
-        ? Status.STOPPED : Status.CREATING;
+    if (pid.isEmpty()) {
+      // The launcher writes the pid within moments of the hand-over; one that never did has died.
+      boolean launching = !record.created().isEmpty()
+          && createdAt().isAfter(Instant.now().minusSeconds(30));
+      return launching ? Status.CREATING : Status.STOPPED;
+    }
     if (!ProcStat.aliveSince(pid.getAsInt(), createdAt())) return Status.STOPPED;
     return Files.exists(fifo(), LinkOption.NOFOLLOW_LINKS) ? Status.CREATED : Status.RUNNING;
   }

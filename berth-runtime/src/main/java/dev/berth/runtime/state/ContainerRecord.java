@@ -1,8 +1,8 @@
 package dev.berth.runtime.state;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.spec.Json;
+import dev.berth.spec.Node;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,32 +21,24 @@ public record ContainerRecord(
     boolean monitored,
     Map<String, String> annotations) {
 
-  static final ObjectMapper MAPPER = new ObjectMapper();
-
   public byte[] toJson() {
-    ObjectNode o = MAPPER.createObjectNode();
-    o.put("id", id).put("bundle", bundle).put("rootfs", rootfs).put("created", created)
-        .put("ociVersion", ociVersion).put("cgroupsPath", cgroupsPath).put("owner", owner)
-        .put("monitored", monitored);
-    ObjectNode a = o.putObject("annotations");
-    annotations.forEach(a::put);
-    try {
-      return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("id", id);
+    o.put("bundle", bundle);
+    o.put("rootfs", rootfs);
+    o.put("created", created);
+    o.put("ociVersion", ociVersion);
+    o.put("cgroupsPath", cgroupsPath);
+    o.put("owner", owner);
+    o.put("monitored", monitored);
+    o.put("annotations", new LinkedHashMap<>(annotations));
+    return Json.pretty(o).getBytes(StandardCharsets.UTF_8);
   }
 
-  public static ContainerRecord fromJson(byte[] bytes) throws java.io.IOException {
-    JsonNode o = MAPPER.readTree(bytes);
-    Map<String, String> ann = new LinkedHashMap<>();
-    JsonNode a = o.path("annotations");
-    for (var it = a.fields(); it.hasNext(); ) {
-      var e = it.next();
-      ann.put(e.getKey(), e.getValue().asText());
-    }
-    return new ContainerRecord(o.path("id").asText(), o.path("bundle").asText(), o.path("rootfs").asText(),
-        o.path("created").asText(), o.path("ociVersion").asText(), o.path("cgroupsPath").asText(null),
-        o.path("owner").asText(""), o.path("monitored").asBoolean(false), Map.copyOf(ann));
+  public static ContainerRecord fromJson(byte[] bytes) {
+    Node o = Node.root(Json.parse(bytes)).requireObject();
+    return new ContainerRecord(o.string("id"), o.string("bundle"), o.string("rootfs"), o.string("created"),
+        o.string("ociVersion"), o.optString("cgroupsPath"), o.optString("owner") == null ? "" : o.optString("owner"),
+        o.optBool("monitored", false), o.stringMap("annotations"));
   }
 }

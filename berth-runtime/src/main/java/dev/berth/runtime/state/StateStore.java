@@ -83,7 +83,7 @@ public final class StateStore {
         return new Container(new ContainerRecord(id, "", "", "", "", null, "", false, java.util.Map.of()), dir);
       }
       throw ContainerException.notFound(id);
-    } catch (IOException e) {
+    } catch (IOException | dev.berth.spec.SpecException e) {
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot read state of \"" + id + "\": " + e.getMessage(), e);
     }
   }
