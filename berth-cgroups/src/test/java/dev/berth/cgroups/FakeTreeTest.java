@@ -137,6 +137,17 @@ class FakeTreeTest {
                 .isInstanceOf(CgroupException.class)
                 .hasMessage("memory.limit_in_bytes \"10000000\": below current usage 50000000 bytes (working set)")
                 .satisfies(e -> assertThat(((CgroupException) e).resource()).isEqualTo("memory.limit_in_bytes"));
+        // page cache is reclaimable: only the working set counts, unless checkBeforeUpdate
+        Files.writeString(root.resolve("memory/berth/c4/memory.stat"), "total_inactive_file 45000000\n");
+        Resources.Memory tenMb = Resources.Memory.limit(10_000_000);
+        m.update(Resources.empty().withMemory(tenMb));
+        assertThat(read(root.resolve("memory/berth/c4/memory.limit_in_bytes"))).isEqualTo("10000000");
+        assertThatThrownBy(() -> m.update(Resources.empty().withMemory(new Resources.Memory(9_000_000L, null, null, null, null, null, null, null, true))))
+                .hasMessage("memory.limit_in_bytes \"9000000\": below current usage 50000000 bytes (checkBeforeUpdate)");
+        m.update(Resources.empty().withMemory(Resources.Memory.limit(64 << 20)));
+        // growing the memory limit past memory+swap needs swap too
+        assertThatThrownBy(() -> m.update(Resources.empty().withMemory(Resources.Memory.limit(256 << 20))))
+                .hasMessage("memory.limit_in_bytes \"268435456\": above the memory+swap limit in force 134217728 (set memory.swap as well)");
         assertThat(read(root.resolve("memory/berth/c4/memory.limit_in_bytes"))).isEqualTo("67108864");
         assertThat(read(root.resolve("cpuset/berth/c4/cpuset.cpus"))).isEqualTo("1");
         Files.writeString(root.resolve("memory/berth/c4/memory.usage_in_bytes"), "0");

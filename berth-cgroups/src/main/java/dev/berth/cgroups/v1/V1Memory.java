@@ -22,11 +22,22 @@ public final class V1Memory implements Controller {
     public void validate(CgroupDir d, Resources r) {
         var m = r.memory();
         if (m == null) return;
-        if (m.limit() != null && m.limit() > 0 && d.has("memory.usage_in_bytes")
-                && m.limit() < CgroupFiles.readLong(d.file("memory.usage_in_bytes"))) { // memory.stat only when it matters
-            long ws = workingSet(d);
-            if (m.limit() < ws)
-                throw CgroupException.badValue(LIMIT, m.limit(), "below current usage " + ws + " bytes (working set)");
+        if (m.limit() != null && m.limit() > 0 && d.has("memory.usage_in_bytes")) {
+            long usage = CgroupFiles.readLong(d.file("memory.usage_in_bytes"));
+            if (m.limit() < usage) {
+                // checkBeforeUpdate (OCI): refuse below usage. Otherwise refuse only below the working
+                // set: page cache above the new limit is reclaimed by the kernel.
+                if (Boolean.TRUE.equals(m.checkBeforeUpdate()))
+                    throw CgroupException.badValue(LIMIT, m.limit(), "below current usage " + usage + " bytes (checkBeforeUpdate)");
+                long ws = workingSet(d); // memory.stat only when it matters
+                if (m.limit() < ws)
+                    throw CgroupException.badValue(LIMIT, m.limit(), "below current usage " + ws + " bytes (working set)");
+            }
+        }
+        if (m.limit() != null && m.limit() > 0 && m.swap() == null && d.has(MEMSW)) {
+            long memsw = CgroupFiles.readLong(d.file(MEMSW));
+            if (memsw != Long.MAX_VALUE && m.limit() > memsw)
+                throw CgroupException.badValue(LIMIT, m.limit(), "above the memory+swap limit in force " + memsw + " (set memory.swap as well)");
         }
         if (m.swap() != null && m.swap() > 0 && m.limit() == null && d.has(LIMIT)) {
             long cur = CgroupFiles.readLong(d.file(LIMIT));
@@ -78,9 +89,10 @@ public final class V1Memory implements Controller {
         try {
             j.write(d.file(LIMIT), Long.toString(limit));
         } catch (CgroupException e) {
+            if (!e.getMessage().contains("busy")) throw e;
             long usage = CgroupFiles.readLong(d.file("memory.usage_in_bytes"));
-            throw new CgroupException(e.getMessage() + "; current usage " + usage + " bytes", LIMIT,
-                    Long.toString(limit), e.path(), e.getCause());
+            throw new CgroupException(e.getMessage() + "; current usage " + usage + " bytes could not be reclaimed below it",
+                    LIMIT, Long.toString(limit), e.path(), e.getCause());
         }
     }
 

@@ -26,6 +26,8 @@ public final class V2Memory implements Controller {
         if (m == null || m.limit() == null || m.limit() <= 0 || !d.has("memory.current")) return;
         long usage = CgroupFiles.readLong(d.file("memory.current"));
         if (m.limit() >= usage) return;
+        if (Boolean.TRUE.equals(m.checkBeforeUpdate()))
+            throw CgroupException.badValue("memory.max", m.limit(), "below current usage " + usage + " bytes (checkBeforeUpdate)");
         long inactive = CgroupFiles.readKeyValues(d.file("memory.stat")).getOrDefault("inactive_file", 0L);
         long ws = Math.max(0, usage - inactive);
         if (m.limit() < ws) throw CgroupException.badValue("memory.max", m.limit(), "below current usage " + ws + " bytes (working set)");
