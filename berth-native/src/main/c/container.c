@@ -249,6 +249,10 @@ int container_launch(struct launch *l, struct berr *err)
       !((l->ns.newflags | l->ns.join_flags) & CLONE_NEWUTS))
     return berr_set(err, EINVAL, "plan: hostname without a new uts namespace: %s",
                     plan_get(l->plan, T_HOSTNAME) ? plan_get(l->plan, T_HOSTNAME) : "");
+  /* as runc: a pty nobody holds after we exit would hang up on the process */
+  if (!l->run && !l->monitor && plan_find(l->plan, T_TERMINAL) && !plan_get(l->plan, T_CONSOLE_SOCKET))
+    return berr_set(err, EINVAL, "plan: terminal for a detached container without a console socket: %s",
+                    plan_get(l->plan, T_ID) ? plan_get(l->plan, T_ID) : "");
   l->timens = (l->ns.newflags & CLONE_NEWTIME) && plan_find(l->plan, T_TIME_OFFSET);
   if (clone_init(l, err) < 0)
     return -1;
@@ -314,7 +318,8 @@ int container_launch(struct launch *l, struct berr *err)
   if (r < 0)
     return -1;
   l->child = 0;
-  if (l->run) {
+  /* A foreground run is over: undo it all. A detached (monitored) one stays "stopped" until delete. */
+  if (l->run && !l->monitor) {
     struct berr warn = {0};
     if (hooks_run(l->plan, "poststop", "stopped", 0, &warn) < 0)
       log_warning(&warn);

@@ -531,14 +531,15 @@ int rootfs_finish(struct launch *l, struct berr *err)
   if (*plan_str(rr, 3) && parse_u64(plan_str(rr, 3), &prop, err) == 0 && prop &&
       mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
     return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
+  /* sysctls first (as runc): readonlyPaths usually include /proc/sys */
+  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_SYSCTL, r));)
+    if (write_sysctl(plan_str(r, 0), plan_str(r, 1), err) < 0)
+      return -1;
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_MASKED, r));)
     if (mask_path(plan_str(r, 0), err) < 0)
       return -1;
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_READONLY_PATH, r));)
     if (readonly_path(plan_str(r, 0), userns, err) < 0)
-      return -1;
-  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_SYSCTL, r));)
-    if (write_sysctl(plan_str(r, 0), plan_str(r, 1), err) < 0)
       return -1;
   if (strcmp(plan_str(rr, 1), "1") == 0) {
     unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY | (userns ? locked_flags("/") : 0);

@@ -562,6 +562,13 @@ class LaunchTest(unittest.TestCase):
         text = buf.decode().replace("\r", "")
         self.assertIn("/dev/pts/0\n24 80\n", text)
 
+    def test_create_with_terminal_needs_console_socket(self):
+        p = self.plan("true", action="create")
+        p.add(T_TERMINAL, 0, 0)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("without a console socket", err)
+
     def test_terminal_relay_in_run(self):
         p = self.plan("sh", "-c", "tty; stat -c %t /dev/console; echo relayed")
         p.add(T_TERMINAL, 0, 0)
