@@ -960,6 +960,20 @@ class LaunchTest(unittest.TestCase):
         for pid in self.container_processes():
             os.kill(pid, signal.SIGKILL)
 
+    def test_plan_file_is_taken_and_fifo_created(self):
+        # bin/berth-runc's hand-over: a root-only plan file, unlinked by the launcher
+        p = self.plan("sh", "-c", "echo from-plan-file", fifo=False)
+        p.add(T_EXEC_FIFO, self.fifo)  # not created beforehand: the launcher makes it
+        path = os.path.join(self.tmp, "plan.bin")
+        with open(path, "wb") as f:
+            f.write(p.encode())
+        os.chmod(path, 0o600)
+        r = subprocess.run([LAUNCH, "--plan-file", path], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual((r.returncode, r.stdout), (0, "from-plan-file\n"), r.stderr)
+        self.assertFalse(os.path.exists(path), "plan file unlinked")
+        self.assertFalse(os.path.exists(self.fifo), "fifo consumed by run")
+
     def test_bad_plan(self):
         fd = os.memfd_create("bad", 0)
         os.write(fd, b"NOTAPLAN")
