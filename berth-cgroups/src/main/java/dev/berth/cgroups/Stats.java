@@ -16,8 +16,8 @@ public record Stats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blkio blki
 
     public record Cpu(CpuUsage usage, Throttling throttling) {}
 
-    /** Nanoseconds. */
-    public record CpuUsage(long total, List<Long> percpu, long kernel, long user) {}
+    /** Nanoseconds. {@code percpu_kernel}/{@code percpu_user} are spelled as runc's JSON keys (v1 only). */
+    public record CpuUsage(long total, List<Long> percpu, List<Long> percpu_kernel, List<Long> percpu_user, long kernel, long user) {}
 
     public record Throttling(long periods, long throttledPeriods, long throttledTime) {}
 
@@ -42,7 +42,7 @@ public record Stats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blkio blki
     /** Mutable accumulator the controllers fill in; one per {@link CgroupManager#stats()} call. */
     public static final class Builder {
         public long cpuTotal, cpuKernel, cpuUser, periods, throttledPeriods, throttledTime;
-        public List<Long> percpu = List.of();
+        public List<Long> percpu = List.of(), percpuKernel = List.of(), percpuUser = List.of();
         public List<Integer> cpus = List.of(), mems = List.of();
         public long cache, workingSet, oom, oomKill;
         public boolean underOom;
@@ -54,7 +54,7 @@ public record Stats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blkio blki
 
         public Stats build() {
             return new Stats(
-                    new Cpu(new CpuUsage(cpuTotal, List.copyOf(percpu), cpuKernel, cpuUser),
+                    new Cpu(new CpuUsage(cpuTotal, List.copyOf(percpu), List.copyOf(percpuKernel), List.copyOf(percpuUser), cpuKernel, cpuUser),
                             new Throttling(periods, throttledPeriods, throttledTime)),
                     new CpuSet(List.copyOf(cpus), List.copyOf(mems)),
                     new Memory(cache, usage, swap, kernel, kernelTCP, Map.copyOf(raw), workingSet,

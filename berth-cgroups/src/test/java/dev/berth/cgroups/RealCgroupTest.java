@@ -137,6 +137,7 @@ class RealCgroupTest {
         System.out.println("[berth-cgroups] stats: " + s.cpu() + " memory.usage=" + s.memory().usage() + " pids=" + s.pids());
         assertThat(s.cpu().usage().total()).isPositive();
         assertThat(s.cpu().usage().percpu()).hasSize(Runtime.getRuntime().availableProcessors());
+        assertThat(s.cpu().usage().percpu_user()).hasSameSizeAs(s.cpu().usage().percpu());
         assertThat(s.memory().usage().usage()).isPositive();
         assertThat(s.memory().usage().limit()).isEqualTo(64 << 20);
         assertThat(s.pids().current()).isEqualTo(1);

@@ -16,6 +16,7 @@ class StatsJsonTest {
         Stats.Builder b = new Stats.Builder();
         b.cpuTotal = 5;
         b.percpu = List.of(2L, 3L);
+        b.percpuUser = List.of(1L, 1L);
         b.throttledPeriods = 1;
         b.usage = new Stats.MemoryEntry(100, 50, 60, 0);
         b.raw.put("rss", 10L);
@@ -25,6 +26,7 @@ class StatsJsonTest {
         JsonNode j = new ObjectMapper().valueToTree(b.build());
         assertThat(j.at("/cpu/usage/total").asLong()).isEqualTo(5);
         assertThat(j.at("/cpu/usage/percpu/1").asLong()).isEqualTo(3);
+        assertThat(j.at("/cpu/usage/percpu_user/0").asLong()).isEqualTo(1);
         assertThat(j.at("/cpu/throttling/throttledPeriods").asLong()).isEqualTo(1);
         assertThat(j.at("/memory/usage/limit").asLong()).isEqualTo(100);
         assertThat(j.at("/memory/raw/rss").asLong()).isEqualTo(10);

@@ -19,15 +19,18 @@ public final class V1Cpuacct implements Controller {
 
     @Override public void apply(CgroupDir d, Resources r, Journal j) {}
 
+    private static List<Long> longs(String s) {
+        List<Long> l = new ArrayList<>();
+        if (s != null && !s.isBlank()) for (String x : s.trim().split("\\s+")) l.add(Long.parseLong(x));
+        return l;
+    }
+
     @Override
     public void stats(CgroupDir d, Stats.Builder b) {
         b.cpuTotal = CgroupFiles.readLong(d.file("cpuacct.usage"));
-        String per = CgroupFiles.readOrNull(d.file("cpuacct.usage_percpu"));
-        if (per != null && !per.isBlank()) {
-            List<Long> l = new ArrayList<>();
-            for (String s : per.trim().split("\\s+")) l.add(Long.parseLong(s));
-            b.percpu = l;
-        }
+        b.percpu = longs(CgroupFiles.readOrNull(d.file("cpuacct.usage_percpu")));
+        b.percpuKernel = longs(CgroupFiles.readOrNull(d.file("cpuacct.usage_percpu_sys")));
+        b.percpuUser = longs(CgroupFiles.readOrNull(d.file("cpuacct.usage_percpu_user")));
         if (d.has("cpuacct.usage_user")) {
             b.cpuUser = CgroupFiles.readLong(d.file("cpuacct.usage_user"));
             b.cpuKernel = CgroupFiles.readLong(d.file("cpuacct.usage_sys"));
