@@ -43,13 +43,14 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
 int exec_launch(struct launch *l, struct berr *err)
 {
   /* host-side fds first: after setns(mnt) paths mean the container's */
-  int piddir = -1, procfd, ncg = 0, cgfd[32];
+  int piddir = -1, ncg = 0, cgfd[32];
   const char *pidbase = NULL, *pidfile = plan_get(l->plan, T_PID_FILE);
   if (pidfile && *pidfile && dirfd_and_base(pidfile, &piddir, &pidbase, err) < 0)
     return berr_wrap(err, "pid file");
-  procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (procfd < 0)
-    return berr_sys(err, "open: /proc");
+  /* oom_score_adj is inherited by fork: set ours while we still have the host's caps (lowering it
+   * needs CAP_SYS_RESOURCE in the initial user namespace, gone after setns(user)) */
+  if (set_oom_score_adj(l->plan, getpid(), err) < 0)
+    return -1;
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_CGROUP, r));) {
     if (ncg == 32)
       return berr_set(err, E2BIG, "join cgroup: too many: %s", plan_str(r, 0));
@@ -94,22 +95,6 @@ int exec_launch(struct launch *l, struct berr *err)
       return berr_sys(err, "join cgroup: %s/cgroup.procs", plan_str(cg, 0));
     close(cgfd[i]);
   }
-  const char *oom = plan_get(l->plan, T_OOM_SCORE_ADJ);
-  if (oom) {
-    /* through the host's /proc, opened before setns(mnt) */
-    char p[64];
-    snprintf(p, sizeof p, "%d/oom_score_adj", pid);
-    int fd = openat(procfd, p, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-      return berr_sys(err, "open: /proc/%s", p);
-    int r = check_procfs(fd, p, err);
-    if (r == 0 && write_all(fd, oom, strlen(oom)) < 0)
-      r = berr_sys(err, "write: /proc/%s: %s", p, oom);
-    close(fd);
-    if (r < 0)
-      return -1;
-  }
-  close(procfd);
   if (sync_send(l->sync_parent, SYNC_GO, pid, -1, err) < 0)
     return -1;
   for (;;) {

@@ -748,11 +748,11 @@ class LaunchTest(unittest.TestCase):
     def test_exec_joins_cgroup_in_user_namespace(self):
         cg = self.cgroup()
         pid = self._running_container(userns=True)
-        p = self._exec_plan(pid, "sh", "-c", "grep pids /proc/self/cgroup; id -u")
-        p.add(T_CGROUP, cg)
+        p = self._exec_plan(pid, "sh", "-c", "grep pids /proc/self/cgroup; id -u; cat /proc/self/oom_score_adj")
+        p.add(T_CGROUP, cg).add(T_OOM_SCORE_ADJ, 17)  # lowering needs CAP_SYS_RESOURCE, which this host may lack
         out = self.run_ok(p).split()
         self.assertTrue(out[0].endswith(os.path.basename(cg)), out)
-        self.assertEqual(out[1], "0")
+        self.assertEqual(out[1:], ["0", "17"])
 
     def test_exec_forwards_signals(self):
         pid = self._running_container()
