@@ -13,7 +13,7 @@
 char *state_json(const struct plan *plan, const char *status, pid_t pid)
 {
   const struct plan_record *s = plan_find(plan, T_HOOK_STATE);
-  size_t len = 64 + (s ? s->fields[0].len + s->fields[1].len + s->fields[2].len : 0) + 512;
+  size_t len = 64 + (s ? strlen(plan_str(s, 0)) + strlen(plan_str(s, 1)) + strlen(plan_str(s, 2)) : 0) + 512;
   char *buf = malloc(len);
   if (!buf)
     return NULL;

@@ -100,7 +100,7 @@ int seccomp_install(struct launch *l, struct berr *err)
   uint64_t flags = 0;
   if (*plan_str(r, 1) && parse_u64(plan_str(r, 1), &flags, err) < 0)
     return berr_wrap(err, "seccomp flags");
-  if (r->fields[0].len % sizeof(struct sock_filter))
+  if (r->fields[0].len % sizeof(struct sock_filter) || r->fields[0].len / sizeof(struct sock_filter) > 0xffff)
     return berr_set(err, EINVAL, "seccomp: program length %u", r->fields[0].len);
   bool listener = flags & SECCOMP_FILTER_FLAG_NEW_LISTENER;
   if (listener && l->listener_fd < 0)
