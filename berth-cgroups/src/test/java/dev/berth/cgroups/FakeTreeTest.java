@@ -269,6 +269,38 @@ class FakeTreeTest {
     }
 
     @Test
+    void blkioThrottlesAndNetClassesOnV1() throws Exception {
+        for (var e : Map.of("blkio", FakeCgroupfs.V1.get("blkio"), "net_cls", Map.of("net_cls.classid", "0"),
+                "net_prio", Map.of("net_prio.ifpriomap", "lo 0")).entrySet()) {
+            Files.createDirectories(root.resolve(e.getKey()));
+            Files.writeString(root.resolve(e.getKey()).resolve("cgroup.procs"), "");
+            for (var f : e.getValue().entrySet()) Files.writeString(root.resolve(e.getKey()).resolve(f.getKey()), f.getValue());
+        }
+        CgroupManager m = CgroupManagers.open(null, "io", CgroupLayout.fakeV1(root, "blkio", "net_cls", "net_prio"));
+        m.create(Resources.empty()
+                .withBlockIO(new Resources.BlockIO(300, null, null, List.of(new Resources.ThrottleDevice(8, 0, 1 << 20)),
+                        null, null, List.of(new Resources.ThrottleDevice(8, 16, 500))))
+                .withNetwork(new Resources.Network(0x100001, List.of(new Resources.InterfacePriority("eth0", 5)))));
+        Path b = root.resolve("blkio/berth/io");
+        assertThat(read(b.resolve("blkio.weight"))).isEqualTo("300");
+        assertThat(read(b.resolve("blkio.throttle.read_bps_device"))).isEqualTo("8:0 1048576");
+        assertThat(read(b.resolve("blkio.throttle.write_iops_device"))).isEqualTo("8:16 500");
+        assertThat(read(root.resolve("net_cls/berth/io/net_cls.classid"))).isEqualTo("1048577");
+        assertThat(read(root.resolve("net_prio/berth/io/net_prio.ifpriomap"))).isEqualTo("eth0 5");
+        // a failing update puts the old per-device line back
+        Path classid = root.resolve("net_cls/berth/io/net_cls.classid");
+        Files.delete(classid);
+        Files.createDirectory(classid);
+        assertThatThrownBy(() -> m.update(Resources.empty()
+                .withBlockIO(new Resources.BlockIO(null, null, null, List.of(new Resources.ThrottleDevice(8, 0, 42)), null, null, null))
+                .withNetwork(new Resources.Network(7, null)))).isInstanceOf(CgroupException.class);
+        assertThat(read(b.resolve("blkio.throttle.read_bps_device"))).isEqualTo("8:0 1048576");
+        Files.delete(classid);
+        m.destroy();
+        assertThat(m.exists()).isFalse();
+    }
+
+    @Test
     void relativeAndSystemdPaths() throws Exception {
         CgroupLayout layout = FakeCgroupfs.v1(root).withOwnCgroup("/runtime");
         CgroupManager rel = CgroupManagers.open("pods/x", "x", layout);
