@@ -26,11 +26,15 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
     private final Descriptor blob;
     private final LongConsumer progress;
     private IngestWriter writer;
+    private ChunkPipe tee;
     private long resumedAt = -1;
 
     public BlobPuller(Store store, String repository, Descriptor blob, LongConsumer progress) {
         this.store = store; this.repository = repository; this.blob = blob; this.progress = progress;
     }
+
+    /** Also hands every byte to {@code pipe} (unpack while downloading). */
+    BlobPuller teeTo(ChunkPipe pipe) { this.tee = pipe; return this; }
 
     /** Offset the last resumed request started at (-1: never resumed). */
     public long resumedAt() { return resumedAt; }
@@ -50,7 +54,10 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
 
     @Override public Digest handle(HttpResponse<InputStream> r) throws IOException {
         if (writer == null || r.statusCode() == 200 && writer.written() > 0) {
-            if (writer != null) writer.abort();
+            if (writer != null) {
+                writer.abort();
+                if (tee != null) tee.restarted();
+            }
             writer = store.newIngest(null);
         }
         try (InputStream in = r.body()) {
@@ -63,6 +70,7 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
                     throw new ImageException.DigestMismatch(describe() + ": registry sent more than the " + blob.size() + " bytes announced; nothing stored");
                 }
                 writer.write(buf, 0, n);
+                if (tee != null && !tee.wasRestarted()) tee.write(buf, 0, n);
                 if (progress != null) progress.accept(writer.written());
             }
         }

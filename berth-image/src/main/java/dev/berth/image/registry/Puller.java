@@ -34,6 +34,57 @@ public final class Puller {
         this.store = store; this.snapshots = snapshots; this.options = options;
     }
 
+    private void download(RegistryClient c, String repo, Descriptor l, String id, Progress progress) {
+        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size()));
+        try { c.call(p); } catch (RuntimeException e) { p.abort(); throw e; }
+    }
+
+    /**
+     * Downloads a layer and unpacks it at the same time: the bytes go to the store (hashed) and,
+     * through a pipe, to the extractor. The snapshot is put in place only after the blob's digest
+     * and the diff ID are both verified; if the download had to start over, the layer is unpacked
+     * again from the stored blob.
+     */
+    private void downloadAndUnpack(RegistryClient c, String repo, Descriptor l, Digest chain, Digest diff, String id, Progress progress) {
+        ChunkPipe pipe = new ChunkPipe();
+        java.util.concurrent.CompletableFuture<SnapshotStore.Pending> extracted = new java.util.concurrent.CompletableFuture<>();
+        Thread extractor = Thread.ofVirtual().start(() -> {
+            try (java.io.InputStream in = pipe.input()) {
+                extracted.complete(snapshots.extract(chain, l, diff, in));
+            } catch (RuntimeException | java.io.IOException e) {
+                RuntimeException re = e instanceof RuntimeException r ? r : new java.io.UncheckedIOException((java.io.IOException) e);
+                pipe.readerFailed(re);
+                extracted.completeExceptionally(re);
+            }
+        });
+        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size())).teeTo(pipe);
+        try {
+            c.call(p);
+            pipe.close();
+        } catch (RuntimeException e) {
+            p.abort();
+            pipe.writerFailed();
+            extracted.thenAccept(SnapshotStore.Pending::abort);
+            throw e;
+        }
+        progress.update(id, "Extracting", l.size(), l.size());
+        SnapshotStore.Pending pending;
+        try {
+            pending = extracted.get();
+        } catch (ExecutionException e) {
+            if (pipe.wasRestarted()) { snapshots.unpack(chain, l, diff); return; }
+            if (e.getCause() instanceof ImageException.UnsafeArchive u)
+                throw new ImageException.UnsafeArchive(null, "layer " + l.digest() + ": " + u.getMessage(), u);
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new ImageException.Store("unpack " + l.digest() + ": " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            extractor.interrupt();
+            throw new ImageException.Registry(0, "pull interrupted", e);
+        }
+        pending.commit();
+    }
+
     public Descriptor pull(ImageReference ref, Platform platform, Progress progress) {
         RegistryClient c = new RegistryClient(ref.registry(), options);
         String repo = ref.repository();
@@ -69,12 +120,13 @@ public final class Puller {
                 if (snapshots.has(ch) && store.hasBlob(l.digestValue())) { progress.update(id, "Already exists", l.size(), l.size()); continue; }
                 progress.update(id, "Waiting", 0, l.size());
                 jobs.add(pool.submit(() -> {
-                    if (!store.hasBlob(l.digestValue())) {
-                        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size()));
-                        try { c.call(p); } catch (RuntimeException e) { p.abort(); throw e; }
+                    if (!store.hasBlob(l.digestValue()) && !snapshots.has(ch)) {
+                        downloadAndUnpack(c, repo, l, ch, diff, id, progress);
+                    } else {
+                        if (!store.hasBlob(l.digestValue())) download(c, repo, l, id, progress);
+                        progress.update(id, "Extracting", l.size(), l.size());
+                        snapshots.unpack(ch, l, diff);
                     }
-                    progress.update(id, "Extracting", l.size(), l.size());
-                    snapshots.unpack(ch, l, diff);
                     progress.update(id, "Pull complete", l.size(), l.size());
                     return null;
                 }));

@@ -50,13 +50,50 @@ public final class SnapshotStore {
     /** Unpacks {@code layer} as snapshot {@code chainId} unless present; checks the diff ID. */
     public Path unpack(Digest chainId, Descriptor layer, Digest diffId) {
         if (has(chainId)) return fs(chainId);
+        Pending p;
+        try (InputStream in = store.openBlob(layer.digestValue())) {
+            p = extract(chainId, layer, diffId, in);
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot read layer " + layer.digest() + ": " + e.getMessage(), e);
+        }
+        return p.commit();
+    }
+
+    /** A layer extracted into snapshots/tmp, not yet in place: {@link #commit} or {@link #abort}. */
+    public final class Pending {
+        private final Path tmp;
+        private final Digest chainId;
+        private Pending(Path tmp, Digest chainId) { this.tmp = tmp; this.chainId = chainId; }
+
+        public Path commit() {
+            try {
+                try {
+                    Files.move(tmp, dir(chainId), StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                    Store.deleteTree(tmp);
+                }
+                return fs(chainId);
+            } catch (IOException e) {
+                abort();
+                throw new ImageException.Store("cannot commit snapshot " + chainId + ": " + e.getMessage(), e);
+            }
+        }
+
+        public void abort() {
+            try { Store.deleteTree(tmp); } catch (IOException ignored) {}
+        }
+    }
+
+    /**
+     * Extracts a layer stream (e.g. one still downloading) into a temp dir and checks the diff ID;
+     * on any failure nothing is left.
+     */
+    public Pending extract(Digest chainId, Descriptor layer, Digest diffId, InputStream in) {
         Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
+        boolean ok = false;
         try {
             Files.createDirectories(tmp.resolve("fs"));
-            LayerExtractor.Result r;
-            try (InputStream in = store.openBlob(layer.digestValue())) {
-                r = LayerExtractor.extract(in, tmp.resolve("fs"), options);
-            }
+            LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options);
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
                         + r.diffId() + " but the config says " + diffId);
@@ -64,16 +101,12 @@ public final class SnapshotStore {
             // keeping unpack to one pass over the data.
             Info info = new Info(chainId.toString(), r.diffId().toString(), layer.digest(), null, r.bytes());
             Files.write(tmp.resolve("info.json"), Json.write(info));
-            try {
-                Files.move(tmp, dir(chainId), StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
-                Store.deleteTree(tmp);
-            }
-            return fs(chainId);
+            ok = true;
+            return new Pending(tmp, chainId);
         } catch (IOException e) {
             throw new ImageException.Store("cannot unpack layer " + layer.digest() + ": " + e.getMessage(), e);
         } finally {
-            try { Store.deleteTree(tmp); } catch (IOException ignored) {}
+            if (!ok) try { Store.deleteTree(tmp); } catch (IOException ignored) {}
         }
     }
 

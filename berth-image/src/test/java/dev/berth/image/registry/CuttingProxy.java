@@ -19,7 +19,13 @@ final class CuttingProxy implements AutoCloseable {
     final AtomicBoolean cut = new AtomicBoolean();
     final AtomicBoolean sawRange = new AtomicBoolean();
 
-    CuttingProxy(int targetPort, String trigger, long cutAfter) throws IOException {
+    private final boolean corrupt;
+
+    CuttingProxy(int targetPort, String trigger, long cutAfter) throws IOException { this(targetPort, trigger, cutAfter, false); }
+
+    /** With {@code corrupt}, flips one byte instead of cutting (every time: retries see it too). */
+    CuttingProxy(int targetPort, String trigger, long cutAfter, boolean corrupt) throws IOException {
+        this.corrupt = corrupt;
         server = new ServerSocket();
         server.bind(new InetSocketAddress("127.0.0.1", 0));
         Thread.ofVirtual().start(() -> {
@@ -31,12 +37,20 @@ final class CuttingProxy implements AutoCloseable {
                     long[] fromServer = {0};
                     Thread.ofVirtual().start(() -> pump(c, s, chunk -> {
                         String t = new String(chunk, StandardCharsets.ISO_8859_1);
-                        if (t.contains("GET ") && t.contains(trigger) && !cut.get()) armedAt[0] = fromServer[0];
+                        if (t.contains("GET ") && t.contains(trigger) && (corrupt || !cut.get())) armedAt[0] = fromServer[0];
                         if (t.contains(trigger) && t.toLowerCase().contains("range: bytes=")) sawRange.set(true);
                         return true;
                     }));
                     Thread.ofVirtual().start(() -> pump(s, c, chunk -> {
                         fromServer[0] += chunk.length;
+                        if (this.corrupt) {
+                            if (armedAt[0] >= 0 && fromServer[0] - armedAt[0] > cutAfter) {
+                                chunk[chunk.length / 2] ^= 0x5a;
+                                armedAt[0] = -1;
+                                cut.set(true);
+                            }
+                            return true;
+                        }
                         if (armedAt[0] >= 0 && fromServer[0] - armedAt[0] > cutAfter && cut.compareAndSet(false, true)) return false;
                         return true;
                     }));

@@ -166,6 +166,32 @@ class RegistryTest {
         }
     }
 
+    @Test void corruptedDownloadIsRejectedAndLeavesNothing() throws Exception {
+        try (LocalRegistry reg = LocalRegistry.start(tmp.resolve("reg"), null, null, null)) {
+            Images a = Images.open(tmp.resolve("src"));
+            Path rootfs = TestSupport.busyboxRootfs(tmp.resolve("rootfs"));
+            byte[] noise = new byte[1 << 20];
+            new Random(7).nextBytes(noise);
+            Files.write(rootfs.resolve("noise.bin"), noise);
+            a.importRootfs(rootfs, ImageReference.parse("big:1"), Platform.DEFAULT);
+            RegistryOptions opts = RegistryOptions.DEFAULT.withDockerConfig(tmp.resolve("none.json"));
+            a.push("big:1", ImageReference.parse(reg.address() + "/big/img:1"), opts, Progress.NONE);
+            String layer = a.store().manifest(a.store().resolve("big:1")).layers().getFirst().digest();
+            try (CuttingProxy proxy = new CuttingProxy(reg.port, "/blobs/" + layer, 300_000, true)) {
+                Images b = Images.open(tmp.resolve("dst"));
+                assertThatThrownBy(() -> b.pull(ImageReference.parse("127.0.0.1:" + proxy.port() + "/big/img:1"), Platform.DEFAULT, opts, Progress.NONE))
+                        .isInstanceOf(ImageException.DigestMismatch.class).hasMessageContaining(layer);
+                assertThat(proxy.cut.get()).isTrue();
+                assertThat(b.list()).isEmpty();
+                assertThat(b.snapshots().list()).isEmpty();
+                assertThat(b.store().hasBlob(Digest.parse(layer))).isFalse();
+                try (var ls = Files.list(tmp.resolve("dst/ingest"))) { assertThat(ls).isEmpty(); }
+                Thread.sleep(200);   // the extractor thread finishes its cleanup
+                try (var ls = Files.list(tmp.resolve("dst/snapshots/tmp"))) { assertThat(ls).isEmpty(); }
+            }
+        }
+    }
+
     @Test void plainHttpOnlyForLocalhostOrInsecure() {
         RegistryOptions o = RegistryOptions.DEFAULT;
         assertThat(o.plainHttpAllowed("localhost:5000")).isTrue();
