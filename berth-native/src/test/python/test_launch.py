@@ -810,6 +810,26 @@ class LaunchTest(unittest.TestCase):
             pass
         self.assertEqual(os.stat(f"/proc/{pid}").st_uid, 0)
 
+    def test_cve_2019_5736_exec_of_proc_self_exe_script(self):
+        # the classic attack: a container binary that is "#!/proc/self/exe" makes the runtime run
+        # itself inside the container, then writes to it through /proc/<pid>/exe
+        import hashlib
+        with open(LAUNCH, "rb") as f:
+            before = hashlib.sha256(f.read()).hexdigest()
+        evil = os.path.join(self.rootfs, "bin", "evil")
+        with open(evil, "w") as f:
+            f.write("#!/proc/self/exe\n")
+        os.chmod(evil, 0o755)
+        pid = self._running_container()
+        # exec'ing it directly makes the launcher's own /proc/self/exe the interpreter: that is the
+        # sealed memfd copy, which runs (and rejects its arguments) instead of the host binary
+        rc, _, err = self.launch(self._exec_plan(pid, "/bin/evil", types=("mnt", "pid", "uts", "ipc")))
+        self.assertEqual(rc, 1)
+        self.assertIn("usage: berth-launch", err)
+        # what that interpreter would offer to write to is the sealed memfd (see the test above)
+        with open(LAUNCH, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), before)
+
     def test_cve_2024_21626_no_leaked_fds(self):
         leak = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY)
         self.addCleanup(os.close, leak)
