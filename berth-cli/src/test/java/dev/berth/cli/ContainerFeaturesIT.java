@@ -141,6 +141,14 @@ class ContainerFeaturesIT {
     }, "sh", "-c", "mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok");
     String out = runc.output(b, "seccomp");
     assertThat(out).contains("Operation not permitted").contains("touch-ok");
+    // The compiled filter is kept (root-only) and the second container uses it.
+    Path cache = runc.root.resolve(".seccomp-cache");
+    assertThat(Files.getPosixFilePermissions(cache)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    try (var files = Files.list(cache)) {
+      assertThat(files.filter(f -> f.toString().endsWith(".bpf")).count()).isEqualTo(1);
+    }
+    assertThat(runc.output(b, "seccomp2")).contains("Operation not permitted").contains("touch-ok");
+    assertThat(runc.run("list", "-q").ok().out()).doesNotContain(".seccomp-cache");
   }
 
   @Test

@@ -1,27 +1,64 @@
 package dev.berth.runtime.convert;
 
+import dev.berth.spec.Json;
 import dev.berth.spec.Node;
+import dev.berth.spec.SpecException;
+import dev.berth.sys.seccomp.ArgCondition;
 import dev.berth.sys.seccomp.SeccompCompiler;
 import dev.berth.sys.seccomp.SeccompProfile;
+import dev.berth.sys.seccomp.SyscallRule;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
-/** {@code linux.seccomp} → a profile → BPF (compiled here, installed as is by the launcher). */
+/**
+ * {@code linux.seccomp} → a profile → BPF (compiled here, installed as is by the launcher).
+ *
+ * <p>containerd and podman hand every container the same large profile; compiling it means
+ * loading libseccomp through FFM, which costs more than the rest of a start. Compiled filters are
+ * therefore kept in a root-only directory under the state root, named by the SHA-256 of the
+ * profile's JSON: the same profile is compiled once per boot (the state root is on tmpfs).
+ */
 public final class SeccompConverter {
   public record Compiled(byte[] bpf, int flags) {}
 
   private SeccompConverter() {}
 
   public static Compiled compile(Node n) {
+    return compile(n, null);
+  }
+
+  /** @param cacheDir where compiled filters are kept (created 0700), or null for no cache */
+  public static Compiled compile(Node n, Path cacheDir) {
     if (n == null || !n.present()) return new Compiled(null, 0);
     n.requireObject();
-    List<dev.berth.sys.seccomp.SyscallRule> rules = n.list("syscalls", r -> {
+    Path cached = cacheDir == null ? null : cacheDir.resolve(key(n) + ".bpf");
+    if (cached != null) {
+      Compiled hit = read(cacheDir, cached);
+      if (hit != null) return hit;
+    }
+    Compiled c = compileNow(n);
+    if (cached != null) write(cacheDir, cached, c);
+    return c;
+  }
+
+  private static Compiled compileNow(Node n) {
+    List<SyscallRule> rules = n.list("syscalls", r -> {
       r.requireObject();
-      return new dev.berth.sys.seccomp.SyscallRule(r.strings("names"), r.string("action"), r.optInt("errnoRet"),
+      return new SyscallRule(r.strings("names"), r.string("action"), r.optInt("errnoRet"),
           r.list("args", a -> {
             a.requireObject();
             Long two = a.optLong("valueTwo");
-            return new dev.berth.sys.seccomp.ArgCondition((int) a.unsigned("index"), a.integer("value"),
-                two == null ? 0 : two, a.string("op"));
+            return new ArgCondition((int) a.unsigned("index"), a.integer("value"), two == null ? 0 : two, a.string("op"));
           }));
     });
     SeccompProfile profile = new SeccompProfile(n.string("defaultAction"), n.optInt("defaultErrnoRet"),
@@ -30,7 +67,52 @@ public final class SeccompConverter {
       var c = SeccompCompiler.compile(profile);
       return new Compiled(c.bpf(), c.flags());
     } catch (IllegalArgumentException e) {
-      throw new dev.berth.spec.SpecException("", e.getMessage());
+      throw new SpecException("", e.getMessage());
     }
+  }
+
+  private static String key(Node n) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update("berth-seccomp-v1\n".getBytes(StandardCharsets.US_ASCII));
+      d.update(Json.render(n.json()).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Cache file: 4-byte flags, then the BPF. Only trusted in a root-only directory. */
+  private static Compiled read(Path dir, Path file) {
+    try {
+      if (!trusted(dir)) return null;
+      byte[] b = Files.readAllBytes(file);
+      if (b.length < 4 || (b.length - 4) % 8 != 0) return null;
+      int flags = ByteBuffer.wrap(b, 0, 4).getInt();
+      return new Compiled(java.util.Arrays.copyOfRange(b, 4, b.length), flags);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static void write(Path dir, Path file, Compiled c) {
+    if (c.bpf() == null) return;
+    try {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      if (!trusted(dir)) return;
+      Path tmp = Files.createTempFile(dir, ".bpf", ".tmp");
+      Files.write(tmp, ByteBuffer.allocate(4 + c.bpf().length).putInt(c.flags()).put(c.bpf()).array());
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | UnsupportedOperationException e) {
+      // no cache: compile next time
+    }
+  }
+
+  private static boolean trusted(Path dir) throws IOException {
+    return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+        && Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))
+        && Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"));
   }
 }

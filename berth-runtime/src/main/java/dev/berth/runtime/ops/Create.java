@@ -43,7 +43,7 @@ public final class Create {
       throw new SpecException("process.terminal", "a detached container with a terminal needs --console-socket");
     }
     Resources resources = withDeviceDefaults(ResourcesConverter.of(spec.linux().resources()), spec);
-    SeccompConverter.Compiled seccomp = SeccompConverter.compile(spec.linux().seccomp());
+    SeccompConverter.Compiled seccomp = SeccompConverter.compile(spec.linux().seccomp(), ctx.store().root().resolve(".seccomp-cache"));
     if (ctx.store().exists(id)) {
       throw new ContainerException(ContainerException.Kind.EXISTS, "container \"" + id + "\" already exists");
     }

@@ -45,7 +45,7 @@ public final class Exec {
       if (ns.type().equals("time")) continue; // a time namespace is entered by its children only
       types.add(ns.type());
     }
-    var seccomp = SeccompConverter.compile(spec.linux().seccomp());
+    var seccomp = SeccompConverter.compile(spec.linux().seccomp(), ctx.store().root().resolve(".seccomp-cache"));
     List<Path> cgroups = c.record().cgroupsPath() == null ? List.of() : ctx.cgroups(c).paths();
     LaunchOptions o = new LaunchOptions("exec", r.id(), c.dir(), Path.of(c.record().bundle()), abs(r.pidFile()),
         abs(r.consoleSocket()), false, r.preserveFds(), null, r.detach(), ctx.logFile(), ctx.logFormat());

@@ -34,8 +34,8 @@ public final class StateStore {
 
   public static String checkId(String id) {
     if (id == null || id.isEmpty()) throw ContainerException.invalid("container id is required");
-    if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
-      throw ContainerException.invalid("invalid container id \"" + id + "\": use letters, digits, _ + - .");
+    if (!ID.matcher(id).matches() || id.startsWith(".")) {
+      throw ContainerException.invalid("invalid container id \"" + id + "\": use letters, digits, _ + - . (not first)");
     }
     return id;
   }
@@ -94,7 +94,7 @@ public final class StateStore {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
-        if (Files.isDirectory(p) && ID.matcher(name).matches()) ids.add(name);
+        if (Files.isDirectory(p) && ID.matcher(name).matches() && !name.startsWith(".")) ids.add(name);
       }
     } catch (IOException e) {
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot list " + root + ": " + e.getMessage(), e);
