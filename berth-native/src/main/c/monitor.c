@@ -101,6 +101,11 @@ void kill_cgroups(const struct plan *plan)
 {
   for (const struct plan_record *r = NULL; (r = plan_next(plan, T_KILL_CGROUP, r));) {
     char path[4096];
+    struct berr ignored;
+    /* cgroup v2 (5.14+): one write kills the whole subtree, forks included */
+    snprintf(path, sizeof path, "%s/cgroup.kill", plan_str(r, 0));
+    if (access(path, W_OK) == 0)
+      write_file_at(AT_FDCWD, path, "1", &ignored);
     snprintf(path, sizeof path, "%s/cgroup.procs", plan_str(r, 0));
     for (int round = 0; round < 500; round++) {
       FILE *f = fopen(path, "re");

@@ -527,6 +527,27 @@ class LaunchTest(unittest.TestCase):
         self.assertIn(os.path.basename(self.tmp), out)
         self.assertFalse(os.path.exists(cg), "run must remove the cgroup it was told to kill")
 
+    def test_kill_cgroup_takes_daemonized_leftovers(self):
+        for controller in ("pids", "unified"):
+            with self.subTest(controller=controller):
+                cg = self.cgroup(controller) if controller == "pids" else self._unified_cgroup()
+                # no pid namespace: the background sleep outlives the init unless the cgroup is killed
+                p = self.plan("sh", "-c", "sleep 100 & echo $!", namespaces=(CLONE_NEWNS,), fifo=False)
+                p.add(T_CGROUP, cg).add(T_KILL_CGROUP, cg)
+                bg = int(self.run_ok(p).split()[0])
+                self.pids.append(bg)
+                self.assertTrue(wait_for(lambda: not pid_alive(bg), 5), "leftover process killed")
+                self.assertFalse(os.path.exists(cg))
+
+    def _unified_cgroup(self):
+        base = "/sys/fs/cgroup/unified"
+        if not os.path.exists(os.path.join(base, "cgroup.procs")):
+            self.skipTest("no cgroup v2 hierarchy")
+        d = os.path.join(base, os.path.basename(self.tmp))
+        os.mkdir(d)
+        self.addCleanup(lambda: os.path.exists(d) and os.rmdir(d))
+        return d
+
     # --- terminal --------------------------------------------------------------------------
     def test_terminal_console_socket(self):
         sock_path = os.path.join(self.tmp, "console.sock")
