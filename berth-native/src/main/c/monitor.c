@@ -97,8 +97,56 @@ int monitor_wait(struct launch *l, int *status_out, struct berr *err)
   return 0;
 }
 
+static void kill_listed(const char *dir)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return;
+  int pid;
+  while (fscanf(f, "%d", &pid) == 1)
+    kill(pid, SIGKILL);
+  fclose(f);
+}
+
+/* cgroup v1: with a freezer, freeze first so that nothing forks between reading and killing */
+static const char *freeze(const struct plan *plan)
+{
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_KILL_CGROUP, r));) {
+    char path[4096], state[32] = "";
+    struct berr ignored;
+    snprintf(path, sizeof path, "%s/freezer.state", plan_str(r, 0));
+    if (access(path, W_OK) != 0 || write_file_at(AT_FDCWD, path, "FROZEN", &ignored) < 0)
+      continue;
+    for (int i = 0; i < 100; i++) {
+      FILE *f = fopen(path, "re");
+      if (f) {
+        if (!fgets(state, sizeof state, f))
+          state[0] = 0;
+        fclose(f);
+      }
+      if (strncmp(state, "FROZEN", 6) == 0)
+        break;
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    return plan_str(r, 0);
+  }
+  return NULL;
+}
+
 void kill_cgroups(const struct plan *plan)
 {
+  const char *frozen = freeze(plan);
+  if (frozen) {
+    char path[4096];
+    struct berr ignored;
+    for (const struct plan_record *r = NULL; (r = plan_next(plan, T_KILL_CGROUP, r));)
+      kill_listed(plan_str(r, 0));
+    snprintf(path, sizeof path, "%s/freezer.state", frozen);
+    write_file_at(AT_FDCWD, path, "THAWED", &ignored);
+  }
   for (const struct plan_record *r = NULL; (r = plan_next(plan, T_KILL_CGROUP, r));) {
     char path[4096];
     struct berr ignored;

@@ -122,11 +122,11 @@ class LaunchTest(unittest.TestCase):
                 subprocess.run(["umount", "-l", mp], capture_output=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def cgroup(self, controller="pids"):
+    def cgroup(self, controller="pids", suffix=""):
         base = f"/sys/fs/cgroup/{controller}"
         if not os.path.isdir(base):
             self.skipTest(f"no {base}")
-        d = os.path.join(base, os.path.basename(self.tmp))
+        d = os.path.join(base, os.path.basename(self.tmp) + suffix)
         os.mkdir(d)
 
         def remove():
@@ -528,16 +528,21 @@ class LaunchTest(unittest.TestCase):
         self.assertFalse(os.path.exists(cg), "run must remove the cgroup it was told to kill")
 
     def test_kill_cgroup_takes_daemonized_leftovers(self):
-        for controller in ("pids", "unified"):
-            with self.subTest(controller=controller):
-                cg = self.cgroup(controller) if controller == "pids" else self._unified_cgroup()
+        for controllers in (("pids",), ("unified",), ("freezer", "pids")):
+            with self.subTest(controllers=controllers):
+                cgs = [self._unified_cgroup() if c == "unified" else self.cgroup(c, suffix=str(i))
+                       for i, c in enumerate(controllers)]
                 # no pid namespace: the background sleep outlives the init unless the cgroup is killed
                 p = self.plan("sh", "-c", "sleep 100 & echo $!", namespaces=(CLONE_NEWNS,), fifo=False)
-                p.add(T_CGROUP, cg).add(T_KILL_CGROUP, cg)
+                for cg in cgs:
+                    p.add(T_CGROUP, cg)
+                for cg in cgs:
+                    p.add(T_KILL_CGROUP, cg)
                 bg = int(self.run_ok(p).split()[0])
                 self.pids.append(bg)
                 self.assertTrue(wait_for(lambda: not pid_alive(bg), 5), "leftover process killed")
-                self.assertFalse(os.path.exists(cg))
+                for cg in cgs:
+                    self.assertFalse(os.path.exists(cg))
 
     def _unified_cgroup(self):
         base = "/sys/fs/cgroup/unified"
