@@ -93,7 +93,7 @@ public final class SnapshotStore {
         boolean ok = false;
         try {
             Files.createDirectories(tmp.resolve("fs"));
-            LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options);
+            LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
                         + r.diffId() + " but the config says " + diffId);

@@ -77,18 +77,30 @@ public final class LayerExtractor {
         this.fileMode = 0666 & ~umask;
     }
 
-    public static Result extract(InputStream layer, Path dest, Options opts) {
+    public static Result extract(InputStream layer, Path dest, Options opts) { return extract(layer, dest, opts, null); }
+
+    /**
+     * {@code verifiedDigest}: the digest of {@code layer} as verified by the caller (store blobs are;
+     * a download is at commit). An uncompressed layer's diff ID is that digest, so it is not hashed
+     * a second time.
+     */
+    public static Result extract(InputStream layer, Path dest, Options opts, Digest verifiedDigest) {
         if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS))
             throw new ImageException.Store("extraction target is not a directory: " + dest, null);
-        return new LayerExtractor(dest, opts).run(layer);
+        return new LayerExtractor(dest, opts).run(layer, verifiedDigest);
     }
 
-    private Result run(InputStream layer) {
+    private Result run(InputStream layer, Digest verifiedDigest) {
         MessageDigest sha = Digest.newSha256();
         String current = null;
         long entries = 0;
-        InputStream plain = Compression.decompress(layer);
-        try (InputStream top = new BufferedInputStream(new DigestInputStream(plain, sha), 1 << 16)) {
+        InputStream raw = layer.markSupported() ? layer : new BufferedInputStream(layer, 1 << 16);
+        Compression c;
+        try { c = Compression.detect(raw); }
+        catch (IOException e) { throw new ImageException.UnsafeArchive(null, "cannot read layer: " + e.getMessage(), e); }
+        InputStream plain = Compression.decompress(raw);
+        boolean hash = !(c == Compression.NONE && verifiedDigest != null);
+        try (InputStream top = new BufferedInputStream(hash ? new DigestInputStream(plain, sha) : plain, 1 << 16)) {
             TarArchiveInputStream tar = new TarArchiveInputStream(top, 512 * 20);
             TarArchiveEntry e;
             while (true) {
@@ -120,7 +132,7 @@ public final class LayerExtractor {
         } catch (IOException ex) {
             throw new ImageException.UnsafeArchive(current, "read error: " + ex.getMessage(), ex);
         }
-        return new Result(Digest.sha256(sha.digest()), total, entries, List.copyOf(skipped));
+        return new Result(hash ? Digest.sha256(sha.digest()) : verifiedDigest, total, entries, List.copyOf(skipped));
     }
 
     /** Canonical relative name, or throws. "" is the root itself. */
