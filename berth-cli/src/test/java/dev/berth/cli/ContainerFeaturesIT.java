@@ -201,6 +201,12 @@ class ContainerFeaturesIT {
     assertThat(runc.run("ps", "--format", "json", "life").ok().out()).contains(String.valueOf(st.get("pid").asInt()));
     assertThat(runc.run("list", "--format", "json").ok().out()).contains("\"id\":\"life\"");
     runc.run("update", "--memory", "64m", "--pids-limit", "50", "life").ok();
+    var stats = Runc.JSON.readTree(runc.run("events", "--stats", "life").ok().out());
+    assertThat(stats.get("type").asText()).isEqualTo("stats");
+    assertThat(stats.get("data").get("memory").get("usage").get("limit").asLong()).isEqualTo(64L << 20);
+    assertThat(stats.get("data").get("pids").get("current").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(stats.get("data").get("pids").get("limit").asLong()).isEqualTo(50);
+    assertThat(stats.get("data").get("cpu").get("usage").get("total").asLong()).isPositive();
     assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/life/memory.limit_in_bytes")).trim()).isEqualTo("67108864");
     assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/life/pids.max")).trim()).isEqualTo("50");
     Runc.Result busy = runc.run("delete", "life");
@@ -213,6 +219,32 @@ class ContainerFeaturesIT {
     runc.run("create", "--bundle", b.toString(), "life").ok();
     runc.run("delete", "--force", "life").ok();
     runc.assertGone("life");
+  }
+
+  /** Limits change on the live container and the processes inside feel it at once. */
+  @Test
+  void liveUpdateIsFeltInside() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sleep", "1000");
+    runc.run("run", "-d", "--bundle", b.toString(), "grow").ok();
+    String forkFive = "for i in 1 2 3 4 5; do sleep 2 & done 2>&1; wait; echo forked";
+    runc.run("update", "--pids-limit", "3", "grow").ok();
+    Runc.Result low = runc.run("exec", "grow", "sh", "-c", forkFive);
+    assertThat(low.out() + low.err()).containsIgnoringCase("fork");
+    runc.run("update", "--pids-limit", "64", "grow").ok();
+    assertThat(runc.run("exec", "grow", "sh", "-c", forkFive).ok().out()).contains("forked");
+
+    String hog = "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null && echo allocated";
+    runc.run("update", "--memory", "16m", "--memory-swap", "16m", "grow").ok();
+    assertThat(runc.run("exec", "grow", "sh", "-c", hog).code()).as("killed under 16m").isEqualTo(137);
+    runc.run("update", "--memory", "256m", "--memory-swap", "256m", "grow").ok();
+    assertThat(runc.run("exec", "grow", "sh", "-c", hog).ok().out()).contains("allocated");
+
+    // An impossible value is refused naming it, and the limits in force stay.
+    Runc.Result bad = runc.run("update", "--cpuset-cpus", "7-9", "--pids-limit", "5", "grow");
+    assertThat(bad.code()).isNotZero();
+    assertThat(bad.err()).contains("7-9");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/grow/pids.max")).trim()).isEqualTo("64");
+    runc.run("delete", "--force", "grow").ok();
   }
 
   @Test

@@ -23,7 +23,8 @@ public final class Runc {
 
   static final List<RuncCommand> COMMANDS = List.of(new CreateCommand(), new StartCommand(), new RunCommand(),
       new StateCommand(), new KillCommand(), new DeleteCommand(), new ListCommand(), new ExecCommand(),
-      new PsCommand(), new PauseCommand(), new ResumeCommand(), new UpdateCommand(), new FeaturesCommand(),
+      new PsCommand(), new PauseCommand(), new ResumeCommand(), new UpdateCommand(), new EventsCommand(),
+      new FeaturesCommand(),
       new SpecCommand());
 
   private Runc() {}

@@ -80,7 +80,12 @@ public final class SpecConverter {
     if (linux.personality() != null) plan.add(PlanTag.PERSONALITY, linux.personality());
 
     process(plan, spec.process(), o, seccompBpf, seccompFlags);
-    hooks(plan, spec, o);
+    boolean listener = seccompBpf != null && spec.linux().seccomp().optString("listenerPath") != null;
+    if (listener) {
+      String meta = spec.linux().seccomp().optString("listenerMetadata");
+      plan.add(PlanTag.SECCOMP_LISTENER, spec.linux().seccomp().optString("listenerPath"), meta == null ? "" : meta);
+    }
+    hooks(plan, spec, o, listener);
     plan.add(PlanTag.EXEC_FIFO, o.stateDir().resolve("exec.fifo"));
     if (o.monitorExitFile() != null) plan.add(PlanTag.MONITOR, o.monitorExitFile());
 
@@ -104,6 +109,7 @@ public final class SpecConverter {
     }
     for (Path d : cgroupDirs) plan.add(PlanTag.CGROUP, d);
     process(plan, p, o, seccompBpf, seccompFlags);
+    if (o.pidFile() != null && !o.detach()) plan.add(PlanTag.EXEC_WAIT);
     return plan;
   }
 
@@ -237,7 +243,7 @@ public final class SpecConverter {
     for (Object[] d : devs.values()) plan.add(PlanTag.DEVICE, d);
   }
 
-  private static void hooks(Plan plan, Spec spec, LaunchOptions o) {
+  private static void hooks(Plan plan, Spec spec, LaunchOptions o, boolean needState) {
     Spec.Hooks h = spec.hooks();
     boolean any = false;
     any |= hook(plan, "prestart", h.prestart());
@@ -248,7 +254,7 @@ public final class SpecConverter {
       any |= hook(plan, "poststart", h.poststart());
       any |= hook(plan, "poststop", h.poststop());
     }
-    if (any) {
+    if (any || needState) {
       String[] parts = HookState.template(spec, o.id(), o.bundle());
       plan.add(PlanTag.HOOK_STATE, parts[0], parts[1], parts[2]);
     }
