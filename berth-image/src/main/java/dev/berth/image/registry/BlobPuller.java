@@ -64,13 +64,19 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
             byte[] buf = new byte[1 << 17];
             int n;
             while ((n = in.read(buf)) > 0) {
+                if (tee != null && !tee.wasRestarted()) {
+                    // the pipe takes this buffer as it is: read the next chunk into a new one
+                    byte[] chunk = buf;
+                    buf = new byte[1 << 17];
+                    storeAndTee(chunk, n);
+                    continue;
+                }
                 if (writer.written() + n > blob.size()) {
                     writer.abort();
                     writer = null;
                     throw new ImageException.DigestMismatch(describe() + ": registry sent more than the " + blob.size() + " bytes announced; nothing stored");
                 }
                 writer.write(buf, 0, n);
-                if (tee != null && !tee.wasRestarted()) tee.write(buf, 0, n);
                 if (progress != null) progress.accept(writer.written());
             }
         }
@@ -78,6 +84,17 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
         Digest d = writer.commit(blob.digestValue(), blob.size());
         writer = null;
         return d;
+    }
+
+    private void storeAndTee(byte[] chunk, int n) throws IOException {
+        if (writer.written() + n > blob.size()) {
+            writer.abort();
+            writer = null;
+            throw new ImageException.DigestMismatch(describe() + ": registry sent more than the " + blob.size() + " bytes announced; nothing stored");
+        }
+        writer.write(chunk, 0, n);
+        tee.give(chunk, n);
+        if (progress != null) progress.accept(writer.written());
     }
 
     /** Drops a partial download (after the caller gave up). */

@@ -19,6 +19,11 @@ final class ChunkPipe {
     private volatile RuntimeException readerError;
     private volatile boolean restarted;
 
+    /** Hands over {@code b} (not copied: the caller must not reuse it). */
+    void give(byte[] b, int len) {
+        offer(len == b.length ? b : java.util.Arrays.copyOf(b, len));
+    }
+
     /** Called by the downloader for each chunk written to the store. */
     void write(byte[] b, int off, int len) {
         byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);

@@ -90,10 +90,25 @@ public final class RegistryClient {
         }
     }
 
-    /** https://host, or http://host when allowed and HTTPS does not answer. Probed once with GET /v2/. */
+    /**
+     * https://host, or http://host where plain HTTP is allowed and the registry speaks it. Probed
+     * once with GET /v2/. Loopback registries are probed over plain HTTP first (cheap: no TLS set-up;
+     * a TLS registry answers a plain request with 400 or drops it, and HTTPS is used); others, and
+     * --insecure-registry ones, over HTTPS first.
+     */
     URI base() throws InterruptedException {
         if (base != null) return base;
         URI https = URI.create("https://" + host(registry));
+        URI plain = URI.create("http://" + host(registry));
+        if (options.loopback(registry)) {
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() != 400 && r.headers().firstValue("Docker-Distribution-Api-Version").isPresent()) return base = plain;
+            } catch (IOException e) {
+                // not plain HTTP (or not there): HTTPS below says which
+            }
+        }
         try {
             http.send(HttpRequest.newBuilder(https.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
             return base = https;
@@ -101,7 +116,6 @@ public final class RegistryClient {
             if (!options.plainHttpAllowed(registry) || certificateProblem(e))
                 throw new ImageException.Registry(0, "cannot reach https://" + host(registry) + "/v2/: " + message(e)
                         + (e instanceof SSLException || certificateProblem(e) ? " (use --ca for a private CA, or --insecure-registry " + registry + ")" : ""), e);
-            URI plain = URI.create("http://" + host(registry));
             try {
                 http.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
             } catch (IOException e2) {

@@ -25,10 +25,18 @@ public record RegistryOptions(Set<String> insecure, Path ca, Path dockerConfig, 
     public RegistryOptions withDockerConfig(Path p) { return new RegistryOptions(insecure, ca, p, parallel, retries, timeout); }
     public RegistryOptions withRetries(int r) { return new RegistryOptions(insecure, ca, dockerConfig, parallel, r, timeout); }
 
-    public boolean plainHttpAllowed(String registry) {
-        String host = registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)
+    private static String hostOf(String registry) {
+        return registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)
                 : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
-        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]")
-                || insecure.contains(registry) || insecure.contains(host);
+    }
+
+    public boolean loopback(String registry) {
+        String host = hostOf(registry);
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+    }
+
+    public boolean plainHttpAllowed(String registry) {
+        String host = hostOf(registry);
+        return loopback(registry) || insecure.contains(registry) || insecure.contains(host);
     }
 }
