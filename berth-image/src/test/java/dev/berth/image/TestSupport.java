@@ -108,4 +108,40 @@ public final class TestSupport {
     public static void deleteQuietly(Path p) {
         try { Store.deleteTree(p); } catch (IOException ignored) {}
     }
+
+    static void addEntry(Tar t, String name, byte[] b) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setSize(b.length);
+        t.entry(e, b);
+    }
+
+    /** An OCI archive whose index holds an image index with two platforms. */
+    public static byte[] multiPlatformOciArchive(boolean dropBlob, String layerMediaType) throws Exception {
+        Tar t = new Tar();
+        StringBuilder idx = new StringBuilder();
+        String[][] plats = {{"amd64", "AMD"}, {"arm64", "ARM"}};
+        java.util.List<dev.berth.image.api.Descriptor> manifests = new java.util.ArrayList<>();
+        for (String[] p : plats) {
+            byte[] layer = new Tar().file("arch", p[1]).bytes();
+            dev.berth.image.api.Digest ld = dev.berth.image.api.Digest.of(layer);
+            byte[] cfg = ("{\"architecture\":\"" + p[0] + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + ld + "\"]}}").getBytes(StandardCharsets.UTF_8);
+            dev.berth.image.api.Digest cd = dev.berth.image.api.Digest.of(cfg);
+            byte[] man = ("{\"schemaVersion\":2,\"mediaType\":\"" + dev.berth.image.api.MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\"" + dev.berth.image.api.MediaTypes.OCI_CONFIG
+                    + "\",\"digest\":\"" + cd + "\",\"size\":" + cfg.length + "},\"layers\":[{\"mediaType\":\"" + layerMediaType + "\",\"digest\":\"" + ld + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
+            dev.berth.image.api.Digest md = dev.berth.image.api.Digest.of(man);
+            if (!(dropBlob && p[0].equals("amd64"))) addEntry(t, "blobs/sha256/" + ld.hex(), layer);
+            addEntry(t, "blobs/sha256/" + cd.hex(), cfg);
+            addEntry(t, "blobs/sha256/" + md.hex(), man);
+            manifests.add(new dev.berth.image.api.Descriptor(dev.berth.image.api.MediaTypes.OCI_MANIFEST, md.toString(), man.length, null,
+                    new dev.berth.image.api.Descriptor.DescriptorPlatform(p[0], "linux", null, null), null));
+        }
+        byte[] index = dev.berth.image.api.Json.write(new dev.berth.image.api.Index(2, dev.berth.image.api.MediaTypes.OCI_INDEX, manifests, null));
+        dev.berth.image.api.Digest id = dev.berth.image.api.Digest.of(index);
+        addEntry(t, "blobs/sha256/" + id.hex(), index);
+        addEntry(t, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        addEntry(t, "index.json", dev.berth.image.api.Json.write(new dev.berth.image.api.Index(2, dev.berth.image.api.MediaTypes.OCI_INDEX, java.util.List.of(new dev.berth.image.api.Descriptor(dev.berth.image.api.MediaTypes.OCI_INDEX, id.toString(), index.length,
+                java.util.Map.of("org.opencontainers.image.ref.name", "1.0"), null, null)), null)));
+        return t.bytes();
+    }
+
 }

@@ -84,33 +84,8 @@ class ArchiveTest {
         assertThat(im.list()).isEmpty();
     }
 
-    /** An OCI archive whose index holds an image index with two platforms. */
     private byte[] multiPlatform(boolean dropBlob, String layerMediaType) throws Exception {
-        Tar t = new Tar();
-        StringBuilder idx = new StringBuilder();
-        String[][] plats = {{"amd64", "AMD"}, {"arm64", "ARM"}};
-        java.util.List<Descriptor> manifests = new java.util.ArrayList<>();
-        for (String[] p : plats) {
-            byte[] layer = new Tar().file("arch", p[1]).bytes();
-            Digest ld = Digest.of(layer);
-            byte[] cfg = ("{\"architecture\":\"" + p[0] + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + ld + "\"]}}").getBytes(StandardCharsets.UTF_8);
-            Digest cd = Digest.of(cfg);
-            byte[] man = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\"" + MediaTypes.OCI_CONFIG
-                    + "\",\"digest\":\"" + cd + "\",\"size\":" + cfg.length + "},\"layers\":[{\"mediaType\":\"" + layerMediaType + "\",\"digest\":\"" + ld + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
-            Digest md = Digest.of(man);
-            if (!(dropBlob && p[0].equals("amd64"))) add(t, "blobs/sha256/" + ld.hex(), layer);
-            add(t, "blobs/sha256/" + cd.hex(), cfg);
-            add(t, "blobs/sha256/" + md.hex(), man);
-            manifests.add(new Descriptor(MediaTypes.OCI_MANIFEST, md.toString(), man.length, null,
-                    new Descriptor.DescriptorPlatform(p[0], "linux", null, null), null));
-        }
-        byte[] index = Json.write(new Index(2, MediaTypes.OCI_INDEX, manifests, null));
-        Digest id = Digest.of(index);
-        add(t, "blobs/sha256/" + id.hex(), index);
-        add(t, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-        add(t, "index.json", Json.write(new Index(2, MediaTypes.OCI_INDEX, List.of(new Descriptor(MediaTypes.OCI_INDEX, id.toString(), index.length,
-                Map.of("org.opencontainers.image.ref.name", "1.0"), null, null)), null)));
-        return t.bytes();
+        return TestSupport.multiPlatformOciArchive(dropBlob, layerMediaType);
     }
 
     @Test void indexWithPlatformSelection() throws Exception {

@@ -192,6 +192,29 @@ class RegistryTest {
         }
     }
 
+    @Test void multiPlatformIndexPushedBySkopeoPulledWithPlatformSelection() throws Exception {
+        Path layout = Files.createDirectories(tmp.resolve("layout"));
+        Path tar = tmp.resolve("multi.tar");
+        Files.write(tar, TestSupport.multiPlatformOciArchive(false, dev.berth.image.api.MediaTypes.OCI_LAYER));
+        TestSupport.run(layout, "tar", "xf", tar.toString());
+        try (LocalRegistry reg = LocalRegistry.start(tmp.resolve("reg"), null, null, null)) {
+            TestSupport.run(null, "skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":1.0", "docker://" + reg.address() + "/multi/img:1.0");
+            RegistryOptions opts = RegistryOptions.DEFAULT.withDockerConfig(tmp.resolve("none.json"));
+            Images b = Images.open(tmp.resolve("dst"));
+            ImageReference ref = ImageReference.parse(reg.address() + "/multi/img:1.0");
+            b.pull(ref, Platform.DEFAULT, opts, Progress.NONE);
+            assertThat(b.inspect(ref.toString()).get("Architecture").asText()).isEqualTo("amd64");
+            Images c = Images.open(tmp.resolve("dst-arm"));
+            c.pull(ref, Platform.parse("linux/arm64"), opts, Progress.NONE);
+            assertThat(c.inspect(ref.toString()).get("Architecture").asText()).isEqualTo("arm64");
+            Path fs = c.snapshots().fs(dev.berth.image.snapshot.SnapshotStore.chainIds(
+                    dev.berth.image.store.Store.diffIds(c.store().config(c.store().manifest(c.store().resolve(ref.toString()))))).getFirst());
+            assertThat(Files.readString(fs.resolve("arch"))).isEqualTo("ARM");
+            assertThatThrownBy(() -> Images.open(tmp.resolve("dst-s390")).pull(ref, Platform.parse("linux/s390x"), opts, Progress.NONE))
+                    .isInstanceOf(ImageException.NotFound.class).hasMessageContaining("no manifest for platform linux/s390x");
+        }
+    }
+
     @Test void plainHttpOnlyForLocalhostOrInsecure() {
         RegistryOptions o = RegistryOptions.DEFAULT;
         assertThat(o.plainHttpAllowed("localhost:5000")).isTrue();
