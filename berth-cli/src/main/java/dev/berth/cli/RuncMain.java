@@ -8,6 +8,7 @@ public final class RuncMain {
   private RuncMain() {}
 
   public static void main(String[] args) {
+    dev.berth.runtime.Trace.mark("main");
     Launcher.clearStaleHandoff();
     int code = Runc.execute(args);
     System.out.flush();

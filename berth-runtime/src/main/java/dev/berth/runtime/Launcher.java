@@ -24,8 +24,10 @@ public final class Launcher {
 
   public static void handOff(Path launcher, Plan plan) {
     byte[] bytes = plan.encode();
+    Trace.mark("hand-over: plan encoded");
     String handoff = System.getProperty("berth.handoff");
     if (handoff != null && writeHandoff(Path.of(handoff), bytes)) {
+      Trace.mark("hand-over: plan written");
       System.out.flush();
       System.err.flush();
       Runtime.getRuntime().halt(0);

@@ -33,9 +33,24 @@ public final class Create {
       int preserveFds, boolean detach) {}
 
   public static Plan prepare(RuntimeContext ctx, Request r) {
+    dev.berth.runtime.Trace.mark("create: start");
     String id = dev.berth.runtime.state.StateStore.checkId(r.id());
     Path bundle = r.bundle().toAbsolutePath().normalize();
-    Spec spec = SpecValidator.validate(Spec.load(bundle.resolve("config.json")));
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(bundle.resolve("config.json"));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new SpecException("", "config.json not found: " + bundle.resolve("config.json"));
+    } catch (IOException e) {
+      throw new SpecException("", "cannot read " + bundle.resolve("config.json") + ": " + e.getMessage());
+    }
+    dev.berth.runtime.Trace.mark("create: config read");
+    Object tree = Spec.readTree(raw);
+    dev.berth.runtime.Trace.mark("create: json parsed");
+    Spec parsed = Spec.of(dev.berth.spec.Node.root(tree));
+    dev.berth.runtime.Trace.mark("create: spec built");
+    Spec spec = SpecValidator.validate(parsed);
+    dev.berth.runtime.Trace.mark("create: config parsed and validated");
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) throw new SpecException("root.path", "no such directory: " + rootfs);
     boolean detached = r.action().equals("create") || r.detach();
@@ -48,15 +63,18 @@ public final class Create {
       throw new ContainerException(ContainerException.Kind.EXISTS, "container \"" + id + "\" already exists");
     }
 
+    dev.berth.runtime.Trace.mark("create: resources and seccomp converted");
     Path dir = ctx.store().reserve(id);
     CgroupManager cgroup = null;
     try {
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
       cgroup.create(resources);
+      dev.berth.runtime.Trace.mark("create: cgroup created");
       Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
       boolean monitor = r.action().equals("run") && r.detach();
       ctx.store().save(new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
           spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations()));
+      dev.berth.runtime.Trace.mark("create: state saved");
       LaunchOptions o = new LaunchOptions(r.action(), id, dir, bundle, abs(r.pidFile()), abs(r.consoleSocket()),
           r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
       return SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
