@@ -49,6 +49,20 @@ class ImagesTest {
         assertThatThrownBy(() -> im.inspect("bb:2")).isInstanceOf(ImageException.NotFound.class);
     }
 
+    @Test void zstdRootfsTarballImportsAsZstdLayer() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        byte[] tar = new TestSupport.Tar().dir("etc").file("etc/hostname", "zstd\n").bytes();
+        Path zst = tmp.resolve("rootfs.tar.zst");
+        try (var out = new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(zst))) { out.write(tar); }
+        im.importRootfs(zst, ImageReference.parse("z:1"), Platform.DEFAULT);
+        var m = im.store().manifest(im.store().resolve("z:1"));
+        assertThat(m.layers().getFirst().mediaType()).isEqualTo("application/vnd.oci.image.layer.v1.tar+zstd");
+        assertThat(Store.diffIds(im.store().config(m)).getFirst()).isEqualTo(Digest.of(tar));
+        Path fs = im.snapshots().fs(SnapshotStore.chainIds(List.of(Digest.of(tar))).getFirst());
+        assertThat(Files.readString(fs.resolve("etc/hostname"))).isEqualTo("zstd\n");
+        assertThat(im.verify()).isEmpty();
+    }
+
     @Test void pruneKeepsWhatContainersUse() throws Exception {
         Images im = Images.open(tmp.resolve("root"));
         im.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("bb"), Platform.DEFAULT);

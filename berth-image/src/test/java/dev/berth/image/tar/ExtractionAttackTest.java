@@ -134,6 +134,31 @@ class ExtractionAttackTest {
         assertThat(r.skipped()).anyMatch(s -> s.contains("trusted.overlay.opaque"));
     }
 
+    @Test void paxAndGnuLongNameTricks() throws IOException {
+        // a PAX "path" record overriding a harmless ustar name
+        TarArchiveEntry pax = new TarArchiveEntry("harmless");
+        pax.addPaxHeader("path", "../outside/evil");
+        pax.setSize(1);
+        rejects(new Tar().entry(pax, new byte[]{'x'}).bytes(), "../outside/evil", "'..'");
+        // a PAX "linkpath" pointing out for a symlink
+        TarArchiveEntry link = new TarArchiveEntry("l", TarConstants.LF_SYMLINK);
+        link.setLinkName("ok");
+        link.addPaxHeader("linkpath", "../../outside");
+        rejects(new Tar().entry(link, null).bytes(), "l", "points out of the root");
+        // a GNU long name (././@LongLink) with '..' past 100 bytes
+        org.apache.commons.compress.archivers.tar.TarArchiveOutputStream gnu;
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        gnu = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(b);
+        gnu.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_GNU);
+        TarArchiveEntry longName = new TarArchiveEntry("a/".repeat(60) + "../".repeat(61) + "outside/evil", true);
+        longName.setSize(1);
+        gnu.putArchiveEntry(longName);
+        gnu.write('x');
+        gnu.closeArchiveEntry();
+        gnu.close();
+        rejects(b.toByteArray(), "outside/evil", "'..'");
+    }
+
     @Test void absurdSize() throws IOException {
         byte[] t = new Tar().file("huge", "x").bytes();
         // size field (offset 124, 12 bytes) in base-256: 2^62 bytes; fix the header checksum
