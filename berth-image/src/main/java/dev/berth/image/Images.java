@@ -59,6 +59,7 @@ public final class Images {
     /** A one-layer image from a root filesystem directory or tarball (tar, tar.gz, tar.zst). */
     public Descriptor importRootfs(Path source, ImageReference name, Platform platform) {
         if (!Files.exists(source)) throw new ImageException.NotFound("no such file or directory: " + source);
+        try (Store.Adding ignored = store.adding()) {
         LayerBlobs.Layer layer = Files.isDirectory(source) ? LayerBlobs.fromDirectory(store, source, false)
                 : LayerBlobs.fromTarball(store, source);
         // Unpacking now validates the archive (a bad one leaves no image) and makes the first run fast.
@@ -66,14 +67,15 @@ public final class Images {
         Provenance.Layer p = Provenance.Layer.local("import", layer.descriptor().digest(), layer.diffId().toString(), source.toAbsolutePath().toString());
         return ImageWriter.write(store, null, List.of(), List.of(), List.of(layer), List.of(p),
                 "berth import " + source, platform, name);
+        }
     }
 
     public List<ArchiveLoader.Loaded> load(Path archive, String name, Platform platform) {
-        return new ArchiveLoader(store, platform).load(archive, name);
+        try (Store.Adding ignored = store.adding()) { return new ArchiveLoader(store, platform).load(archive, name); }
     }
 
     public List<ArchiveLoader.Loaded> load(InputStream archive, String name, Platform platform) {
-        return new ArchiveLoader(store, platform).load(archive, name, "stdin");
+        try (Store.Adding ignored = store.adding()) { return new ArchiveLoader(store, platform).load(archive, name, "stdin"); }
     }
 
     public void save(List<String> refs, boolean ociOnly, OutputStream out) {
@@ -92,7 +94,9 @@ public final class Images {
 
     public Descriptor pull(ImageReference ref, Platform platform, dev.berth.image.registry.RegistryOptions options,
                            dev.berth.image.registry.Progress progress) {
-        return new dev.berth.image.registry.Puller(store, snapshots, options).pull(ref, platform, progress);
+        try (Store.Adding ignored = store.adding()) {
+            return new dev.berth.image.registry.Puller(store, snapshots, options).pull(ref, platform, progress);
+        }
     }
 
     /** Pushes local {@code source} to {@code target} (default: source's own name). */
@@ -226,7 +230,7 @@ public final class Images {
 
     /** Removes blobs and snapshots no image in index.json (or container) references. */
     public PruneResult prune() {
-        return store.withLock(() -> {
+        return store.collecting(() -> {
             Set<Digest> keepBlobs = new HashSet<>();
             Set<Digest> keepSnaps = new HashSet<>();
             for (Descriptor d : store.readIndex().manifests()) mark(d, keepBlobs, keepSnaps);

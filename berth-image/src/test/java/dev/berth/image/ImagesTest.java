@@ -80,6 +80,20 @@ class ImagesTest {
         assertThat(im.prune().blobs()).hasSize(3);
     }
 
+    @Test void pruneWaitsForOperationsThatAddContent() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        byte[] orphan = "not yet named".getBytes();
+        var pruned = new java.util.concurrent.CompletableFuture<Images.PruneResult>();
+        try (Store.Adding adding = im.store().adding()) {
+            im.store().putBlob(orphan);   // a pull in progress: blob stored, image not named yet
+            Thread.ofVirtual().start(() -> pruned.complete(Images.open(tmp.resolve("root")).prune()));
+            Thread.sleep(300);
+            assertThat(pruned).isNotDone();
+            assertThat(im.store().hasBlob(Digest.of(orphan))).isTrue();
+        }
+        assertThat(pruned.get(10, java.util.concurrent.TimeUnit.SECONDS).blobs()).containsExactly(Digest.of(orphan));
+    }
+
     @Test void verifyFindsCorruptBlobsAndSnapshots() throws Exception {
         Images im = Images.open(tmp.resolve("root"));
         im.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("bb"), Platform.DEFAULT);

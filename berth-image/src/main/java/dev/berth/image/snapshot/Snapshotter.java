@@ -62,6 +62,10 @@ public final class Snapshotter {
 
     /** Creates and mounts the rootfs of a new container; returns the mount point. */
     public Path prepare(String containerId, String imageRef) {
+        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef); }
+    }
+
+    private Path prepareAdding(String containerId, String imageRef) {
         Path c = cdir(containerId);
         if (Files.exists(c)) throw new ImageException.Store("container " + containerId + " already has a rootfs at " + c, null);
         Descriptor md = store.resolve(imageRef);
@@ -239,10 +243,12 @@ public final class Snapshotter {
         Manifest m = store.manifest(new Descriptor(dev.berth.image.api.MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null));
         ObjectNode cfg = store.config(m);
         Provenance bp = store.provenance(base.digestValue());
-        LayerBlobs.Layer layer = LayerBlobs.fromDirectory(store, cdir(containerId).resolve("upper"), true);
-        Provenance.Layer pl = Provenance.Layer.local("commit", layer.descriptor().digest(), layer.diffId().toString(),
-                "container " + containerId);
-        return ImageWriter.write(store, cfg, m.layers(), bp == null ? List.of() : bp.layers(), List.of(layer), List.of(pl),
-                "berth commit " + containerId, Platform.DEFAULT, newRef);
+        try (Store.Adding ignored = store.adding()) {
+            LayerBlobs.Layer layer = LayerBlobs.fromDirectory(store, cdir(containerId).resolve("upper"), true);
+            Provenance.Layer pl = Provenance.Layer.local("commit", layer.descriptor().digest(), layer.diffId().toString(),
+                    "container " + containerId);
+            return ImageWriter.write(store, cfg, m.layers(), bp == null ? List.of() : bp.layers(), List.of(layer), List.of(pl),
+                    "berth commit " + containerId, Platform.DEFAULT, newRef);
+        }
     }
 }

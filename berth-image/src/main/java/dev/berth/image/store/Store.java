@@ -138,6 +138,21 @@ public final class Store {
         }
     }
 
+    /**
+     * Marks an operation that adds content (pull, import, load, commit): prune waits for it to end,
+     * so it never deletes blobs or snapshots not yet named. Use with try-with-resources.
+     */
+    public Adding adding() {
+        AutoCloseable c = GcLock.of(root).adding();
+        return () -> { try { c.close(); } catch (Exception e) { throw new IllegalStateException(e); } };
+    }
+
+    /** An {@link #adding()} scope. */
+    public interface Adding extends AutoCloseable { @Override void close(); }
+
+    /** Runs a collection (prune) when no content is being added, here or in another process. */
+    public <T> T collecting(Supplier<T> body) { return GcLock.of(root).collecting(() -> withLock(body)); }
+
     // ---- blobs ---------------------------------------------------------------------------
 
     public boolean hasBlob(Digest d) { return Files.isRegularFile(blobPath(d)); }
