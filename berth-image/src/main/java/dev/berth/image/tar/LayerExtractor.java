@@ -127,7 +127,11 @@ public final class LayerExtractor {
             }
             for (int i = dirTimes.size() - 1; i >= 0; i--) {
                 String[] d = dirTimes.get(i);
-                setTimes(root.resolve(d[0]), Long.parseLong(d[1]));
+                try {
+                    setTimes(root.resolve(d[0]), Long.parseLong(d[1]));
+                } catch (java.nio.file.FileSystemException gone) {
+                    // replaced or whited out by a later entry
+                }
             }
         } catch (IOException ex) {
             throw new ImageException.UnsafeArchive(current, "read error: " + ex.getMessage(), ex);

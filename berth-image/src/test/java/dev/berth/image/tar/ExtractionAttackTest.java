@@ -236,6 +236,14 @@ class ExtractionAttackTest {
         assertThat(snaps.list()).isEmpty();
     }
 
+    @Test void laterEntriesReplaceEarlierOnes() throws IOException {
+        extract(new Tar().dir("a").dir("a/b").file("a/b/f", "1").file("a", "now a file")
+                .file("x", "old").hardlink("y", "x").file("x", "new").bytes());
+        assertThat(Files.readString(dest.resolve("a"))).isEqualTo("now a file");
+        assertThat(Files.readString(dest.resolve("x"))).isEqualTo("new");
+        assertThat(Files.readString(dest.resolve("y"))).isEqualTo("old");   // the link kept the old inode
+    }
+
     @Test void ordinaryLayerKeepsModesOwnersLinks() throws IOException {
         TarArchiveEntry suid = new TarArchiveEntry("bin/su");
         suid.setMode(0104755);
