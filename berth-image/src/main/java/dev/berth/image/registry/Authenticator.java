@@ -25,14 +25,14 @@ import java.util.regex.Pattern;
 final class Authenticator {
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
-    private final HttpClient http;
+    private final java.util.function.Function<URI, HttpClient> http;
     private final Credentials credentials;
     private final String registry;
     private volatile String scheme;              // "Basic" or "Bearer" once challenged
     private volatile Map<String, String> bearer;  // realm, service
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
-    Authenticator(HttpClient http, Credentials credentials, String registry) {
+    Authenticator(java.util.function.Function<URI, HttpClient> http, Credentials credentials, String registry) {
         this.http = http;
         this.credentials = credentials;
         this.registry = registry;
@@ -82,9 +82,10 @@ final class Authenticator {
         q.append(p.get("realm").contains("?") ? '&' : '?');
         if (p.containsKey("service")) q.append("service=").append(enc(p.get("service")));
         for (String s : scopes) q.append("&scope=").append(enc(s));
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(q.toString())).GET();
+        URI u = URI.create(q.toString());
+        HttpRequest.Builder b = HttpRequest.newBuilder(u).GET();
         if (credentials != null) b.header("Authorization", credentials.basic());
-        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = http.apply(u).send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200)
             throw new ImageException.Registry(r.statusCode(), registry + ": token endpoint " + p.get("realm") + " answered " + r.statusCode()
                     + (credentials == null ? " (no credentials in docker config.json)" : " (credentials refused?)"), null);

@@ -34,18 +34,52 @@ import javax.net.ssl.X509TrustManager;
 public final class RegistryClient {
     private final String registry;
     private final RegistryOptions options;
-    private final HttpClient http;
+    private final HttpClient plainClient;
+    private volatile HttpClient tlsClient;
+    private volatile HttpClient http;
     private final Authenticator auth;
     private volatile URI base;
 
     public RegistryClient(String registry, RegistryOptions options) {
         this.registry = registry;
         this.options = options;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(options.timeout())
+        // Loading CA certificates costs hundreds of ms: the plain-HTTP client gets a context that
+        // trusts nothing (never used for TLS), the TLS client is built on first use.
+        this.plainClient = builder().sslContext(noTrust()).build();
+        this.auth = new Authenticator(this::clientFor, Credentials.lookup(options.dockerConfig(), registry), registry);
+    }
+
+    private HttpClient.Builder builder() {
+        return HttpClient.newBuilder().connectTimeout(options.timeout())
                 .followRedirects(HttpClient.Redirect.NORMAL).version(HttpClient.Version.HTTP_1_1);
-        if (options.ca() != null) b.sslContext(sslContext(options.ca()));
-        this.http = b.build();
-        this.auth = new Authenticator(http, Credentials.lookup(options.dockerConfig(), registry), registry);
+    }
+
+    private HttpClient tls() {
+        HttpClient c = tlsClient;
+        if (c == null) {
+            synchronized (this) {
+                if (tlsClient == null) tlsClient = builder().sslContext(sslContext(options.ca())).build();
+                c = tlsClient;
+            }
+        }
+        return c;
+    }
+
+    /** The client for a URI's scheme. */
+    HttpClient clientFor(URI u) { return "https".equalsIgnoreCase(u.getScheme()) ? tls() : plainClient; }
+
+    private static SSLContext noTrust() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[]{new X509TrustManager() {
+                @Override public void checkClientTrusted(X509Certificate[] c, String t) throws CertificateException { throw new CertificateException("plain HTTP client"); }
+                @Override public void checkServerTrusted(X509Certificate[] c, String t) throws CertificateException { throw new CertificateException("plain HTTP client"); }
+                @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
+            }}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public String registry() { return registry; }
@@ -55,7 +89,10 @@ public final class RegistryClient {
         return registry.equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : registry;
     }
 
-    /** Trusts the system CAs plus the PEM certificates in {@code ca}. */
+    /** Debian's CA bundle (update-ca-certificates): admin-installed CAs, as docker trusts them. */
+    static final Path SYSTEM_BUNDLE = Path.of("/etc/ssl/certs/ca-certificates.crt");
+
+    /** Trusts the JDK's CAs, the system bundle (if present) and the PEM certificates in {@code ca} (if given). */
     static SSLContext sslContext(Path ca) {
         try {
             TrustManagerFactory sys = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -63,10 +100,22 @@ public final class RegistryClient {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);
             int i = 0;
-            try (InputStream in = Files.newInputStream(ca)) {
-                for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) ks.setCertificateEntry("ca" + i++, c);
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            if (Files.isReadable(SYSTEM_BUNDLE)) {
+                try (InputStream in = Files.newInputStream(SYSTEM_BUNDLE)) {
+                    for (var c : cf.generateCertificates(in)) ks.setCertificateEntry("system" + i++, c);
+                } catch (CertificateException e) {
+                    // unreadable bundle: the JDK's CAs still apply
+                }
             }
-            if (i == 0) throw new ImageException.Store("no certificate in " + ca, null);
+            if (ca != null) {
+                int before = i;
+                try (InputStream in = Files.newInputStream(ca)) {
+                    for (var c : cf.generateCertificates(in)) ks.setCertificateEntry("ca" + i++, c);
+                }
+                if (i == before) throw new ImageException.Store("no certificate in " + ca, null);
+            }
+            if (i == 0) return SSLContext.getDefault();
             TrustManagerFactory extra = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             extra.init(ks);
             X509TrustManager a = (X509TrustManager) sys.getTrustManagers()[0];
@@ -86,7 +135,7 @@ public final class RegistryClient {
             ctx.init(null, new TrustManager[]{both}, null);
             return ctx;
         } catch (IOException | GeneralSecurityException e) {
-            throw new ImageException.Store("cannot load CA certificates from " + ca + ": " + e.getMessage(), e);
+            throw new ImageException.Store("cannot load CA certificates" + (ca != null ? " from " + ca : "") + ": " + e.getMessage(), e);
         }
     }
 
@@ -102,22 +151,27 @@ public final class RegistryClient {
         URI plain = URI.create("http://" + host(registry));
         if (options.loopback(registry)) {
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(),
+                HttpResponse<Void> r = plainClient.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(),
                         HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() != 400 && r.headers().firstValue("Docker-Distribution-Api-Version").isPresent()) return base = plain;
+                if (r.statusCode() != 400 && r.headers().firstValue("Docker-Distribution-Api-Version").isPresent()) {
+                    http = plainClient;
+                    return base = plain;
+                }
             } catch (IOException e) {
                 // not plain HTTP (or not there): HTTPS below says which
             }
         }
         try {
-            http.send(HttpRequest.newBuilder(https.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+            tls().send(HttpRequest.newBuilder(https.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+            http = tls();
             return base = https;
         } catch (IOException e) {
             if (!options.plainHttpAllowed(registry) || certificateProblem(e))
                 throw new ImageException.Registry(0, "cannot reach https://" + host(registry) + "/v2/: " + message(e)
                         + (e instanceof SSLException || certificateProblem(e) ? " (use --ca for a private CA, or --insecure-registry " + registry + ")" : ""), e);
             try {
-                http.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+                plainClient.send(HttpRequest.newBuilder(plain.resolve("/v2/")).timeout(options.timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+                http = plainClient;
             } catch (IOException e2) {
                 throw new ImageException.Registry(0, "cannot reach registry " + registry + " over https (" + message(e) + ") or http (" + message(e2) + ")", e2);
             }
