@@ -298,11 +298,15 @@ public final class Images {
         } catch (IOException e) {
             problems.add("cannot read blobs: " + e.getMessage());
         }
+        Set<String> seen = new HashSet<>();
         for (Descriptor d : store.readIndex().manifests()) {
+            if (!seen.add(d.digest())) continue;
             try {
                 Set<Digest> need = new HashSet<>();
                 mark(d, need, new HashSet<>());
                 for (Digest b : need) if (!store.hasBlob(b)) problems.add("image " + d.digest() + " misses blob " + b);
+            } catch (ImageException.DigestMismatch e) {
+                // a corrupt manifest or config: already reported by the blob scan
             } catch (ImageException e) {
                 problems.add("image " + d.digest() + ": " + e.getMessage());
             }
