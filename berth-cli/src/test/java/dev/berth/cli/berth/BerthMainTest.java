@@ -69,6 +69,12 @@ class BerthMainTest {
         assertThat(prune.out()).contains("deleted blob").contains("1 snapshots");
     }
 
+    @Test void aotTrainingWorkloadRunsOffline() throws Exception {
+        ImageTraining.run(tmp.resolve("train"));
+        assertThat(berth("images", "--root", tmp.resolve("train/b").toString()).out()).contains("training");
+        assertThat(berth("verify", "--root", tmp.resolve("train/b").toString()).code()).isZero();
+    }
+
     @Test void errorsAreOneLineWithExitCodes() throws Exception {
         String root = tmp.resolve("root").toString();
         Result bad = berth("inspect", "--root", root, "Bad Ref!");
