@@ -5,7 +5,6 @@ import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.state.Container;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.Spec;
-import dev.berth.sys.Linux;
 
 /**
  * delete: a stopped (or, with --force, any) container's processes are killed, its cgroup removed
@@ -25,7 +24,7 @@ public final class Delete {
       int pid = c.pid().orElse(0);
       if (pid > 0) {
         try {
-          Linux.kill(pid, 9);
+          Kill.signal(pid, 9);
         } catch (RuntimeException ignored) {
           // gone already
         }
@@ -51,7 +50,7 @@ public final class Delete {
 
   private static void waitGone(int pid) {
     if (pid <= 0) return;
-    for (int i = 0; i < 2000 && Linux.alive(pid) && !zombie(pid); i++) {
+    for (int i = 0; i < 2000 && !zombie(pid); i++) {
       try {
         Thread.sleep(1);
       } catch (InterruptedException e) {

@@ -19,6 +19,20 @@ public final class Kill {
     }
   }
 
+  /**
+   * SIGTERM and SIGKILL (what containerd and podman send) go through ProcessHandle, the others
+   * through FFM: loading the foreign-function machinery costs more than the rest of a kill.
+   */
+  static void signal(int pid, int sig) {
+    if (sig == 9 || sig == 15) {
+      var h = ProcessHandle.of(pid);
+      if (h.isEmpty()) return;
+      boolean sent = sig == 9 ? h.get().destroyForcibly() : h.get().destroy();
+      if (sent || !h.get().isAlive()) return;
+    }
+    Linux.kill(pid, sig);
+  }
+
   public static void kill(RuntimeContext ctx, String id, String signal, boolean all) {
     int sig = parseSignal(signal);
     Container c = Lifecycle.load(ctx, id);
@@ -28,7 +42,7 @@ public final class Kill {
       var cg = ctx.cgroups(c);
       for (int pid : cg.pids()) {
         try {
-          Linux.kill(pid, sig);
+          signal(pid, sig);
         } catch (RuntimeException ignored) {
           // exited meanwhile
         }
@@ -37,7 +51,7 @@ public final class Kill {
       return;
     }
     int pid = Lifecycle.requirePid(c, s, "kill");
-    Linux.kill(pid, sig);
+    signal(pid, sig);
     if (s == Status.PAUSED && sig == 9) ctx.cgroups(c).thaw();
   }
 }

@@ -3,20 +3,22 @@ package dev.berth.runtime.ops;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.state.Container;
+import dev.berth.runtime.state.ProcStat;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.Spec;
-import dev.berth.sys.Linux;
-import dev.berth.sys.SyscallException;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * start: releases the init blocked on the exec fifo (reads its one byte), removes the fifo, then
- * runs the poststart hooks.
+ * runs the poststart hooks. Plain java.io: the init holds the fifo's write end open-pending, so
+ * opening the read end completes at once; a watchdog unblocks the read should the init die.
  */
 public final class Start {
-  private static final int O_RDONLY = 0, O_NONBLOCK = 04000, O_CLOEXEC = 02000000, EAGAIN = 11;
-
   private Start() {}
 
   public static void start(RuntimeContext ctx, String id) {
@@ -24,44 +26,45 @@ public final class Start {
     Status s = Lifecycle.status(ctx, c);
     if (s != Status.CREATED) throw ContainerException.wrongState(id, s, "start");
     int pid = c.pid().getAsInt();
-    int fd;
+    AtomicInteger got = new AtomicInteger(-2);
+    Thread reader = Thread.ofPlatform().daemon().start(() -> {
+      try (FileInputStream in = new FileInputStream(c.fifo().toFile())) {
+        got.set(in.read());
+      } catch (IOException e) {
+        got.set(-3);
+      }
+    });
     try {
-      fd = Linux.open(c.fifo().toString(), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-    } catch (SyscallException e) {
-      throw ContainerException.wrongState(id, "not waiting for start (" + e.getMessage() + ")", "start");
-    }
-    try {
-      byte[] one = new byte[1];
       long deadline = System.nanoTime() + 10_000_000_000L;
-      while (true) {
-        int n;
-        try {
-          n = Linux.read(fd, one, 0, 1);
-        } catch (SyscallException e) {
-          if (e.errno() != EAGAIN) throw e;
-          n = -1;
+      while (reader.isAlive()) {
+        reader.join(5);
+        if (!reader.isAlive()) break;
+        if (!ProcStat.aliveSince(pid, Instant.EPOCH) || System.nanoTime() > deadline) {
+          // Unblock our own open/read, then report.
+          try (FileOutputStream unblock = new FileOutputStream(c.fifo().toFile())) {
+            unblock.flush();
+          } catch (IOException ignored) {
+            // the reader is gone already
+          }
+          reader.join(1000);
+          if (got.get() != '0') {
+            throw new ContainerException(ContainerException.Kind.SYSTEM,
+                "container \"" + id + "\" did not start: its init " + (ProcStat.aliveSince(pid, Instant.EPOCH)
+                    ? "did not answer within 10s" : "has exited"));
+          }
         }
-        if (n == 1) break;
-        if (!Linux.alive(pid)) throw ContainerException.wrongState(id, "stopped", "start");
-        if (System.nanoTime() > deadline) {
-          throw new ContainerException(ContainerException.Kind.SYSTEM, "container \"" + id + "\" did not start within 10s");
-        }
-        Thread.onSpinWait();
-        Thread.sleep(1);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ContainerException(ContainerException.Kind.SYSTEM, "interrupted");
-    } finally {
-      Linux.close(fd);
     }
+    if (got.get() < 0) throw ContainerException.wrongState(id, "stopped", "start");
     try {
       Files.deleteIfExists(c.fifo());
     } catch (IOException e) {
-      // status would still read created; report it
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot remove " + c.fifo() + ": " + e.getMessage());
     }
     Spec spec = Hooks.config(c);
-    if (spec != null) Hooks.run(spec, spec.hooks().poststart(), c, "running", pid, false);
+    if (spec != null && !spec.hooks().poststart().isEmpty()) Hooks.run(spec, spec.hooks().poststart(), c, "running", pid, false);
   }
 }
