@@ -16,7 +16,10 @@ import java.util.stream.Stream;
 public final class Packager {
   /** Options shared by training and every run: an AOT cache is only used under the same GC and flags. */
   static final String JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k "
-      + "-XX:CICompilerCount=1 --enable-native-access=ALL-UNNAMED";
+      + "-XX:CICompilerCount=1 --enable-native-access=ALL-UNNAMED "
+      // The JVM's own warnings (e.g. a stale AOT cache) must never reach stdout: under containerd
+      // and podman that is the container's output.
+      + "-Xlog:disable -Xlog:all=warning:stderr";
 
   private Packager() {}
 
