@@ -21,6 +21,10 @@ public final class Packager {
       // and podman that is the container's output.
       + "-Xlog:disable -Xlog:all=warning:stderr";
 
+  /** bin/berth's: C2 for the bulk work of image commands. */
+  static final String IMAGE_JVM_OPTS = "-XX:+UseSerialGC -XX:-UsePerfData -XX:CICompilerCount=2 "
+      + "--enable-native-access=ALL-UNNAMED -Xlog:disable -Xlog:all=warning:stderr";
+
   private Packager() {}
 
   public static void main(String[] args) throws Exception {
@@ -46,11 +50,26 @@ public final class Packager {
     if (!cached) System.err.println("berth: AOT training failed (exit " + rc + "); running without an AOT cache");
 
     String opts = JVM_OPTS + (cached ? " -XX:AOTCache=" + aot : "");
+
+    // bin/berth: bulk hashing, copying and (de)compression, so C2 too, and its own cache trained on
+    // the image commands (ImageTraining), with the same flags as its runs.
+    Path imageAot = target.resolve("berth-image.aot");
+    Files.deleteIfExists(imageAot);
+    List<String> img = new ArrayList<>(List.of(java));
+    img.addAll(List.of(IMAGE_JVM_OPTS.split(" ")));
+    img.addAll(List.of("-XX:AOTCacheOutput=" + imageAot, "-Dberth.launcher=" + launcher, "-cp", cp,
+        "dev.berth.cli.berth.ImageTraining", target.resolve("aot-image-training").toString()));
+    int irc = new ProcessBuilder(img).inheritIO().start().waitFor();
+    deleteTree(target.resolve("aot-image-training"));
+    boolean imageCached = irc == 0 && Files.exists(imageAot);
+    if (!imageCached) System.err.println("berth: image AOT training failed (exit " + irc + "); bin/berth runs without a cache");
+    String imageOpts = IMAGE_JVM_OPTS + (imageCached ? " -XX:AOTCache=" + imageAot : "");
     String conf = "# written by the build (dev.berth.cli.Packager); sourced by bin/berth-runc and bin/berth\n"
         + "BERTH_JAVA='" + java + "'\n"
         + "BERTH_CP='" + cp + "'\n"
         + "BERTH_LAUNCHER='" + launcher + "'\n"
-        + "BERTH_JVM_OPTS='" + opts + "'\n";
+        + "BERTH_JVM_OPTS='" + opts + "'\n"
+        + "BERTH_IMAGE_JVM_OPTS='" + imageOpts + "'\n";
     Files.writeString(target.resolve("berth.conf"), conf);
     System.out.println("berth: wrote " + target.resolve("berth.conf") + (cached ? " (AOT cache " + aot + ")" : ""));
   }
