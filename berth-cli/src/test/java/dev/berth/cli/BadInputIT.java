@@ -68,6 +68,19 @@ class BadInputIT {
         "99-100");
   }
 
+  /** The launcher killed half-way through create (here by its own hook): delete still removes it all. */
+  @Test
+  void aCreateThatDiedHalfWayIsRemovedByDelete() throws Exception {
+    Path b = runc.bundle("b", c -> c.putObject("hooks").putArray("createRuntime").addObject()
+        .put("path", "/bin/sh").putArray("args").add("sh").add("-c").add("kill -9 $PPID"), "true");
+    Runc.Result r = runc.run("create", "--bundle", b.toString(), "crashed");
+    assertThat(r.code()).isNotZero();
+    assertThat(runc.root.resolve("crashed")).as("the launcher had no chance to undo").exists();
+    assertThat(Runc.cgroupDirs("crashed")).isNotEmpty();
+    runc.run("delete", "--force", "crashed").ok();
+    runc.assertGone("crashed");
+  }
+
   @Test
   void lifecycleMisuse() throws Exception {
     Path b = runc.bundle("b", c -> {}, "sleep", "100");

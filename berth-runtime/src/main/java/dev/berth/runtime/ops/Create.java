@@ -68,13 +68,14 @@ public final class Create {
     CgroupManager cgroup = null;
     try {
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
-      cgroup.create(resources);
-      dev.berth.runtime.Trace.mark("create: cgroup created");
-      Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
+      // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
       boolean monitor = r.action().equals("run") && r.detach();
       ctx.store().save(new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
           spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations()));
+      Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
       dev.berth.runtime.Trace.mark("create: state saved");
+      cgroup.create(resources);
+      dev.berth.runtime.Trace.mark("create: cgroup created");
       LaunchOptions o = new LaunchOptions(r.action(), id, dir, bundle, abs(r.pidFile()), abs(r.consoleSocket()),
           r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
       return SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
