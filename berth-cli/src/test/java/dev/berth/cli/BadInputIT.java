@@ -7,23 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Bad input: one line naming the cause, non-zero exit, nothing left behind. */
-class BadInputIT {
-  Runc runc;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    runc = new Runc();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    runc.close();
-  }
+class BadInputIT extends RuncTest {
 
   void rejected(String id, Consumer<ObjectNode> edit, String expected) throws Exception {
     Path b = runc.bundle(id, edit, "true");

@@ -9,23 +9,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Real containers through bin/berth-runc: one test per runtime-spec area. */
-class ContainerFeaturesIT {
-  Runc runc;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    runc = new Runc();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    runc.close();
-  }
+class ContainerFeaturesIT extends RuncTest {
 
   static ArrayNode namespaces(ObjectNode cfg) {
     return (ArrayNode) cfg.get("linux").get("namespaces");

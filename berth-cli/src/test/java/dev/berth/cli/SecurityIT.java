@@ -9,24 +9,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The classic runc/Docker escapes, each attempted for real against bin/berth-runc. */
-class SecurityIT {
+class SecurityIT extends RuncTest {
   static final Path LAUNCHER = Runc.REPO.resolve("berth-native/target/berth-launch");
-  Runc runc;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    runc = new Runc();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    runc.close();
-  }
 
   static String sha256(Path p) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
