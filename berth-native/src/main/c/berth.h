@@ -111,6 +111,8 @@ int monitor_wait(struct launch *l, int *status_out, struct berr *err);
 int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);
 void kill_cgroups(const struct plan *plan);
+int fast_plan(char **argv, int argc);
+int fast_apply(const struct plan *plan, const char *id);
 void run_cleanup(const struct plan *plan);
 
 /* container.c / exec.c */

@@ -1,4 +1,5 @@
 /* main.c - berth-launch --plan-fd N: read the plan, dispatch on its action. */
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,7 +48,18 @@ int main(int argc, char **argv)
 {
   struct berr err = {0};
   int plan_fd = -1;
-  for (int i = 1; i < argc; i++) {
+  bool fast = argc > 1 && strcmp(argv[1], "--fast") == 0;
+  if (fast) {
+    /* bin/berth-runc's warm path (fast.c): seal first, then look the template up. */
+    if (ensure_cloned_binary(argv, &err) < 0) {
+      log_error(&err);
+      return 1;
+    }
+    plan_fd = fast_plan(argv + 2, argc - 2);
+    if (plan_fd < 0)
+      usage_fail("usage: berth-launch --fast ROOT ACTION DETACH BUNDLE ID FALLBACK...");
+  }
+  for (int i = 1; i < argc && !fast; i++) {
     if (strcmp(argv[i], "--plan-fd") == 0 && i + 1 < argc)
       plan_fd = atoi(argv[++i]);
     else if (strcmp(argv[i], "--plan-file") == 0 && i + 1 < argc) {
@@ -75,7 +87,7 @@ int main(int argc, char **argv)
   }
   if (plan_fd < 0)
     usage_fail("usage: berth-launch --plan-fd N | --plan-file PATH");
-  if (ensure_cloned_binary(argv, &err) < 0) {
+  if (!fast && ensure_cloned_binary(argv, &err) < 0) {
     log_error(&err);
     return 1;
   }
@@ -86,6 +98,8 @@ int main(int argc, char **argv)
   }
   close(plan_fd);
   log_init(&plan);
+  if (fast)
+    fast_apply(&plan, plan_get(&plan, T_ID));
   uint64_t preserved_open = reserve_preserved_fds(&plan);
   signal(SIGPIPE, SIG_IGN);
 

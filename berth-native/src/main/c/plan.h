@@ -54,6 +54,10 @@ enum plan_tag {
   T_KILL_CGROUP = 42,    /* [dir]     after `run` ends or on failure: SIGKILL every pid in dir, then rmdir */
   T_EXEC_WAIT = 43,      /* []        exec: wait for the process even though T_PID_FILE is given (runc exec --pid-file without --detach) */
   T_SECCOMP_LISTENER = 44, /* [listenerPath, listenerMetadata]  send the notify fd of a NEW_LISTENER filter there */
+  T_FAST_STATE_DIR = 45,   /* [dir]     warm path (fast.c): mkdir, exclusive (EEXIST = the id is taken)  */
+  T_FAST_FILE = 46,        /* [path, content]  warm path: create exclusively and write             */
+  T_FAST_CGROUP_DIR = 47,  /* [dir]     warm path: mkdir -p                                            */
+  T_FAST_CGROUP_WRITE = 48, /* [file, value]  warm path: recorded control-file write, in order       */
 };
 
 struct plan_field {

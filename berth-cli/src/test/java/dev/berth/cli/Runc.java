@@ -69,6 +69,10 @@ final class Runc implements AutoCloseable {
   }
 
   Result exec(int timeoutSec, String... args) throws Exception {
+    return exec(java.util.Map.of(), timeoutSec, args);
+  }
+
+  Result exec(java.util.Map<String, String> env, int timeoutSec, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString()));
     cmd.addAll(List.of(args));
     for (int i = 0; i < args.length; i++) {
@@ -76,8 +80,10 @@ final class Runc implements AutoCloseable {
     }
     Path out = Files.createTempFile(tmp, "out", ".txt");
     Path err = Files.createTempFile(tmp, "err", ".txt");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().putAll(env);
+    Process p = pb.start();
     if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + cmd);

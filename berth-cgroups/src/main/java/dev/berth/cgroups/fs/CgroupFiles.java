@@ -120,6 +120,26 @@ public final class CgroupFiles {
         } catch (IOException e) {
             throw CgroupException.writeFailed(file, value, e);
         }
+        List<String[]> rec = RECORDING.get();
+        if (rec != null) rec.add(new String[] {file.toString(), value});
+    }
+
+    private static final ThreadLocal<List<String[]>> RECORDING = new ThreadLocal<>();
+
+    /**
+     * Runs {@code action} and returns the control-file writes it made, in order ({file, value}).
+     * The runtime replays a container's recorded creation for later containers of the same config.
+     */
+    public static List<String[]> recording(Runnable action) {
+        List<String[]> rec = new java.util.ArrayList<>();
+        List<String[]> outer = RECORDING.get();
+        RECORDING.set(rec);
+        try {
+            action.run();
+        } finally {
+            RECORDING.set(outer);
+        }
+        return rec;
     }
 
     /** Parses a cpu/mem list like "0-3,5" into indexes. */

@@ -106,6 +106,11 @@ public final class Args {
     return v == null ? dflt : Math.toIntExact(v);
   }
 
+  /** Names of the flags that were given. */
+  public java.util.Set<String> given() {
+    return values.keySet();
+  }
+
   public List<String> positionals() {
     return positionals;
   }

@@ -19,12 +19,17 @@ public final class Global {
       Flag.bool("--version", "-v", "print the version"));
 
   public final Path root;
+  /** --root as typed (null: not given), and whether other global flags were given. */
+  final String rootArg;
+  final boolean onlyRoot;
   public final Path log;
   public final String logFormat;
   public final boolean debug;
 
   Global(Args a) {
     root = Path.of(a.string("--root", StateStore.DEFAULT_ROOT));
+    rootArg = a.string("--root");
+    onlyRoot = java.util.Set.of("--root").containsAll(a.given());
     log = a.path("--log") == null ? null : a.path("--log").toAbsolutePath();
     logFormat = a.string("--log-format", "text");
     debug = a.bool("--debug");

@@ -3,6 +3,8 @@ package dev.berth.runtime.ops;
 import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
 import dev.berth.cgroups.Resources;
+import dev.berth.cgroups.fs.CgroupFiles;
+import java.util.List;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.convert.LaunchOptions;
@@ -30,7 +32,12 @@ public final class Create {
 
   /** Options from the command line; paths may be relative to the caller's cwd. */
   public record Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
-      int preserveFds, boolean detach) {}
+      int preserveFds, boolean detach, WarmPath.Key warm) {
+    public Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
+        int preserveFds, boolean detach) {
+      this(id, bundle, action, pidFile, consoleSocket, noPivot, preserveFds, detach, null);
+    }
+  }
 
   public static Plan prepare(RuntimeContext ctx, Request r) {
     dev.berth.runtime.Trace.mark("create: start");
@@ -70,16 +77,20 @@ public final class Create {
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
       // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
       boolean monitor = r.action().equals("run") && r.detach();
-      ctx.store().save(new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
-          spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations()));
+      ContainerRecord record = new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
+          spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations());
+      ctx.store().save(record);
       Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
       dev.berth.runtime.Trace.mark("create: state saved");
-      cgroup.create(resources);
+      CgroupManager created = cgroup;
+      List<String[]> writes = CgroupFiles.recording(() -> created.create(resources));
       dev.berth.runtime.Trace.mark("create: cgroup created");
       LaunchOptions o = new LaunchOptions(r.action(), id, dir, bundle, abs(r.pidFile()), abs(r.consoleSocket()),
           r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
-      return SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
+      Plan plan = SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
           SpecConverter.hostCgroupMounts());
+      WarmPath.store(ctx, r.warm(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
+      return plan;
     } catch (RuntimeException | IOException e) {
       undo(ctx, id, cgroup);
       if (e instanceof RuntimeException re) throw re;

@@ -31,6 +31,12 @@ public final class Plan {
     return o.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Appends every record of {@code other}, in order. */
+  public Plan append(Plan other) {
+    records.addAll(other.records);
+    return this;
+  }
+
   public boolean has(PlanTag tag) {
     for (Rec r : records) if (r.tag == tag) return true;
     return false;

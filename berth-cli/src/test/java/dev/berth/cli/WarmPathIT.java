@@ -1,0 +1,108 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The warm path: a second run/create of the same config goes from bin/berth-runc straight to the
+ * launcher, replaying the template the JVM left. BERTH_TRACE=1 makes the JVM print marks, so
+ * their absence shows that no JVM ran.
+ */
+class WarmPathIT extends RuncTest {
+  static final Map<String, String> TRACE = Map.of("BERTH_TRACE", "1");
+
+  Runc.Result traced(String... args) throws Exception {
+    return runc.exec(TRACE, 30, args);
+  }
+
+  Path template() throws Exception {
+    try (var files = Files.list(runc.root.resolve(".plan-cache"))) {
+      List<Path> plans = files.filter(f -> f.toString().endsWith(".plan")).toList();
+      assertThat(plans).hasSize(1);
+      return plans.getFirst();
+    }
+  }
+
+  @Test
+  void secondRunOfTheSameConfigNeedsNoJvm() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sh", "-c", "echo hi from $(hostname); exit 4");
+    Runc.Result cold = traced("run", "--bundle", b.toString(), "w1");
+    assertThat(cold.code()).isEqualTo(4);
+    assertThat(cold.out()).isEqualTo("hi from berth\n");
+    assertThat(cold.err()).contains("berth-trace");
+    Path t = template();
+    assertThat(Files.getPosixFilePermissions(t.getParent())).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    assertThat(Files.getPosixFilePermissions(t)).doesNotContain(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE,
+        java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+
+    Runc.Result warm = traced("run", "--bundle", b.toString(), "w2");
+    assertThat(warm.code()).isEqualTo(4);
+    assertThat(warm.out()).isEqualTo("hi from berth\n");
+    assertThat(warm.err()).doesNotContain("berth-trace");
+    runc.assertGone("w2");
+  }
+
+  @Test
+  void warmCreateIsAFullContainer() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sleep", "100");
+    runc.run("create", "--bundle", b.toString(), "c1").ok();
+    Runc.Result warm = traced("create", "--bundle", b.toString(), "c2");
+    assertThat(warm.code()).isZero();
+    assertThat(warm.err()).doesNotContain("berth-trace");
+    var st = runc.state("c2");
+    assertThat(st.get("status").asText()).isEqualTo("created");
+    assertThat(st.get("id").asText()).isEqualTo("c2");
+    assertThat(java.time.Instant.parse(st.get("created").asText())).isAfter(java.time.Instant.now().minusSeconds(60));
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/devices/berth/c2/devices.list"))).contains("c 1:3 rwm")
+        .doesNotContain("a *:* rwm");
+    Runc.Result dup = traced("create", "--bundle", b.toString(), "c2");
+    assertThat(dup.code()).isNotZero();
+    assertThat(dup.err()).isEqualTo("berth-runc: container \"c2\" already exists\n");
+    runc.run("start", "c2").ok();
+    int pid = runc.state("c2").get("pid").asInt();
+    assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("pids:/berth/c2", "memory:/berth/c2");
+    runc.run("delete", "--force", "c2").ok();
+    runc.run("delete", "--force", "c1").ok();
+    runc.assertGone("c2");
+  }
+
+  @Test
+  void aChangedConfigIsAMiss() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "echo", "one");
+    runc.output(b, "m1");
+    Files.writeString(b.resolve("config.json"), Files.readString(b.resolve("config.json")).replace("\"one\"", "\"two\""));
+    Runc.Result r = traced("run", "--bundle", b.toString(), "m2");
+    assertThat(r.out()).isEqualTo("two\n");
+    assertThat(r.err()).contains("berth-trace");
+  }
+
+  @Test
+  void anUntrustedOrStaleTemplateFallsBackToTheJvm() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "echo", "ok");
+    runc.output(b, "s1");
+    Path t = template();
+    // Writable by others: never trusted.
+    Files.setPosixFilePermissions(t, PosixFilePermissions.fromString("rw-rw-rw-"));
+    Runc.Result untrusted = traced("run", "--bundle", b.toString(), "s2");
+    assertThat(untrusted.out()).isEqualTo("ok\n");
+    assertThat(untrusted.err()).contains("berth-trace");
+    // A recorded write the kernel now refuses: undone, forgotten, and the JVM path takes over.
+    Path fresh = template();
+    byte[] bytes = Files.readAllBytes(fresh);
+    String text = new String(bytes, StandardCharsets.ISO_8859_1).replace("c 1:3 rwm", "x 1:3 rwm");
+    Files.write(fresh, text.getBytes(StandardCharsets.ISO_8859_1));
+    Runc.Result stale = traced("run", "--bundle", b.toString(), "s3");
+    assertThat(stale.code()).isZero();
+    assertThat(stale.out()).isEqualTo("ok\n");
+    assertThat(stale.err()).contains("berth-trace");
+    runc.assertGone("s3");
+    assertThat(Files.readString(template(), StandardCharsets.ISO_8859_1)).contains("c 1:3 rwm");
+  }
+}

@@ -1,0 +1,326 @@
+/*
+ * fast.c - the warm path: `berth-launch --fast ROOT ACTION DETACH BUNDLE ID FALLBACK...`.
+ *
+ * The JVM, having created a container from a config, leaves a *template* of what it did in
+ * <root>/.plan-cache/<key>.plan (root-only): the plan with the id and creation time as
+ * placeholders, plus the side effects it performed before the hand-over (state directory, its
+ * files, the cgroup directories and every control-file write, recorded). The key digests the
+ * action, the detach flag, the root, the bundle and the config's bytes, so a changed config is a
+ * miss. On a hit the launcher instantiates the template and performs it without a JVM; on a
+ * miss (or anything unusual) it execs FALLBACK (bin/berth-runc with BERTH_NO_FAST=1), which takes
+ * the JVM path and writes the template for next time.
+ */
+#include "berth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ID_MARK "@@BERTH-ID@@"
+#define CREATED_MARK "@@BERTH-CREATED@@"
+#define MAX_CONFIG (8u << 20)
+
+static void fallback(char **argv)
+{
+  setenv("BERTH_NO_FAST", "1", 1);
+  execv(argv[0], argv);
+  fprintf(stderr, "berth-runc: exec %s: %s\n", argv[0], strerror(errno));
+  _exit(127);
+}
+
+static int valid_id(const char *id)
+{
+  size_t n = strlen(id);
+  if (n == 0 || n > 1024 || id[0] == '.')
+    return 0;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+          c == '-' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+/* Reads a whole regular file (at most max bytes); NULL on any problem. */
+static char *slurp(int fd, size_t max, size_t *len)
+{
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size > max)
+    return NULL;
+  char *buf = malloc((size_t) st.st_size + 1);
+  if (!buf)
+    return NULL;
+  size_t got = 0;
+  while (got < (size_t) st.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t) st.st_size - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      free(buf);
+      return NULL;
+    }
+    got += (size_t) r;
+  }
+  *len = got;
+  return buf;
+}
+
+/* FNV-1a 64, twice with different offset bases: a 128-bit cache key (dev.berth.runtime.PlanCache). */
+static void fnv(uint64_t h[2], const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++) {
+    h[0] = (h[0] ^ p[i]) * 0x100000001b3ULL;
+    h[1] = (h[1] ^ p[i]) * 0x100000001b3ULL;
+  }
+}
+
+static void fnv_str(uint64_t h[2], const char *s)
+{
+  fnv(h, s, strlen(s) + 1); /* with its NUL, as a separator */
+}
+
+struct buf {
+  char *data;
+  size_t len, cap;
+};
+
+static int put(struct buf *b, const void *p, size_t n)
+{
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 8192;
+    while (cap < b->len + n)
+      cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d)
+      return -1;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+static int put_u16(struct buf *b, uint16_t v)
+{
+  unsigned char x[2] = {v & 0xff, v >> 8};
+  return put(b, x, 2);
+}
+
+static int put_u32(struct buf *b, uint32_t v)
+{
+  unsigned char x[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+  return put(b, x, 4);
+}
+
+/* Copies a field, replacing the placeholders. */
+static int put_field(struct buf *b, const char *f, uint32_t len, const char *id, const char *created)
+{
+  struct buf out = {0};
+  uint32_t i = 0;
+  while (i < len) {
+    if (len - i >= sizeof ID_MARK - 1 && memcmp(f + i, ID_MARK, sizeof ID_MARK - 1) == 0) {
+      if (put(&out, id, strlen(id)) < 0)
+        return -1;
+      i += sizeof ID_MARK - 1;
+    } else if (len - i >= sizeof CREATED_MARK - 1 && memcmp(f + i, CREATED_MARK, sizeof CREATED_MARK - 1) == 0) {
+      if (put(&out, created, strlen(created)) < 0)
+        return -1;
+      i += sizeof CREATED_MARK - 1;
+    } else {
+      if (put(&out, f + i, 1) < 0)
+        return -1;
+      i++;
+    }
+  }
+  int r = put_u32(b, (uint32_t) out.len) < 0 || put(b, out.data ? out.data : "", out.len) < 0 || put(b, "", 1) < 0 ? -1 : 0;
+  free(out.data);
+  return r;
+}
+
+/* Instantiates the template (raw plan bytes) into a memfd; -1 if it is malformed. */
+static int instantiate(const char *t, size_t len, const char *id, const char *created)
+{
+  if (len < 12 || memcmp(t, PLAN_MAGIC, 8) != 0)
+    return -1;
+  struct buf b = {0};
+  uint32_t count;
+  memcpy(&count, t + 8, 4);
+  if (put(&b, t, 12) < 0)
+    return -1;
+  size_t off = 12;
+  for (uint32_t r = 0; r < count; r++) {
+    uint16_t tag, n;
+    if (off + 4 > len)
+      goto bad;
+    memcpy(&tag, t + off, 2);
+    memcpy(&n, t + off + 2, 2);
+    off += 4;
+    if (put_u16(&b, tag) < 0 || put_u16(&b, n) < 0)
+      goto bad;
+    for (uint16_t i = 0; i < n; i++) {
+      uint32_t fl;
+      if (off + 4 > len)
+        goto bad;
+      memcpy(&fl, t + off, 4);
+      off += 4;
+      if (fl > len - off || len - off - fl < 1)
+        goto bad;
+      if (put_field(&b, t + off, fl, id, created) < 0)
+        goto bad;
+      off += fl + 1;
+    }
+  }
+  int fd = memfd_create("berth-plan", 0);
+  if (fd < 0 || write_all(fd, b.data, b.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+    goto bad;
+  free(b.data);
+  return fd;
+bad:
+  free(b.data);
+  return -1;
+}
+
+static char **fallback_argv;
+static char template_path[4096];
+
+int fast_plan(char **argv, int argc)
+{
+  if (argc < 7 || getenv("BERTH_NO_FAST"))
+    return -1;
+  const char *root = argv[0], *action = argv[1], *detach = argv[2], *bundle = argv[3], *id = argv[4];
+  char **fb = argv + 5;
+  fallback_argv = fb;
+  if (!valid_id(id) || root[0] != '/' || bundle[0] != '/')
+    fallback(fb);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/config.json", bundle);
+  int cfd = open(path, O_RDONLY | O_CLOEXEC);
+  size_t clen = 0;
+  char *config = cfd < 0 ? NULL : slurp(cfd, MAX_CONFIG, &clen);
+  if (cfd >= 0)
+    close(cfd);
+  if (!config)
+    fallback(fb);
+  uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
+  fnv_str(h, "berth-plan-v1");
+  fnv_str(h, action);
+  fnv_str(h, detach);
+  fnv_str(h, root);
+  fnv_str(h, bundle);
+  fnv(h, config, clen);
+  free(config);
+
+  /* Only a template in a directory that is ours alone is trusted: it will be executed as is. */
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/.plan-cache", root);
+  struct stat st;
+  if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+    fallback(fb);
+  snprintf(path, sizeof path, "%s/%016llx%016llx.plan", dir, (unsigned long long) h[0], (unsigned long long) h[1]);
+  snprintf(template_path, sizeof template_path, "%s", path);
+  int tfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (tfd < 0)
+    fallback(fb);
+  size_t tlen = 0;
+  char *t = NULL;
+  if (fstat(tfd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & 022))
+    t = slurp(tfd, 64u << 20, &tlen);
+  close(tfd);
+  if (!t)
+    fallback(fb);
+
+  /* Creation time as Java's Instant prints it. */
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct tm tm;
+  gmtime_r(&now.tv_sec, &tm);
+  char created[64];
+  snprintf(created, sizeof created, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+  int fd = instantiate(t, tlen, id, created);
+  free(t);
+  if (fd < 0)
+    fallback(fb);
+  return fd;
+}
+
+static int mkdir_p(char *p)
+{
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = 0;
+    int r = mkdir(p, 0755);
+    *s = '/';
+    if (r < 0 && errno != EEXIST)
+      return -1;
+  }
+  return mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * The side effects the JVM performed before its hand-over, replayed. Returns 1 if the plan has
+ * none (not a fast plan), 0 on success; on failure reports and exits (undoing what it made).
+ */
+int fast_apply(const struct plan *plan, const char *id)
+{
+  const struct plan_record *sd = plan_find(plan, T_FAST_STATE_DIR);
+  if (!sd)
+    return 1;
+  struct berr err = {0};
+  if (mkdir(plan_str(sd, 0), 0755) < 0) {
+    if (errno == EEXIST) {
+      berr_set(&err, 0, "container \"%s\" already exists", id);
+      log_error(&err);
+      exit(1); /* nothing of ours to undo */
+    }
+    goto stale;
+  }
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_FAST_FILE, r));) {
+    int fd = open(plan_str(r, 0), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, r->fields[1].data, r->fields[1].len) < 0) {
+      berr_sys(&err, "write %s", plan_str(r, 0));
+      goto fail;
+    }
+    close(fd);
+  }
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_FAST_CGROUP_DIR, r));) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", plan_str(r, 0));
+    if (mkdir_p(p) < 0) {
+      berr_sys(&err, "cgroup: mkdir %s", plan_str(r, 0));
+      goto fail;
+    }
+  }
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_FAST_CGROUP_WRITE, r));) {
+    int fd = open(plan_str(r, 0), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0 || write_all(fd, plan_str(r, 1), strlen(plan_str(r, 1))) < 0) {
+      berr_sys(&err, "cgroup: write %s \"%s\"", plan_str(r, 0), plan_str(r, 1));
+      if (fd >= 0)
+        close(fd);
+      goto fail;
+    }
+    close(fd);
+  }
+  return 0;
+fail:
+  /* The template no longer fits this host (a cgroup hierarchy changed, say): undo, forget it, and
+   * take the JVM path, which decides afresh and leaves a new template. */
+  kill_cgroups(plan);
+  run_cleanup(plan);
+stale:
+  unlink(template_path);
+  if (fallback_argv)
+    fallback(fallback_argv);
+  log_error(&err);
+  exit(1);
+}

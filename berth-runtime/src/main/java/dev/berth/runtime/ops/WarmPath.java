@@ -1,0 +1,105 @@
+package dev.berth.runtime.ops;
+
+import dev.berth.runtime.RuntimeContext;
+import dev.berth.runtime.convert.LaunchOptions;
+import dev.berth.runtime.convert.SeccompConverter;
+import dev.berth.runtime.convert.SpecConverter;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.plan.PlanTag;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.spec.Spec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The warm path's template (see berth-native/src/main/c/fast.c): after a container was created
+ * the slow way, what it took — the plan and the side effects before the hand-over, with the id and
+ * the creation time as placeholders — is kept under {@code <root>/.plan-cache/<key>.plan}. The next
+ * {@code run}/{@code create} of the same config through bin/berth-runc needs no JVM. The key covers
+ * the action, the detach flag, the root, the bundle and the config's bytes, computed from the
+ * command line exactly as the wrapper script does.
+ */
+public final class WarmPath {
+  public static final String ID = "@@BERTH-ID@@";
+  public static final String CREATED = "@@BERTH-CREATED@@";
+
+  /** The command-line facts the key is made of, as the wrapper saw them (null: not eligible). */
+  public record Key(String action, boolean detach, String root, String bundle) {}
+
+  private WarmPath() {}
+
+  public static String key(Key k, byte[] config) {
+    long[] h = {0xcbf29ce484222325L, 0x84222325cbf29ce4L};
+    for (String s : new String[] {"berth-plan-v1", k.action(), k.detach() ? "1" : "0", k.root(), k.bundle()}) {
+      fnv(h, s.getBytes(StandardCharsets.UTF_8));
+      fnv(h, new byte[] {0});
+    }
+    fnv(h, config);
+    return String.format("%016x%016x", h[0], h[1]);
+  }
+
+  private static void fnv(long[] h, byte[] b) {
+    for (byte x : b) {
+      h[0] = (h[0] ^ (x & 0xff)) * 0x100000001b3L;
+      h[1] = (h[1] ^ (x & 0xff)) * 0x100000001b3L;
+    }
+  }
+
+  /**
+   * Stores the template for this creation. Only for the default cgroup path (one per id); never
+   * fails the creation itself.
+   */
+  static void store(RuntimeContext ctx, Key k, byte[] config, Spec spec, ContainerRecord real, Path bundle,
+      Path rootfs, List<Path> realCgroups, List<String[]> cgroupWrites, SeccompConverter.Compiled seccomp,
+      boolean monitor) {
+    if (k == null || spec.linux().cgroupsPath() != null) return;
+    try {
+      Path dir = ctx.store().root().resolve(ID);
+      List<Path> cgroups = new ArrayList<>();
+      for (Path p : realCgroups) {
+        if (!p.getFileName().toString().equals(real.id())) return; // not <hierarchy>/berth/<id>
+        cgroups.add(p.getParent().resolve(ID));
+      }
+      ContainerRecord rec = new ContainerRecord(ID, real.bundle(), real.rootfs(), CREATED, real.ociVersion(),
+          real.cgroupsPath().substring(0, real.cgroupsPath().length() - real.id().length()) + ID, real.owner(),
+          real.monitored(), real.annotations());
+      LaunchOptions o = new LaunchOptions(k.action(), ID, dir, bundle, null, null, false, 0,
+          monitor ? dir.resolve("exit") : null, false, null, null);
+      Plan fast = new Plan();
+      fast.add(PlanTag.FAST_STATE_DIR, dir);
+      fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
+      fast.add(PlanTag.FAST_FILE, dir.resolve("config.json"), config);
+      for (Path c : cgroups) fast.add(PlanTag.FAST_CGROUP_DIR, c);
+      for (String[] w : cgroupWrites) {
+        String file = w[0];
+        for (int i = 0; i < realCgroups.size(); i++) {
+          String prefix = realCgroups.get(i) + "/";
+          if (file.startsWith(prefix)) file = cgroups.get(i) + "/" + file.substring(prefix.length());
+        }
+        fast.add(PlanTag.FAST_CGROUP_WRITE, file, w[1]);
+      }
+      fast.append(SpecConverter.containerPlan(spec, o, rootfs, cgroups, seccomp.bpf(), seccomp.flags(),
+          SpecConverter.hostCgroupMounts()));
+      Path cache = ctx.store().root().resolve(".plan-cache");
+      if (!Files.isDirectory(cache, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(cache, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      if (!Files.getPosixFilePermissions(cache, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))) {
+        return;
+      }
+      Path tmp = Files.createTempFile(cache, ".plan", ".tmp");
+      Files.write(tmp, fast.encode());
+      Files.move(tmp, cache.resolve(key(k, config) + ".plan"), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      // No template: the next start takes the JVM path again.
+    }
+  }
+}
