@@ -6,7 +6,9 @@
 # Defaults: 30 runs, 3 warm-ups, --runtime bin/berth-runc, --runc runc from PATH.
 #
 # Measures, with hyperfine (Debian package), on one busybox bundle (scripts/mk-bundle.sh, /bin/true):
-#   berth   `bin/berth-runc --root R run --bundle B <unique id>`  (run deletes the container)
+#   berth   `bin/berth-runc --root R run --bundle B <unique id>`  (run deletes the container): the
+#           warm path, since the first run of this config left its template (berth-native fast.c)
+#   berth-cold  the same with BERTH_NO_FAST=1: the JVM decides everything, every time
 #   runc    `runc --root R run --bundle B <unique id>`
 #   floor   `unshare -pfmuin --fork /bin/true` (the kernel's cost of the namespaces alone)
 # Ids are unique per run ($$ of hyperfine's shell, whose own start-up hyperfine subtracts).
@@ -60,6 +62,7 @@ mkdir -p "$rb" "$rr"
 
 hyperfine --style basic --warmup "$warmup" --runs "$runs" --shell sh --export-json "$work/h.json" \
   -n berth "$berth --root $rb run --bundle $work/b bb\$\$ </dev/null" \
+  -n berth-cold "BERTH_NO_FAST=1 $berth --root $rb run --bundle $work/b bc\$\$ </dev/null" \
   -n runc "$runc --root $rr run --bundle $work/b br\$\$ </dev/null" \
   -n floor "unshare -pfmuin --fork /bin/true"
 
