@@ -24,15 +24,18 @@ public record Spec(
     Linux linux) {
 
   public static Spec load(Path configJson) {
-    byte[] bytes;
+    return parse(readBytes(configJson));
+  }
+
+  /** The file's bytes, or a SpecException naming it. */
+  public static byte[] readBytes(Path configJson) {
     try {
-      bytes = Files.readAllBytes(configJson);
+      return Files.readAllBytes(configJson);
     } catch (NoSuchFileException e) {
       throw new SpecException("", "config.json not found: " + configJson);
     } catch (IOException e) {
       throw new SpecException("", "cannot read " + configJson + ": " + e.getMessage());
     }
-    return parse(bytes);
   }
 
   /** The document's top-level object, parsed (errors name line and column). */

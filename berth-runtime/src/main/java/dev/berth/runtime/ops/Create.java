@@ -4,7 +4,6 @@ import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
 import dev.berth.cgroups.Resources;
 import dev.berth.cgroups.fs.CgroupFiles;
-import java.util.List;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.convert.LaunchOptions;
@@ -20,12 +19,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * create / run: everything up to the hand-over. Validation first (nothing on the host changes if
- * the config is wrong), then the state directory, cgroup, fifo and state.json; if any of those
- * fails, they are undone before the error is reported. After the hand-over the launcher owns the
- * undo list.
+ * the config is wrong), then the state directory with state.json and the config, then the cgroup;
+ * if any of those fails, they are undone before the error is reported. After the hand-over the
+ * launcher owns the undo list (and creates the exec fifo). The creation is also left as a warm-path
+ * template ({@link WarmPath}).
  */
 public final class Create {
   private Create() {}
@@ -43,20 +44,8 @@ public final class Create {
     dev.berth.runtime.Trace.mark("create: start");
     String id = dev.berth.runtime.state.StateStore.checkId(r.id());
     Path bundle = r.bundle().toAbsolutePath().normalize();
-    byte[] raw;
-    try {
-      raw = Files.readAllBytes(bundle.resolve("config.json"));
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new SpecException("", "config.json not found: " + bundle.resolve("config.json"));
-    } catch (IOException e) {
-      throw new SpecException("", "cannot read " + bundle.resolve("config.json") + ": " + e.getMessage());
-    }
-    dev.berth.runtime.Trace.mark("create: config read");
-    Object tree = Spec.readTree(raw);
-    dev.berth.runtime.Trace.mark("create: json parsed");
-    Spec parsed = Spec.of(dev.berth.spec.Node.root(tree));
-    dev.berth.runtime.Trace.mark("create: spec built");
-    Spec spec = SpecValidator.validate(parsed);
+    byte[] raw = Spec.readBytes(bundle.resolve("config.json"));
+    Spec spec = SpecValidator.validate(Spec.parse(raw));
     dev.berth.runtime.Trace.mark("create: config parsed and validated");
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) throw new SpecException("root.path", "no such directory: " + rootfs);
@@ -80,7 +69,7 @@ public final class Create {
       ContainerRecord record = new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
           spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations());
       ctx.store().save(record);
-      Files.copy(bundle.resolve("config.json"), dir.resolve("config.json"));
+      Files.write(dir.resolve("config.json"), raw); // exactly what was validated
       dev.berth.runtime.Trace.mark("create: state saved");
       CgroupManager created = cgroup;
       List<String[]> writes = CgroupFiles.recording(() -> created.create(resources));
