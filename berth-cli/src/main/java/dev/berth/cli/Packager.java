@@ -57,7 +57,7 @@ public final class Packager {
     Files.deleteIfExists(imageAot);
     List<String> img = new ArrayList<>(List.of(java));
     img.addAll(List.of(IMAGE_JVM_OPTS.split(" ")));
-    img.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-XX:AOTCacheOutput=" + imageAot, "-Dberth.launcher=" + launcher, "-cp", cp,
+    img.addAll(List.of("-Xlog:aot*=error:stderr", "-Xlog:cds*=error:stderr", "-XX:AOTCacheOutput=" + imageAot, "-Dberth.launcher=" + launcher, "-cp", cp,
         "dev.berth.cli.berth.ImageTraining", target.resolve("aot-image-training").toString()));
     int irc = new ProcessBuilder(img).inheritIO().start().waitFor();
     deleteTree(target.resolve("aot-image-training"));
