@@ -45,6 +45,26 @@ public final class WarmPath {
     return String.format("%016x%016x", h[0], h[1]);
   }
 
+  /** At most this many templates are kept (one per config); the least recently written go first. */
+  static final int MAX_TEMPLATES = 256;
+
+  private static void trim(Path cache) throws IOException {
+    List<Path> plans;
+    try (var files = Files.list(cache)) {
+      plans = files.filter(f -> f.getFileName().toString().endsWith(".plan")).toList();
+    }
+    if (plans.size() <= MAX_TEMPLATES) return;
+    List<Path> oldest = new ArrayList<>(plans);
+    oldest.sort(java.util.Comparator.comparing(f -> {
+      try {
+        return Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        return java.nio.file.attribute.FileTime.fromMillis(0);
+      }
+    }));
+    for (Path f : oldest.subList(0, plans.size() - MAX_TEMPLATES)) Files.deleteIfExists(f);
+  }
+
   private static void fnv(long[] h, byte[] b) {
     for (byte x : b) {
       h[0] = (h[0] ^ (x & 0xff)) * 0x100000001b3L;
@@ -98,6 +118,7 @@ public final class WarmPath {
       Files.write(tmp, fast.encode());
       Files.move(tmp, cache.resolve(key(k, config) + ".plan"), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
+      trim(cache);
     } catch (IOException | RuntimeException e) {
       // No template: the next start takes the JVM path again.
     }
