@@ -105,4 +105,29 @@ class WarmPathIT extends RuncTest {
     runc.assertGone("s3");
     assertThat(Files.readString(template(), StandardCharsets.ISO_8859_1)).contains("c 1:3 rwm");
   }
+
+  /** update of the common flags runs in the launcher; a refusal is undone and the JVM explains it. */
+  @Test
+  void updateWithoutAJvm() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sleep", "100");
+    runc.run("run", "-d", "--bundle", b.toString(), "u1").ok();
+    Runc.Result r = traced("update", "--memory", "64m", "--memory-swap", "128m", "--cpu-quota", "50000",
+        "--cpu-period", "100000", "--pids-limit", "40", "u1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).doesNotContain("berth-trace");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/u1/memory.limit_in_bytes")).trim()).isEqualTo("67108864");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/u1/memory.memsw.limit_in_bytes")).trim())
+        .isEqualTo("134217728");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/cpu/berth/u1/cpu.cfs_quota_us")).trim()).isEqualTo("50000");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/u1/pids.max")).trim()).isEqualTo("40");
+    // Refused by the kernel half-way: what was written is restored, and the JVM path reports it.
+    Runc.Result bad = traced("update", "--pids-limit", "5", "--cpuset-cpus", "7-9", "u1");
+    assertThat(bad.code()).isNotZero();
+    assertThat(bad.err()).contains("berth-trace").contains("cpuset.cpus \"7-9\"");
+    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/u1/pids.max")).trim()).isEqualTo("40");
+    // Unknown to the launcher: straight to the JVM.
+    assertThat(traced("update", "--blkio-weight", "500", "u1").err()).contains("berth-trace");
+    runc.run("delete", "--force", "u1").ok();
+    assertThat(runc.run("update", "--memory", "64m", "u1").err()).contains("does not exist");
+  }
 }
