@@ -11,6 +11,8 @@
 #   berth-cold  the same with BERTH_NO_FAST=1: the JVM decides everything, every time
 #   runc    `runc --root R run --bundle B <unique id>`
 #   floor   `unshare -pfmuin --fork /bin/true` (the kernel's cost of the namespaces alone)
+#   berth-update / runc-update  `update --memory 64m --memory-swap 128m --cpu-quota 50000
+#           --cpu-period 100000` of a running container
 # Ids are unique per run ($$ of hyperfine's shell, whose own start-up hyperfine subtracts).
 # Then the resident memory (VmRSS, /proc/<pid>/status) of berth's monitor for a detached
 # container (`run -d`: the parent of the container's init) and of podman's conmon (if podman works).
@@ -66,6 +68,16 @@ hyperfine --style basic --warmup "$warmup" --runs "$runs" --shell sh --export-js
   -n runc "$runc --root $rr run --bundle $work/b br\$\$ </dev/null" \
   -n floor "unshare -pfmuin --fork /bin/true"
 
+# update of memory and cpu on a running container (berth: the launcher applies it, see update.c)
+"$berth" --root "$rb" run -d --bundle "$work/d" bench-upd </dev/null >/dev/null 2>&1
+"$runc" --root "$rr" run -d --bundle "$work/d" bench-upd </dev/null >/dev/null 2>&1
+upd="--memory 64m --memory-swap 128m --cpu-quota 50000 --cpu-period 100000"
+hyperfine --style basic --warmup "$warmup" --runs "$runs" -N --export-json "$work/u.json" \
+  -n berth-update "$berth --root $rb update $upd bench-upd" \
+  -n runc-update "$runc --root $rr update $upd bench-upd"
+"$berth" --root "$rb" delete --force bench-upd
+"$runc" --root "$rr" delete --force bench-upd
+
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo null; }
 "$berth" --root "$rb" run -d --bundle "$work/d" bench-rss </dev/null >/dev/null 2>&1
 init=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' < <("$berth" --root "$rb" state bench-rss))
@@ -89,10 +101,11 @@ fi
 
 mkdir -p "$repo/bench/results"
 out=$repo/bench/results/runtime-$(date -u +%Y%m%dT%H%M%SZ).json
-python3 - "$work/h.json" "$out" "$berth_rss" "$conmon_rss" "$berth" "$runc" "$berth_monitor" <<'PY'
+python3 - "$work/h.json" "$out" "$berth_rss" "$conmon_rss" "$berth" "$runc" "$berth_monitor" "$work/u.json" <<'PY'
 import json, os, platform, subprocess, sys
-h, out, brss, crss, berth, runc, mon = sys.argv[1:]
+h, out, brss, crss, berth, runc, mon, u = sys.argv[1:]
 res = {r["command"]: r for r in json.load(open(h))["results"]}
+res.update({r["command"]: r for r in json.load(open(u))["results"]})
 ms = lambda r, k: round(r[k] * 1000, 2)
 num = lambda s: None if s == "null" else int(s)
 ver = subprocess.run([runc, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
@@ -100,13 +113,15 @@ doc = {"host": {"kernel": platform.release(), "cpus": os.cpu_count(), "runc": ve
        "runtime": berth, "runc": runc, "runs": len(res["berth"]["times"]),
        "startup_ms": {n: {k: ms(r, k) for k in ("median", "mean", "stddev", "min", "max")} for n, r in res.items()},
        "ratio_berth_over_runc": round(res["berth"]["median"] / res["runc"]["median"], 2),
+       "ratio_update_berth_over_runc": round(res["berth-update"]["median"] / res["runc-update"]["median"], 2),
        "rss_kib": {"berth_monitor": num(brss), "conmon": num(crss)}, "berth_monitor_cmdline": mon,
        "targets": {"ratio_max": 1.5, "berth_monitor_rss_kib_max": 1024}}
 json.dump(doc, open(out, "w"), indent=2)
-print(f"\n{'':8}{'median ms':>10}{'mean ms':>10}{'± sd':>8}{'min':>8}{'max':>8}")
+print(f"\n{'':13}{'median ms':>10}{'mean ms':>10}{'± sd':>8}{'min':>8}{'max':>8}")
 for n, s in doc["startup_ms"].items():
-    print(f"{n:8}{s['median']:>10}{s['mean']:>10}{s['stddev']:>8}{s['min']:>8}{s['max']:>8}")
+    print(f"{n:13}{s['median']:>10}{s['mean']:>10}{s['stddev']:>8}{s['min']:>8}{s['max']:>8}")
 print(f"\nberth/runc median ratio: {doc['ratio_berth_over_runc']} (target <= 1.5)")
+print(f"update berth/runc median ratio: {doc['ratio_update_berth_over_runc']} (target <= 1.0)")
 print(f"resident memory: berth monitor {brss} KiB (target <= 1024; {mon.strip()}), podman conmon {crss} KiB")
 print(f"written: {out}")
 PY
