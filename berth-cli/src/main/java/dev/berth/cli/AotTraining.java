@@ -25,7 +25,10 @@ public final class AotTraining {
     String root = dir.resolve("state").toString();
     System.setProperty("berth.aot.training", "true");
     PrintStream out = System.out;
+    PrintStream err = System.err;
     System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+    // The error paths are part of the training; their messages are not news.
+    System.setErr(new PrintStream(java.io.OutputStream.nullOutputStream()));
     int failures = 0;
     try {
       for (int i = 0; i < 3; i++) {
@@ -40,6 +43,7 @@ public final class AotTraining {
       run(root, "delete", "aot-missing");
     } finally {
       System.setOut(out);
+      System.setErr(err);
     }
     Packager.deleteTree(dir);
     // Training without root (no cgroups) still caches most classes; say so rather than fail the build.
