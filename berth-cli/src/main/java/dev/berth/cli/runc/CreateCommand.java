@@ -59,6 +59,10 @@ class CreateCommand implements RuncCommand {
   public int run(Global g, Args a) {
     RuntimeContext ctx = g.context();
     String id = a.id();
+    if (a.positionals().size() > 1) {
+      throw new UsageException(name() + ": expected only <container-id>, got also " + a.positionals().subList(1,
+          a.positionals().size()) + " (flags go before the id)");
+    }
     Plan plan = Create.prepare(ctx, new Create.Request(id, Runc.bundleOrCwd(a.path("--bundle")), name(),
         a.path("--pid-file"), a.path("--console-socket"), a.bool("--no-pivot"), a.intValue("--preserve-fds", 0),
         detach(a), warmKey(g, a)));
