@@ -115,13 +115,21 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         }
         Path rel = mount.relativize(h.d().dir());
         Path p = mount;
-        for (Path name : rel) {
+        int restarts = 0;
+        for (var it = rel.iterator(); it.hasNext(); ) {
+            Path name = it.next();
             if (h.unified()) enableControllers(h, p);
             p = p.resolve(name);
             if (Files.isDirectory(p)) continue;
             try {
                 Files.createDirectory(p);
             } catch (java.nio.file.FileAlreadyExistsException e) {
+                continue;
+            } catch (NoSuchFileException e) {
+                // An empty parent was pruned meanwhile (another container's delete): walk again.
+                if (restarts++ >= 3) throw CgroupException.io("mkdir", p, e);
+                it = rel.iterator();
+                p = mount;
                 continue;
             } catch (IOException e) {
                 throw CgroupException.io("mkdir", p, e);

@@ -47,6 +47,7 @@ class WarmPathIT extends RuncTest {
     assertThat(warm.out()).isEqualTo("hi from berth\n");
     assertThat(warm.err()).doesNotContain("berth-trace");
     runc.assertGone("w2");
+    assertThat(Path.of("/sys/fs/cgroup/pids/berth")).as("the default parent goes with the last container").doesNotExist();
   }
 
   @Test

@@ -39,6 +39,9 @@ public final class SpecConverter {
       "user", "user", "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts",
       "cgroup", "cgroup", "time", "time");
 
+  /** The parent of containers' cgroups when the config names none (CgroupManagers: /berth/<id>). */
+  public static final String CGROUP_PARENT = "berth";
+
   private record Dev(String path, char type, long major, long minor) {}
 
   /** runc's default devices: always present, linux.devices may add or override. */
@@ -95,6 +98,12 @@ public final class SpecConverter {
       plan.add(PlanTag.CLEANUP, o.stateDir().resolve(f));
     }
     plan.add(PlanTag.CLEANUP, o.stateDir());
+    // The default parent (/berth) goes with its last container; rmdir fails harmlessly while others live.
+    for (Path d : cgroupDirs) {
+      if (d.getParent() != null && d.getParent().getFileName().toString().equals(CGROUP_PARENT)) {
+        plan.add(PlanTag.CLEANUP, d.getParent());
+      }
+    }
     return plan;
   }
 

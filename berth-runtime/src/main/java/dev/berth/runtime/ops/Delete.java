@@ -34,6 +34,7 @@ public final class Delete {
       var cg = ctx.cgroups(c);
       if (s == Status.PAUSED) cg.thaw();
       cg.destroy(); // kills whatever is left (no pid namespace, --force) and removes every hierarchy
+      pruneParents(cg.paths());
     }
     if (s != Status.STOPPED) waitGone(c.pid().orElse(0));
     Spec spec = null;
@@ -46,6 +47,21 @@ public final class Delete {
       Hooks.run(spec, spec.hooks().poststop(), c, "stopped", 0, false);
     }
     ctx.store().remove(id);
+  }
+
+  /** Removes the default parent cgroup once its last container is gone (fails harmlessly before). */
+  static void pruneParents(java.util.List<java.nio.file.Path> dirs) {
+    for (var d : dirs) {
+      var parent = d.getParent();
+      if (parent == null || !parent.getFileName().toString().equals(dev.berth.runtime.convert.SpecConverter.CGROUP_PARENT)) {
+        continue;
+      }
+      try {
+        java.nio.file.Files.delete(parent);
+      } catch (java.io.IOException busy) {
+        // other containers still live there
+      }
+    }
   }
 
   private static void waitGone(int pid) {

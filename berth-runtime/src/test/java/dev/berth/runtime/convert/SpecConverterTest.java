@@ -86,9 +86,11 @@ class SpecConverterTest {
   }
 
   @Test
-  void undoListEndsWithTheStateDirectory() throws Exception {
+  void undoListEndsWithTheStateDirectoryAndTheEmptyParent() throws Exception {
     Plan p = plan(BASE);
-    assertThat(p.get(PlanTag.CLEANUP).getLast()).containsExactly(bundle.resolve("state").toString());
+    List<List<String>> cleanup = p.get(PlanTag.CLEANUP);
+    assertThat(cleanup.get(cleanup.size() - 2)).containsExactly(bundle.resolve("state").toString());
+    assertThat(cleanup.getLast()).as("the default parent, pruned when empty").containsExactly("/sys/fs/cgroup/pids/berth");
     assertThat(p.get(PlanTag.KILL_CGROUP)).containsExactly(List.of("/sys/fs/cgroup/pids/berth/c1"));
   }
 }
