@@ -253,18 +253,59 @@ int fast_plan(char **argv, int argc)
   return fd;
 }
 
+/*
+ * A new v1 cpuset cgroup starts with no cpus and no mems (nothing could join it): fill them from
+ * the parent, as the JVM's cgroup manager does. Harmless elsewhere (no cpuset files there).
+ */
+static void cpuset_inherit(const char *dir)
+{
+  static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
+  for (int i = 0; i < 2; i++) {
+    char own[4096], parent[4096], v[256] = "";
+    snprintf(own, sizeof own, "%s/%s", dir, files[i]);
+    snprintf(parent, sizeof parent, "%s/../%s", dir, files[i]);
+    int fd = open(own, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return;
+    ssize_t n = read(fd, v, sizeof v - 1);
+    close(fd);
+    if (n > 1)
+      continue; /* already set ("\n" alone means empty) */
+    fd = open(parent, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return;
+    n = read(fd, v, sizeof v - 1);
+    close(fd);
+    if (n <= 1)
+      return;
+    fd = open(own, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (write_all(fd, v, (size_t) n) < 0) { /* the join will report it */ }
+      close(fd);
+    }
+  }
+}
+
+static int mkdir_one(const char *p)
+{
+  if (mkdir(p, 0755) < 0)
+    return errno == EEXIST ? 0 : -1;
+  cpuset_inherit(p);
+  return 0;
+}
+
 static int mkdir_p(char *p)
 {
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')
       continue;
     *s = 0;
-    int r = mkdir(p, 0755);
+    int r = mkdir_one(p);
     *s = '/';
-    if (r < 0 && errno != EEXIST)
+    if (r < 0)
       return -1;
   }
-  return mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+  return mkdir_one(p);
 }
 
 /*

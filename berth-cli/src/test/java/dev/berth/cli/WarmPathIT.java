@@ -43,7 +43,7 @@ class WarmPathIT extends RuncTest {
         java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
 
     Runc.Result warm = traced("run", "--bundle", b.toString(), "w2");
-    assertThat(warm.code()).isEqualTo(4);
+    assertThat(warm.code()).as(warm.err()).isEqualTo(4);
     assertThat(warm.out()).isEqualTo("hi from berth\n");
     assertThat(warm.err()).doesNotContain("berth-trace");
     runc.assertGone("w2");
