@@ -37,33 +37,11 @@ public final class Packager {
       lib.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> jars.add(p.toString()));
     }
     String cp = String.join(":", jars);
-    Path aot = target.resolve("berth.aot");
-    Files.deleteIfExists(aot);
-
-    List<String> cmd = new ArrayList<>(List.of(java));
-    cmd.addAll(List.of(JVM_OPTS.split(" ")));
-    cmd.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-XX:AOTCacheOutput=" + aot, "-Dberth.launcher=" + launcher, "-cp", cp,
-        "dev.berth.cli.AotTraining", target.resolve("aot-training").toString()));
-    Process p = new ProcessBuilder(cmd).inheritIO().start();
-    int rc = p.waitFor();
-    boolean cached = rc == 0 && Files.exists(aot);
-    if (!cached) System.err.println("berth: AOT training failed (exit " + rc + "); running without an AOT cache");
-
-    String opts = JVM_OPTS + (cached ? " -XX:AOTCache=" + aot : "");
-
-    // bin/berth: bulk hashing, copying and (de)compression, so C2 too, and its own cache trained on
-    // the image commands (ImageTraining), with the same flags as its runs.
-    Path imageAot = target.resolve("berth-image.aot");
-    Files.deleteIfExists(imageAot);
-    List<String> img = new ArrayList<>(List.of(java));
-    img.addAll(List.of(IMAGE_JVM_OPTS.split(" ")));
-    img.addAll(List.of("-Xlog:aot*=error:stderr", "-Xlog:cds*=error:stderr", "-XX:AOTCacheOutput=" + imageAot, "-Dberth.launcher=" + launcher, "-cp", cp,
-        "dev.berth.cli.berth.ImageTraining", target.resolve("aot-image-training").toString()));
-    int irc = new ProcessBuilder(img).inheritIO().start().waitFor();
-    deleteTree(target.resolve("aot-image-training"));
-    boolean imageCached = irc == 0 && Files.exists(imageAot);
-    if (!imageCached) System.err.println("berth: image AOT training failed (exit " + irc + "); bin/berth runs without a cache");
-    String imageOpts = IMAGE_JVM_OPTS + (imageCached ? " -XX:AOTCache=" + imageAot : "");
+    // berth-runc: the start path (AotTraining). bin/berth: bulk hashing, copying and (de)compression,
+    // so C2 too, and its own cache trained on the image commands (ImageTraining).
+    String opts = train(java, JVM_OPTS, cp, launcher, target, "berth.aot", "dev.berth.cli.AotTraining", "aot-training");
+    String imageOpts = train(java, IMAGE_JVM_OPTS, cp, launcher, target, "berth-image.aot",
+        "dev.berth.cli.berth.ImageTraining", "aot-image-training");
     String conf = "# written by the build (dev.berth.cli.Packager); sourced by bin/berth-runc and bin/berth\n"
         + "BERTH_JAVA='" + java + "'\n"
         + "BERTH_CP='" + cp + "'\n"
@@ -71,7 +49,26 @@ public final class Packager {
         + "BERTH_JVM_OPTS='" + opts + "'\n"
         + "BERTH_IMAGE_JVM_OPTS='" + imageOpts + "'\n";
     Files.writeString(target.resolve("berth.conf"), conf);
-    System.out.println("berth: wrote " + target.resolve("berth.conf") + (cached ? " (AOT cache " + aot + ")" : ""));
+    System.out.println("berth: wrote " + target.resolve("berth.conf"));
+  }
+
+  /**
+   * One training run writing an AOT cache with the flags the commands will run with; returns those
+   * flags, with the cache if training succeeded (a build without root still works, uncached).
+   */
+  private static String train(String java, String jvmOpts, String cp, Path launcher, Path target, String cacheName,
+      String mainClass, String workDir) throws IOException, InterruptedException {
+    Path cache = target.resolve(cacheName);
+    Files.deleteIfExists(cache);
+    List<String> cmd = new ArrayList<>(List.of(java));
+    cmd.addAll(List.of(jvmOpts.split(" ")));
+    cmd.addAll(List.of("-Xlog:aot*=error:stderr", "-Xlog:cds*=error:stderr", "-XX:AOTCacheOutput=" + cache,
+        "-Dberth.launcher=" + launcher, "-cp", cp, mainClass, target.resolve(workDir).toString()));
+    int rc = new ProcessBuilder(cmd).inheritIO().start().waitFor();
+    deleteTree(target.resolve(workDir));
+    if (rc == 0 && Files.exists(cache)) return jvmOpts + " -XX:AOTCache=" + cache;
+    System.err.println("berth: AOT training " + mainClass + " failed (exit " + rc + "); running without " + cacheName);
+    return jvmOpts;
   }
 
   static void deleteTree(Path p) throws IOException {
