@@ -112,6 +112,8 @@ int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);
 void kill_cgroups(const struct plan *plan);
 int fast_plan(char **argv, int argc);
+struct launch;
+int sync_await_ready(struct launch *l, const char *who, struct berr *err);
 int update_main(int argc, char **argv);
 int fast_apply(const struct plan *plan, const char *id);
 void run_cleanup(const struct plan *plan);

@@ -223,7 +223,6 @@ static int release_init(struct launch *l, struct berr *err)
 int container_launch(struct launch *l, struct berr *err)
 {
   int sp[2];
-  struct sync_msg m;
   if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0 ||
       seccomp_connect_listener(l->plan, &l->listener_fd, err) < 0)
     return -1;
@@ -277,19 +276,8 @@ int container_launch(struct launch *l, struct berr *err)
     return -1;
   if (sync_send(l->sync_parent, SYNC_GO, l->child, -1, err) < 0)
     return -1;
-  for (;;) {
-    int fd, r = sync_recv(l->sync_parent, &m, &fd, err);
-    if (r < 0)
-      return -1;
-    if (r == 1)
-      return berr_set(err, 0, "container init exited during setup");
-    if (m.type == SYNC_PTY)
-      l->pty_master = fd;
-    else if (m.type == SYNC_ERROR)
-      return berr_set(err, m.errnum, "%s", m.text);
-    else if (m.type == SYNC_READY)
-      break;
-  }
+  if (sync_await_ready(l, "container init", err) < 0)
+    return -1;
   close(l->sync_parent);
   l->sync_parent = -1;
   if (l->monitor) {

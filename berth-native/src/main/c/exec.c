@@ -97,20 +97,8 @@ int exec_launch(struct launch *l, struct berr *err)
   }
   if (sync_send(l->sync_parent, SYNC_GO, pid, -1, err) < 0)
     return -1;
-  for (;;) {
-    struct sync_msg m;
-    int fd, r = sync_recv(l->sync_parent, &m, &fd, err);
-    if (r < 0)
-      return -1;
-    if (r == 1)
-      return berr_set(err, 0, "exec process exited during setup");
-    if (m.type == SYNC_PTY)
-      l->pty_master = fd;
-    else if (m.type == SYNC_ERROR)
-      return berr_set(err, m.errnum, "%s", m.text);
-    else if (m.type == SYNC_READY)
-      break;
-  }
+  if (sync_await_ready(l, "exec process", err) < 0)
+    return -1;
   close(l->sync_parent);
   l->sync_parent = -1;
   if (piddir >= 0) {

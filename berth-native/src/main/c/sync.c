@@ -76,3 +76,22 @@ int sync_recv(int fd, struct sync_msg *msg, int *passfd, struct berr *err)
   msg->text[sizeof msg->text - 1] = 0;
   return 0;
 }
+
+/* Waits for the child's READY, taking its pty master on the way; its ERROR becomes ours. */
+int sync_await_ready(struct launch *l, const char *who, struct berr *err)
+{
+  for (;;) {
+    struct sync_msg m;
+    int fd, r = sync_recv(l->sync_parent, &m, &fd, err);
+    if (r < 0)
+      return -1;
+    if (r == 1)
+      return berr_set(err, 0, "%s exited during setup", who);
+    if (m.type == SYNC_PTY)
+      l->pty_master = fd;
+    else if (m.type == SYNC_ERROR)
+      return berr_set(err, m.errnum, "%s", m.text);
+    else if (m.type == SYNC_READY)
+      return 0;
+  }
+}
