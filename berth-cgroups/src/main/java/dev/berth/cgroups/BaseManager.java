@@ -73,7 +73,9 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         Journal undo = new Journal();
         try {
             for (Hier h : hiers) fresh.add(mkdirs(h, created));
-            for (Hier h : hiers) for (Controller c : h.controllers()) c.validate(h.d(), r);
+            for (int i = 0; i < hiers.size(); i++)
+                for (Controller c : hiers.get(i).controllers())
+                    if (fresh.get(i)) c.validateNew(hiers.get(i).d(), r); else c.validate(hiers.get(i).d(), r);
             // a directory made here is removed on failure: no need to read old values (the fast path);
             // one that already existed (a retried create) is restored value by value
             Journal fast = Journal.forNewCgroup();
@@ -142,12 +144,13 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         return !created.isEmpty() && created.getLast().equals(h.d().dir());
     }
 
-    /** The leaf already exists: make sure it got every controller we drive that the root offers. */
+    /** The leaf exists: make sure it got every controller we drive that the root offers (one read when it did). */
     private void ensureEnabled(Hier h) {
-        String rootHas = CgroupFiles.readOrNull(h.d().mount().resolve("cgroup.controllers"));
+        Set<String> root = RootControllers.of(h.d().mount(), fake);
+        if (root == null) return;
         String leafHas = CgroupFiles.readOrNull(h.d().file("cgroup.controllers"));
-        if (rootHas == null || leafHas == null) return;
-        Set<String> root = Set.of(rootHas.split(" ")), leaf = Set.of(leafHas.split(" "));
+        if (leafHas == null) return;
+        Set<String> leaf = Set.of(leafHas.split(" "));
         boolean missing = false;
         for (Controller c : h.controllers()) if (root.contains(c.name()) && !leaf.contains(c.name())) missing = true;
         if (!missing) return;
@@ -277,7 +280,8 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         boolean killed = false;
         for (Hier h : order) {
             try {
-                if (!killed && !tryRmdir(h.d().dir())) {
+                if (!killed) {
+                    if (tryRmdir(h.d().dir())) continue; // gone (or was): one rmdir, nothing else
                     killAll();
                     killed = true;
                 }

@@ -1,7 +1,5 @@
 package dev.berth.cgroups;
 
-import dev.berth.cgroups.fs.CgroupFiles;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,9 +21,9 @@ final class HybridManager extends BaseManager {
         Set<String> inV1 = new HashSet<>();
         for (var h : layout.hierarchies()) inV1.addAll(h.controllers());
         Set<String> v2Only = new HashSet<>();
-        String avail = CgroupFiles.readOrNull(layout.unifiedMount().resolve("cgroup.controllers"));
-        if (avail != null && !avail.isBlank())
-            for (String c : avail.split(" ")) {
+        Set<String> avail = RootControllers.of(layout.unifiedMount(), layout.fake());
+        if (avail != null)
+            for (String c : avail) {
                 // v2 calls blkio "io": bound in v1 means not usable in v2
                 String v1Name = c.equals("io") ? "blkio" : c;
                 if (!inV1.contains(v1Name)) v2Only.add(c);

@@ -15,7 +15,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Measures, per iteration, on this host's layout: (1) create + apply limits + join (a running
  * process written into cgroup.procs of every hierarchy) + remove (the process moved out, rmdir
- * everywhere); (2) create + apply + join + destroy that SIGKILLs the process and waits;
+ * everywhere), and beside it the same kernel work done by bare C ({@code cgroup-floor.c}, a test
+ * resource compiled with {@code cc} at bench time, replaying the mkdirs and control-file writes
+ * berth recorded for one container; run in blocks alternating with berth's);
+ * (2) create + apply + join + destroy that SIGKILLs the process and waits;
  * (3) update of memory and cpu on a populated cgroup. Prints min/median/p90 in microseconds.
  * If runc is installed and a container can be started with rootfs "/", times {@code runc update}
  * of memory and cpu on it in the same run.
@@ -32,25 +35,33 @@ public final class CgroupBench {
         System.out.println("layout: " + layout.describe());
         Process sleeper = new ProcessBuilder("sleep", "600").start();
         int pid = (int) sleeper.pid();
-        List<Path> home = new ArrayList<>(); // where the sleeper started, to move it back
         try {
             for (int i = 0; i < 300; i++) joinLeave(layout, "berth-bench-warm-" + i, pid); // JIT warm-up
-            long[] t = new long[n], noLeave = new long[n];
-            for (int i = 0; i < n; i++) {
-                long s = System.nanoTime();
-                long leave = joinLeave(layout, "berth-bench-" + i, pid);
-                t[i] = System.nanoTime() - s;
-                noLeave[i] = t[i] - leave;
+            // The C floor replays what berth wrote for one container (recorded after the warm-up, so
+            // /berth exists as it does for every later container), in blocks alternating with berth's
+            // so both see the same load.
+            Path floor = compileFloor();
+            String spec = floorSpec(layout, pid);
+            int blocks = Math.min(n, 15), per = Math.max(1, n / blocks);
+            long[] t = new long[per * blocks], noLeave = new long[per * blocks];
+            long[] ft = floor == null ? null : new long[per * blocks], fNoLeave = floor == null ? null : new long[per * blocks];
+            for (int b = 0; b < blocks; b++) {
+                for (int k = 0; k < per; k++) {
+                    int i = b * per + k;
+                    long s = System.nanoTime();
+                    long leave = joinLeave(layout, "berth-bench-" + i, pid);
+                    t[i] = System.nanoTime() - s;
+                    noLeave[i] = t[i] - leave;
+                }
+                if (floor != null) runFloor(floor, spec, per, pid, "berth-bench-c" + b + "-", ft, fNoLeave, b * per);
             }
             print("create+apply+join+remove (incl. move-out)", t);
             print("create+apply+join+remove (excl. move-out)", noLeave);
-            long[] raw = new long[n];
-            for (int i = 0; i < n; i++) {
-                long st = System.nanoTime();
-                rawSyscalls(layout, "berth-bench-raw-" + i, pid);
-                raw[i] = System.nanoTime() - st;
+            if (floor != null) {
+                print("same kernel work in bare C (incl. move-out)", ft);
+                print("same kernel work in bare C (excl. move-out)", fNoLeave);
+                System.out.printf("berth / bare C (medians, incl. move-out): %.2fx%n", (double) median(t) / median(ft));
             }
-            print("same, bare file ops, no berth logic (floor)", raw);
 
             int k = Math.min(n, 50);
             long[] tk = new long[k];
@@ -92,51 +103,67 @@ public final class CgroupBench {
         m.create(LIMITS);
         m.addProcess(pid);
         long s = System.nanoTime();
-        for (Path p : m.paths()) {
-            Path root = p.getParent().getParent();
-            dev.berth.cgroups.fs.CgroupFiles.write(root.resolve("cgroup.procs"), Integer.toString(pid));
-        }
+        for (Path p : m.paths()) dev.berth.cgroups.fs.CgroupFiles.write(root(p).resolve("cgroup.procs"), Integer.toString(pid));
         long leave = System.nanoTime() - s;
         m.destroy();
         return leave;
     }
 
-    /** The same kernel work with no validation, journal or layout logic: the floor for (1). */
-    static void rawSyscalls(CgroupLayout layout, String id, int pid) throws IOException {
-        CgroupManager m = CgroupManagers.open(null, id, layout);
-        List<Path> ps = m.paths();
+    /** The bench's C floor, compiled from the test resource with the system C compiler; null if there is none. */
+    static Path compileFloor() throws Exception {
+        Path dir = Files.createTempDirectory("berth-bench-floor");
+        dir.toFile().deleteOnExit();
+        Path src = dir.resolve("cgroup-floor.c"), bin = dir.resolve("cgroup-floor");
+        try (var in = CgroupBench.class.getResourceAsStream("cgroup-floor.c")) {
+            Files.copy(in, src);
+        }
+        src.toFile().deleteOnExit();
+        bin.toFile().deleteOnExit();
         try {
-            rawSyscalls(ps, pid);
-        } finally {
-            m.destroy(); // no-op when the raw path removed everything
+            Process cc = new ProcessBuilder("cc", "-O2", "-o", bin.toString(), src.toString()).redirectErrorStream(true).start();
+            String out = new String(cc.getInputStream().readAllBytes());
+            if (cc.waitFor() == 0) return bin;
+            System.out.println("bare C floor: cc failed, not compared: " + out.strip());
+        } catch (IOException e) {
+            System.out.println("bare C floor: no C compiler (cc), not compared");
+        }
+        return null;
+    }
+
+    /** What berth did for one container, as the floor's input: every hierarchy and every recorded write. */
+    static String floorSpec(CgroupLayout layout, int pid) {
+        String id = "berth-bench-spec";
+        CgroupManager m = CgroupManagers.open(null, id, layout);
+        List<String[]> writes = dev.berth.cgroups.fs.CgroupFiles.recording(() -> m.create(LIMITS));
+        StringBuilder sb = new StringBuilder();
+        for (Path p : m.paths()) sb.append("D ").append(p.toString().replace(id, "@ID@")).append(' ').append(root(p)).append('\n');
+        for (String[] w : writes) sb.append("W ").append(w[0].replace(id, "@ID@")).append(' ').append(w[1]).append('\n');
+        m.destroy();
+        return sb.toString();
+    }
+
+    /** The hierarchy root of a container directory /mount/berth/id. */
+    static Path root(Path p) { return p.getParent().getParent(); }
+
+    static void runFloor(Path bin, String spec, int count, int pid, String prefix, long[] total, long[] noLeave, int at) throws Exception {
+        Process p = new ProcessBuilder(bin.toString(), Integer.toString(count), Integer.toString(pid), prefix)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (var out = p.getOutputStream()) {
+            out.write(spec.getBytes());
+        }
+        String[] lines = new String(p.getInputStream().readAllBytes()).strip().split("\n");
+        if (p.waitFor() != 0 || lines.length != count) throw new IOException("cgroup-floor failed (exit " + p.exitValue() + ")");
+        for (int k = 0; k < count; k++) {
+            String[] f = lines[k].split(" ");
+            total[at + k] = Long.parseLong(f[0]);
+            noLeave[at + k] = total[at + k] - Long.parseLong(f[1]);
         }
     }
 
-    static void rawSyscalls(List<Path> ps, int pid) throws IOException {
-        for (Path p : ps) {
-            Files.createDirectory(p);
-            String h = p.getParent().getParent().getFileName().toString();
-            switch (h) {
-                case "memory" -> {
-                    Files.writeString(p.resolve("memory.limit_in_bytes"), "268435456");
-                    Files.writeString(p.resolve("memory.memsw.limit_in_bytes"), "268435456");
-                }
-                case "cpu" -> {
-                    Files.writeString(p.resolve("cpu.shares"), "512");
-                    Files.writeString(p.resolve("cpu.cfs_period_us"), "100000");
-                    Files.writeString(p.resolve("cpu.cfs_quota_us"), "50000");
-                }
-                case "pids" -> Files.writeString(p.resolve("pids.max"), "128");
-                case "cpuset" -> {
-                    Files.readString(p.resolve("cpuset.cpus"));
-                    Files.readString(p.resolve("cpuset.mems"));
-                }
-                default -> { }
-            }
-        }
-        for (Path p : ps) Files.writeString(p.resolve("cgroup.procs"), Integer.toString(pid));
-        for (Path p : ps) Files.writeString(p.getParent().getParent().resolve("cgroup.procs"), Integer.toString(pid));
-        for (Path p : ps) Files.delete(p);
+    static long median(long[] t) {
+        long[] s = t.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
     }
 
     static void print(String what, long[] t) {

@@ -11,6 +11,12 @@ public interface Controller {
     /** Read-only checks of {@code r} against the live cgroup (online cpus, current usage). Throws CgroupException. */
     default void validate(CgroupDir d, Resources r) {}
 
+    /**
+     * {@link #validate} for a directory this create just made: no process in it and every limit at the
+     * kernel's default, so checks against usage or the limits in force can be skipped.
+     */
+    default void validateNew(CgroupDir d, Resources r) { validate(d, r); }
+
     /** Writes the parts of {@code r} this controller owns, through the journal. */
     void apply(CgroupDir d, Resources r, Journal j);
 

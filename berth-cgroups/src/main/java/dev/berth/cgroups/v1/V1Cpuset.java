@@ -18,10 +18,11 @@ public final class V1Cpuset implements Controller {
     public void created(CgroupDir d) {
         // A new v1 cpuset starts empty and refuses tasks, unless its parent has clone_children=1.
         // Fill it from the parent (fixing an empty parent first, e.g. a /berth someone else made),
-        // and set clone_children on the parent so the next sibling is born filled (two reads, no writes).
+        // and set clone_children on the parent so the next sibling is born filled: one read, no
+        // writes. The kernel copies cpus and mems together (cpuset_css_online), so cpus that are
+        // there mean the mems are too (berth never leaves a parent with cpus and no mems).
         String cpus = CgroupFiles.readOrNull(d.file("cpuset.cpus"));
-        String mems = CgroupFiles.readOrNull(d.file("cpuset.mems"));
-        if (cpus != null && !cpus.isEmpty() && mems != null && !mems.isEmpty()) return;
+        if (cpus != null && !cpus.isEmpty()) return;
         for (String f : List.of("cpuset.cpus", "cpuset.mems")) fill(d.mount(), d.dir(), f);
         java.nio.file.Path clone = d.dir().getParent().resolve("cgroup.clone_children");
         if (!d.dir().getParent().equals(d.mount()) && "0".equals(CgroupFiles.readOrNull(clone))) CgroupFiles.write(clone, "1");

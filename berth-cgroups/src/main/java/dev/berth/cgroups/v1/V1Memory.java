@@ -45,6 +45,13 @@ public final class V1Memory implements Controller {
         }
     }
 
+    /** A new cgroup has no usage and unlimited memory and memsw: only a swap without a limit can be refused. */
+    @Override
+    public void validateNew(CgroupDir d, Resources r) {
+        var m = r.memory();
+        if (m != null && m.swap() != null && m.swap() > 0 && m.limit() == null) validate(d, r);
+    }
+
     static long workingSet(CgroupDir d) {
         long usage = CgroupFiles.readLong(d.file("memory.usage_in_bytes"));
         Map<String, Long> st = CgroupFiles.readKeyValues(d.file("memory.stat"));
@@ -59,7 +66,8 @@ public final class V1Memory implements Controller {
         Long limit = m.limit(), swap = m.swap();
         boolean swapOk = d.has(MEMSW);
         if (limit != null && swap != null && swapOk) {
-            long curLimit = CgroupFiles.readLong(d.file(LIMIT));
+            // a new cgroup (journal not recording) starts unlimited: no read needed
+            long curLimit = j.recording() ? CgroupFiles.readLong(d.file(LIMIT)) : Long.MAX_VALUE;
             // The kernel wants memory <= memsw at every step: raise memsw first when growing.
             if (swap == -1 || curLimit < swap) {
                 j.write(d.file(MEMSW), Long.toString(swap));

@@ -33,6 +33,10 @@ public final class V2Memory implements Controller {
         if (m.limit() < ws) throw CgroupException.badValue("memory.max", m.limit(), "below current usage " + ws + " bytes (working set)");
     }
 
+    /** A new cgroup has no usage: nothing to check. */
+    @Override
+    public void validateNew(CgroupDir d, Resources r) {}
+
     @Override
     public void apply(CgroupDir d, Resources r, Journal j) {
         var m = r.memory();
