@@ -1,59 +1,168 @@
 package dev.berth.cgroups;
 
+import dev.berth.cgroups.fs.CgroupFiles;
+
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * Start-up cleanup: removes the cgroups under a parent (default {@code /berth}) whose container is
  * gone, in every hierarchy, if they hold no process. Those that still hold processes are reported,
- * not killed: a process outliving its container state needs a human (or {@code berth-runc delete --force}).
+ * never killed: a process outliving its container state needs a human (or {@code berth-runc delete --force}).
+ *
+ * <p>Removal is rmdir only (child cgroups first, deepest first): the kernel refuses a cgroup that
+ * holds a process or a child, atomically, so nothing alive can be removed by a race with the checks.
+ * Which containers are gone is the caller's {@link Claim}: berth's runtime reserves the id's state
+ * directory (the same atomic mkdir a create makes before it makes any cgroup directory), so no
+ * create of that id can start until the removal is over. A cgroup younger than {@code minAge} is
+ * left alone whatever the claim says: it may belong to a container being created right now under
+ * another state root, which this process cannot see.
  */
 public final class CgroupSweeper {
     private CgroupSweeper() {}
 
-    public record Result(List<String> removed, List<String> busy, List<String> failed) {}
+    /** Cgroups younger than this are skipped by {@link #sweep(Predicate)}. */
+    public static final Duration DEFAULT_MIN_AGE = Duration.ofSeconds(10);
 
-    /** On this host, under {@code /berth}. */
-    public static Result sweep(Predicate<String> alive) {
-        return sweep(CgroupManagers.hostLayout(), "/berth", alive);
+    public record Result(List<String> removed, List<String> busy, List<String> failed) {
+        public boolean isEmpty() { return removed.isEmpty() && busy.isEmpty() && failed.isEmpty(); }
     }
 
+    /** Decides whether a container id found under the parent is gone, and holds it while its cgroups are removed. */
+    @FunctionalInterface
+    public interface Claim {
+        /**
+         * null: the container is alive (or its id is being taken); otherwise a hold on the id, closed
+         * after the removal attempt, during which no new container can take it.
+         */
+        AutoCloseable claim(String id) throws IOException;
+    }
+
+    /** On this host, under {@code /berth}, skipping cgroups younger than {@link #DEFAULT_MIN_AGE}. */
+    public static Result sweep(Predicate<String> alive) {
+        return sweep(CgroupManagers.hostLayout(), "/berth", claimUnless(alive), DEFAULT_MIN_AGE);
+    }
+
+    /** No age rule and no hold: for callers that exclude concurrent creates themselves (and tests). */
     public static Result sweep(CgroupLayout layout, String parent, Predicate<String> alive) {
-        TreeSet<String> names = new TreeSet<>();
+        return sweep(layout, parent, claimUnless(alive), Duration.ZERO);
+    }
+
+    private static Claim claimUnless(Predicate<String> alive) {
+        return id -> alive.test(id) ? null : () -> { };
+    }
+
+    public static Result sweep(CgroupLayout layout, String parent, Claim claim, Duration minAge) {
         String rel = parent.startsWith("/") ? parent.substring(1) : parent;
         List<Path> mounts = new ArrayList<>();
         for (var h : layout.hierarchies()) mounts.add(h.mount());
         if (layout.unifiedMount() != null) mounts.add(layout.unifiedMount());
+        TreeSet<String> names = new TreeSet<>();
         for (Path m : mounts) {
             Path dir = m.resolve(rel);
-            if (!Files.isDirectory(dir)) continue;
-            try (Stream<Path> s = Files.list(dir)) {
-                s.filter(Files::isDirectory).forEach(p -> names.add(p.getFileName().toString()));
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+                for (Path p : s)
+                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) names.add(p.getFileName().toString());
+            } catch (NoSuchFileException e) {
+                // no parent in this hierarchy
             } catch (IOException e) {
                 throw CgroupException.io("list", dir, e);
             }
         }
         List<String> removed = new ArrayList<>(), busy = new ArrayList<>(), failed = new ArrayList<>();
+        long now = System.currentTimeMillis();
         for (String id : names) {
-            if (alive.test(id)) continue;
-            CgroupManager m = CgroupManagers.open("/" + rel + "/" + id, id, layout);
-            if (!m.pids().isEmpty()) {
-                busy.add(id);
-                continue;
-            }
+            List<Path> dirs = new ArrayList<>();
+            for (Path m : mounts) dirs.add(m.resolve(rel).resolve(id));
             try {
-                m.destroy();
-                removed.add(id);
-            } catch (CgroupException e) {
-                failed.add(id + ": " + e.getMessage());
+                if (youngerThan(dirs, minAge, now)) continue;
+                try (AutoCloseable hold = claim.claim(id)) {
+                    if (hold == null) continue;
+                    if (hasProcesses(dirs)) {
+                        busy.add(id);
+                        continue;
+                    }
+                    boolean refused = false;
+                    for (Path d : dirs) refused |= !removeTree(d, layout.fake());
+                    (refused ? busy : removed).add(id);
+                }
+            } catch (Exception e) {
+                failed.add(id + ": " + (e instanceof CgroupException ? e.getMessage() : CgroupException.reason(e)));
             }
         }
         return new Result(List.copyOf(removed), List.copyOf(busy), List.copyOf(failed));
+    }
+
+    private static boolean youngerThan(List<Path> dirs, Duration minAge, long now) throws IOException {
+        if (minAge.isZero()) return false;
+        for (Path d : dirs) {
+            try {
+                long mtime = Files.getLastModifiedTime(d, LinkOption.NOFOLLOW_LINKS).toMillis();
+                if (now - mtime < minAge.toMillis()) return true;
+            } catch (NoSuchFileException e) {
+                // not in this hierarchy
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasProcesses(List<Path> dirs) {
+        for (Path d : dirs) if (!CgroupFiles.readPids(d.resolve("cgroup.procs")).isEmpty()) return true;
+        return false;
+    }
+
+    /**
+     * rmdir, and if the kernel says busy, the child cgroups first (deepest first) and rmdir again.
+     * True if the directory is gone; false if a process (or a child holding one) keeps it.
+     */
+    private static boolean removeTree(Path dir, boolean fake) throws IOException {
+        if (rmdir(dir, fake)) return true;
+        boolean children = false;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            for (Path p : s) {
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                children = true;
+                if (!removeTree(p, fake)) return false;
+            }
+        } catch (NoSuchFileException e) {
+            return true;
+        }
+        return children && rmdir(dir, fake);
+    }
+
+    /** One rmdir; false if the kernel refuses (EBUSY: processes or child cgroups). */
+    private static boolean rmdir(Path dir, boolean fake) throws IOException {
+        if (fake) {
+            // a temp-dir stand-in: the control files are regular files the kernel would not need removed
+            if (!CgroupFiles.readPids(dir.resolve("cgroup.procs")).isEmpty()) return false;
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+                for (Path p : s) if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) return false;
+            } catch (NoSuchFileException e) {
+                return true;
+            }
+            BaseManager.FakeTree.clear(dir);
+        }
+        try {
+            Files.delete(dir);
+            return true;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (DirectoryNotEmptyException e) {
+            return false;
+        } catch (FileSystemException e) {
+            if (e.getReason() != null && e.getReason().contains("busy")) return false;
+            throw e;
+        }
     }
 }

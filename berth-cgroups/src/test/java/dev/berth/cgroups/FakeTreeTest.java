@@ -322,4 +322,26 @@ class FakeTreeTest {
         assertThat(root.resolve("unified/berth/dead")).doesNotExist();
         assertThat(root.resolve("memory/berth/alive")).isDirectory();
     }
+
+    @Test
+    void sweeperSkipsYoungCgroupsHoldsDeadIdsAndRemovesChildrenFirst() throws Exception {
+        CgroupLayout layout = FakeCgroupfs.hybrid(root);
+        for (String id : List.of("old", "young", "nested", "taken")) CgroupManagers.open(null, id, layout).create(Resources.empty());
+        Files.createDirectories(root.resolve("memory/berth/nested/a/b"));
+        var hourAgo = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+        for (String id : List.of("old", "nested", "taken"))
+            for (Path d : CgroupManagers.open(null, id, layout).paths()) Files.setLastModifiedTime(d, hourAgo);
+        List<String> held = new java.util.ArrayList<>(), released = new java.util.ArrayList<>();
+        var r = CgroupSweeper.sweep(layout, "/berth", id -> {
+            if (id.equals("taken")) return null; // e.g. its state directory exists
+            held.add(id);
+            return () -> released.add(id);
+        }, java.time.Duration.ofSeconds(10));
+        assertThat(r.removed()).containsExactly("nested", "old");
+        assertThat(r.busy()).isEmpty();
+        assertThat(held).containsExactly("nested", "old").isEqualTo(released);
+        assertThat(root.resolve("memory/berth/nested")).doesNotExist();
+        assertThat(root.resolve("cpu/berth/young")).isDirectory(); // younger than 10 s: maybe being created elsewhere
+        assertThat(root.resolve("cpu/berth/taken")).isDirectory();
+    }
 }

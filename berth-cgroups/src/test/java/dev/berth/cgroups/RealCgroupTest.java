@@ -353,4 +353,38 @@ class RealCgroupTest {
         assertThat(dead.exists()).isFalse();
         RAN.add("sweeper removed a dead /berth/<id> from every hierarchy");
     }
+
+    /** rmdir only: a cgroup holding a process (itself or in a child cgroup) is reported busy and left; empty children go first. */
+    @Test
+    void sweepNeverRemovesWhatHoldsAProcess() throws Exception {
+        CgroupManager dead = open(host), busy = open(host), nested = open(host), young = open(host);
+        for (CgroupManager m : List.of(dead, busy, nested, young)) m.create(Resources.empty());
+        Path deadChild = Files.createDirectory(dead.paths().getFirst().resolve("left-by-the-container"));
+        startIn(busy, "exec sleep 60");
+        Path pids = nested.paths().stream().filter(p -> p.startsWith("/sys/fs/cgroup/pids")).findFirst().orElseThrow();
+        Path busyChild = Files.createDirectory(pids.resolve("inner"));
+        Process inner = new ProcessBuilder("sleep", "60").start();
+        processes.add(inner);
+        Files.writeString(busyChild.resolve("cgroup.procs"), Long.toString(inner.pid()));
+        var hourAgo = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+        for (CgroupManager m : List.of(dead, busy, nested)) for (Path d : m.paths()) Files.setLastModifiedTime(d, hourAgo);
+        java.util.Set<String> ours = new java.util.HashSet<>();
+        for (CgroupManager m : List.of(dead, busy, nested, young)) ours.add(m.cgroupPath().substring("/berth/".length()));
+        String deadId = dead.cgroupPath().substring(7), busyId = busy.cgroupPath().substring(7), nestedId = nested.cgroupPath().substring(7);
+        try {
+            var r = CgroupSweeper.sweep(host, "/berth", id -> ours.contains(id) ? () -> { } : null, java.time.Duration.ofSeconds(10));
+            assertThat(r.removed()).containsExactly(deadId);
+            assertThat(r.busy()).containsExactlyInAnyOrder(busyId, nestedId);
+            assertThat(deadChild).doesNotExist();
+            assertThat(dead.exists()).isFalse();
+            assertThat(busy.paths()).allSatisfy(p -> assertThat(p).isDirectory());
+            assertThat(busyChild).isDirectory();
+            assertThat(young.paths()).allSatisfy(p -> assertThat(p).isDirectory());
+        } finally {
+            Files.writeString(Path.of("/sys/fs/cgroup/pids/cgroup.procs"), Long.toString(inner.pid()));
+            inner.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            Files.delete(busyChild);
+        }
+        RAN.add("sweeper: rmdir only, busy (a process, or one in a child cgroup) left and reported, empty child cgroups removed first, young ones skipped");
+    }
 }
