@@ -2,6 +2,7 @@ package dev.berth.image;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.image.api.ConfigChanges;
 import dev.berth.image.api.Descriptor;
 import dev.berth.image.api.Digest;
 import dev.berth.image.api.ImageException;
@@ -58,6 +59,11 @@ public final class Images {
 
     /** A one-layer image from a root filesystem directory or tarball (tar, tar.gz, tar.zst). */
     public Descriptor importRootfs(Path source, ImageReference name, Platform platform) {
+        return importRootfs(source, name, platform, ConfigChanges.NONE);
+    }
+
+    /** As {@link #importRootfs(Path, ImageReference, Platform)}, with {@code changes} (CMD, ENV, ...) applied to the config. */
+    public Descriptor importRootfs(Path source, ImageReference name, Platform platform, ConfigChanges changes) {
         if (!Files.exists(source)) throw new ImageException.NotFound("no such file or directory: " + source);
         try (Store.Adding ignored = store.adding()) {
         LayerBlobs.Layer layer = Files.isDirectory(source) ? LayerBlobs.fromDirectory(store, source, false)
@@ -65,7 +71,18 @@ public final class Images {
         // Unpacking now validates the archive (a bad one leaves no image) and makes the first run fast.
         snapshots.unpack(SnapshotStore.chainIds(List.of(layer.diffId())).getFirst(), layer.descriptor(), layer.diffId());
         Provenance.Layer p = Provenance.Layer.local("import", layer.descriptor().digest(), layer.diffId().toString(), source.toAbsolutePath().toString());
-        return ImageWriter.write(store, null, List.of(), List.of(), List.of(layer), List.of(p),
+        ObjectNode base = null;
+        if (!changes.isEmpty()) {
+            base = Json.MAPPER.createObjectNode();
+            base.put("architecture", platform.architecture());
+            base.put("os", platform.os());
+            if (platform.variant() != null) base.put("variant", platform.variant());
+            ObjectNode config = base.putObject("config");
+            config.putArray("Env").add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            changes.applyTo(config);
+            base.putObject("rootfs").put("type", "layers").putArray("diff_ids");
+        }
+        return ImageWriter.write(store, base, List.of(), List.of(), List.of(layer), List.of(p),
                 "berth import " + source, platform, name);
         }
     }

@@ -12,10 +12,11 @@ import picocli.CommandLine.Command;
  * exit code chosen in {@link #exitCode} (the one place that maps error kinds).
  */
 @Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
-        description = "Container images: pull, push, load, save, import, list, inspect, prune, verify.",
+        description = "Container images: pull, push, load, save, import, list, inspect, prune, verify; bundles from images, diff, commit.",
         subcommands = {PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class, ImportCommand.class,
                 ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
-                PruneCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
+                PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BerthMain implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -30,6 +31,8 @@ public final class BerthMain implements Runnable {
     /** Runs one command line; used by main and by tests. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new BerthMain());
+        // bundle create IMAGE DIR COMMAND ARGS...: options after the image belong to the command, as with docker create
+        cl.getSubcommands().get("bundle").getSubcommands().get("create").setStopAtPositional(true);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

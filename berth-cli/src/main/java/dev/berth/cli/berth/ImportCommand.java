@@ -1,5 +1,6 @@
 package dev.berth.cli.berth;
 
+import dev.berth.image.api.ConfigChanges;
 import dev.berth.image.api.Descriptor;
 import dev.berth.image.api.ImageReference;
 import dev.berth.image.api.Platform;
@@ -16,12 +17,15 @@ import picocli.CommandLine.Model.CommandSpec;
 final class ImportCommand implements Callable<Integer> {
     @Mixin Global global;
     @Option(names = "--platform", description = "os/arch of the image (default linux/amd64)") String platform;
+    @Option(names = {"-c", "--change"}, paramLabel = "INSTRUCTION", description = "Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME; repeatable")
+    java.util.List<String> changes = java.util.List.of();
     @Parameters(index = "0", paramLabel = "SOURCE") Path source;
     @Parameters(index = "1", arity = "0..1", paramLabel = "NAME") String name;
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
-        Descriptor d = global.images().importRootfs(source, name == null ? null : ImageReference.parse(name), Platform.parse(platform));
+        ImageReference ref = name == null ? null : ImageReference.parse(name);
+        Descriptor d = global.images().importRootfs(source, ref, Platform.parse(platform), ConfigChanges.parse(changes));
         spec.commandLine().getOut().println(d.digest());
         return 0;
     }

@@ -1,6 +1,7 @@
 package dev.berth.image.snapshot;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.image.api.ConfigChanges;
 import dev.berth.image.api.Descriptor;
 import dev.berth.image.api.Digest;
 import dev.berth.image.api.ImageException;
@@ -34,8 +35,18 @@ import java.util.regex.Pattern;
 public final class Snapshotter {
     private static final Pattern ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
 
-    /** What containers/ID/image.json records. */
-    public record ContainerInfo(String id, String image, String manifest, List<String> chain) {}
+    /**
+     * What containers/ID/image.json records: the image as the user named it, its manifest digest,
+     * the chain IDs of its layers (bottom first) and the caller's labels (e.g. the bundle directory
+     * the CLI wrote for it).
+     */
+    public record ContainerInfo(String id, String image, String manifest, List<String> chain, Map<String, String> labels) {
+        public ContainerInfo {
+            chain = chain == null ? List.of() : List.copyOf(chain);
+            labels = labels == null ? Map.of() : Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
+        }
+        public ContainerInfo(String id, String image, String manifest, List<String> chain) { this(id, image, manifest, chain, null); }
+    }
 
     private final Store store;
     private final SnapshotStore snapshots;
@@ -61,15 +72,31 @@ public final class Snapshotter {
     }
 
     /** Creates and mounts the rootfs of a new container; returns the mount point. */
-    public Path prepare(String containerId, String imageRef) {
-        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef); }
+    public Path prepare(String containerId, String imageRef) { return prepare(containerId, imageRef, Map.of()); }
+
+    /**
+     * As {@link #prepare(String, String)}, recording {@code labels} in the container's image.json.
+     * A name already in use is an {@link ImageException.InvalidReference}; an unknown image a
+     * {@link ImageException.NotFound}; either way nothing is created. On any later failure the
+     * container's directory is removed again.
+     */
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels) {
+        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels); }
     }
 
-    private Path prepareAdding(String containerId, String imageRef) {
+    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels) {
         Path c = cdir(containerId);
-        if (Files.exists(c)) throw new ImageException.Store("container " + containerId + " already has a rootfs at " + c, null);
+        if (Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw inUse(containerId);
         Descriptor md = store.resolve(imageRef);
         List<Digest> chain = ensureUnpacked(md);
+        try {
+            Files.createDirectories(store.containersDir());
+            Files.createDirectory(c);   // atomic: of two prepares of one name, one fails here
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw inUse(containerId);
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot create " + c + ": " + e.getMessage(), e);
+        }
         try {
             Files.createDirectories(c.resolve("upper"));
             Files.createDirectories(c.resolve("work"));
@@ -83,7 +110,7 @@ public final class Snapshotter {
             for (String l : lowers) checkOverlayPath(l);
             checkOverlayPath(c.toString());
             List<String> chainS = chain.stream().map(Digest::toString).toList();
-            Files.write(c.resolve("image.json"), Json.write(new ContainerInfo(containerId, imageRef, md.digest(), chainS)));
+            Files.write(c.resolve("image.json"), Json.write(new ContainerInfo(containerId, imageRef, md.digest(), chainS, labels)));
             String data = "lowerdir=" + String.join(":", lowers) + ",upperdir=" + c.resolve("upper") + ",workdir=" + c.resolve("work");
             if (data.length() > 4095)
                 throw new ImageException.Mount("overlay options for " + chain.size() + " layers exceed one page (" + data.length() + " bytes); root path too long");
@@ -100,6 +127,12 @@ public final class Snapshotter {
         }
     }
 
+    private ImageException inUse(String containerId) {
+        String image = "";
+        try { image = " (a container of " + info(containerId).image() + ")"; } catch (ImageException ignored) {}
+        return new ImageException.InvalidReference("name " + containerId + " is already in use" + image);
+    }
+
     private static void checkOverlayPath(String p) {
         if (p.contains(":") || p.contains(",") || p.contains("\\"))
             throw new ImageException.Mount("path unusable in overlay options (contains ':', ',' or '\\'): " + p);
@@ -110,7 +143,7 @@ public final class Snapshotter {
     public ContainerInfo info(String containerId) {
         Path f = cdir(containerId).resolve("image.json");
         try { return Json.read(Files.readAllBytes(f), ContainerInfo.class, "container " + containerId); }
-        catch (IOException e) { throw new ImageException.NotFound("no such container rootfs: " + containerId); }
+        catch (IOException e) { throw new ImageException.NotFound("no such container: " + containerId); }
     }
 
     public List<ContainerInfo> list() {
@@ -128,10 +161,35 @@ public final class Snapshotter {
     /** Unmounts (if mounted) and deletes the container's rootfs, upper and work dirs. */
     public void remove(String containerId) {
         Path c = cdir(containerId);
-        if (!Files.exists(c)) throw new ImageException.NotFound("no such container rootfs: " + containerId);
+        if (!Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw new ImageException.NotFound("no such container: " + containerId);
         unmount(c.resolve("rootfs"));
         try { Store.deleteTree(c); }
         catch (IOException e) { throw new ImageException.Store("cannot delete " + c + ": " + e.getMessage(), e); }
+    }
+
+    /** Whether the container's rootfs is mounted (an overlay at containers/ID/rootfs in this mount namespace). */
+    public boolean mounted(String containerId) {
+        String mp = rootfs(containerId).toAbsolutePath().normalize().toString();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                if (f.length > 4 && unescapeMountinfo(f[4]).equals(mp)) return true;
+            }
+            return false;
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+        }
+    }
+
+    private static String unescapeMountinfo(String s) {
+        if (s.indexOf('\\') < 0) return s;
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == '\\' && i + 3 < s.length()) { b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8)); i += 3; }
+            else b.append(ch);
+        }
+        return b.toString();
     }
 
     private static void unmount(Path mp) {
@@ -237,16 +295,20 @@ public final class Snapshotter {
     }
 
     /** Turns the container's upper dir into a new layer on top of its image, named {@code newRef}. */
-    public Descriptor commit(String containerId, ImageReference newRef) {
+    public Descriptor commit(String containerId, ImageReference newRef) { return commit(containerId, newRef, ConfigChanges.NONE); }
+
+    /** As {@link #commit(String, ImageReference)}, with {@code changes} applied to the new image's config. */
+    public Descriptor commit(String containerId, ImageReference newRef, ConfigChanges changes) {
         ContainerInfo ci = info(containerId);
         Descriptor base = new Descriptor(null, ci.manifest(), 0, null, null, null);
         Manifest m = store.manifest(new Descriptor(dev.berth.image.api.MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null));
-        ObjectNode cfg = store.config(m);
+        ObjectNode cfg = store.config(m).deepCopy();
+        if (!changes.isEmpty()) changes.applyTo(cfg.withObjectProperty("config"));
         Provenance bp = store.provenance(base.digestValue());
         try (Store.Adding ignored = store.adding()) {
             LayerBlobs.Layer layer = LayerBlobs.fromDirectory(store, cdir(containerId).resolve("upper"), true);
             Provenance.Layer pl = Provenance.Layer.local("commit", layer.descriptor().digest(), layer.diffId().toString(),
-                    "container " + containerId);
+                    "container " + containerId + " of " + ci.image());
             return ImageWriter.write(store, cfg, m.layers(), bp == null ? List.of() : bp.layers(), List.of(layer), List.of(pl),
                     "berth commit " + containerId, Platform.DEFAULT, newRef);
         }

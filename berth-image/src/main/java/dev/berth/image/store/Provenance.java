@@ -27,6 +27,7 @@ public record Provenance(String image, String manifest, List<Layer> layers) {
         public String describe() {
             return switch (source) {
                 case "pull" -> "pulled from " + registry + "/" + repository + "@" + digest + " at " + time;
+                case "commit" -> "committed from " + (path == null ? "?" : path) + " at " + time;
                 default -> source + " of " + (path == null ? "?" : path) + " at " + time;
             };
         }

@@ -71,7 +71,7 @@ class SnapshotterTest {
         assertThat(root3.resolve("tmp/new")).exists();
         assertThat(root3.resolve("bin/busybox")).exists();
         assertThat(images.history("busybox:committed").getFirst().createdBy()).isEqualTo("berth commit c1");
-        assertThat(images.history("busybox:committed").getFirst().provenance()).startsWith("commit of container c1");
+        assertThat(images.history("busybox:committed").getFirst().provenance()).startsWith("committed from container c1 of busybox:test at ");
 
         images.snapshotter().remove("c1");
         assertThat(tmp.resolve("root/containers/c1")).doesNotExist();
@@ -130,5 +130,23 @@ class SnapshotterTest {
         assertThatThrownBy(() -> images.snapshotter().prepare("ok", "nosuch:image")).isInstanceOf(ImageException.NotFound.class)
                 .hasMessage("no such image: nosuch:image");
         assertThat(Files.exists(tmp.resolve("root/containers/ok"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThatThrownBy(() -> images.snapshotter().diff("nope")).isInstanceOf(ImageException.NotFound.class).hasMessage("no such container: nope");
+        assertThatThrownBy(() -> images.snapshotter().commit("nope", null)).isInstanceOf(ImageException.NotFound.class);
+    }
+
+    @Test void labelsAreRecordedAndANameInUseIsRefusedLeavingTheFirstIntact() throws Exception {
+        images.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("busybox:test"), Platform.DEFAULT);
+        Path root = prepare("named", "busybox:test");
+        containers.add("named");
+        images.snapshotter().remove("named");
+        root = images.snapshotter().prepare("named", "busybox:test", java.util.Map.of("bundle", "/somewhere"));
+        assertThat(images.snapshotter().info("named").labels()).containsEntry("bundle", "/somewhere");
+        assertThat(images.snapshotter().mounted("named")).isTrue();
+        assertThatThrownBy(() -> images.snapshotter().prepare("named", "busybox:test"))
+                .isInstanceOf(ImageException.InvalidReference.class).hasMessage("name named is already in use (a container of busybox:test)");
+        assertThat(root.resolve("bin/busybox")).isRegularFile();
+        assertThat(images.snapshotter().mounted("named")).isTrue();
+        images.snapshotter().remove("named");
+        assertThat(images.snapshotter().list()).isEmpty();
     }
 }
