@@ -28,6 +28,7 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
     private IngestWriter writer;
     private ChunkPipe tee;
     private long resumedAt = -1;
+    static final int CHUNK = 1 << 18;
 
     public BlobPuller(Store store, String repository, Descriptor blob, LongConsumer progress) {
         this.store = store; this.repository = repository; this.blob = blob; this.progress = progress;
@@ -61,13 +62,15 @@ public final class BlobPuller implements RegistryEndpoint<Digest> {
             writer = store.newIngest(null);
         }
         try (InputStream in = r.body()) {
-            byte[] buf = new byte[1 << 17];
+            // Whole chunks (readNBytes fills the buffer): one write, one hash update and one pipe
+            // hand-over per CHUNK bytes rather than per socket read.
+            byte[] buf = new byte[CHUNK];
             int n;
-            while ((n = in.read(buf)) > 0) {
+            while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
                 if (tee != null && !tee.wasRestarted()) {
                     // the pipe takes this buffer as it is: read the next chunk into a new one
                     byte[] chunk = buf;
-                    buf = new byte[1 << 17];
+                    buf = new byte[CHUNK];
                     storeAndTee(chunk, n);
                     continue;
                 }

@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Hands the bytes of a download to an extractor running beside it (pull unpacks while it
- * downloads). Bounded; if the extractor stops early (bad archive) the downloader's next write
- * fails with the extractor's error.
+ * downloads). Bounded (32 chunks of {@link BlobPuller#CHUNK} bytes: 8 MiB a layer); if the
+ * extractor stops early (bad archive) the downloader's next write fails with the extractor's error.
  */
 final class ChunkPipe {
     private static final byte[] EOF = new byte[0];
-    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(64);
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(32);
     private volatile boolean readerGone;
     private volatile RuntimeException readerError;
     private volatile boolean restarted;
@@ -50,7 +50,7 @@ final class ChunkPipe {
     void close() { offer(EOF); }
 
     /** The download failed for good: the extractor's next read fails. */
-    void writerFailed() { writerGone = true; }
+    void writerFailed() { writerGone = true; queue.clear(); }
     private volatile boolean writerGone;
 
     void readerFailed(RuntimeException e) { readerError = e; readerGone = true; queue.clear(); }

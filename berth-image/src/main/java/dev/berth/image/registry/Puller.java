@@ -34,8 +34,18 @@ public final class Puller {
         this.store = store; this.snapshots = snapshots; this.options = options;
     }
 
+    /** "Downloading" updates, at most one per MiB (and the last): printers format a line each time. */
+    private static java.util.function.LongConsumer downloading(Progress progress, String id, long size) {
+        long[] last = {-1};
+        return n -> {
+            if (n >= last[0] && n - last[0] < (1 << 20) && n < size) return;
+            last[0] = n;
+            progress.update(id, "Downloading", n, size);
+        };
+    }
+
     private void download(RegistryClient c, String repo, Descriptor l, String id, Progress progress) {
-        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size()));
+        BlobPuller p = new BlobPuller(store, repo, l, downloading(progress, id, l.size()));
         try { c.call(p); } catch (RuntimeException e) { p.abort(); throw e; }
     }
 
@@ -57,14 +67,23 @@ public final class Puller {
                 extracted.completeExceptionally(re);
             }
         });
-        BlobPuller p = new BlobPuller(store, repo, l, n -> progress.update(id, "Downloading", n, l.size())).teeTo(pipe);
+        BlobPuller p = new BlobPuller(store, repo, l, downloading(progress, id, l.size())).teeTo(pipe);
         try {
             c.call(p);
             pipe.close();
         } catch (RuntimeException e) {
             p.abort();
             pipe.writerFailed();
-            extracted.thenAccept(SnapshotStore.Pending::abort);
+            // Wait for the extractor (it fails at its next read, or has finished): when this pull
+            // fails, nothing it unpacked is left in snapshots/tmp.
+            try {
+                extracted.get().abort();
+            } catch (ExecutionException failed) {
+                // it removed its temp dir itself
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                extracted.thenAccept(SnapshotStore.Pending::abort);
+            }
             throw e;
         }
         progress.update(id, "Extracting", l.size(), l.size());
