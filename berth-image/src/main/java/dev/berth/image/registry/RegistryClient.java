@@ -32,6 +32,12 @@ import javax.net.ssl.X509TrustManager;
  * registry error bodies into one-line {@link ImageException.Registry} messages.
  */
 public final class RegistryClient {
+    static {
+        // The JDK client reads sockets into 16 KiB buffers: a blob download is then ~10 000
+        // reads, selector wake-ups and hand-overs. Bigger buffers (here, unless set by the user).
+        if (System.getProperty("jdk.httpclient.bufsize") == null) System.setProperty("jdk.httpclient.bufsize", String.valueOf(1 << 18));
+    }
+
     private final String registry;
     private final RegistryOptions options;
     private final HttpClient plainClient;
@@ -44,8 +50,11 @@ public final class RegistryClient {
         this.registry = registry;
         this.options = options;
         // Loading CA certificates costs hundreds of ms: the plain-HTTP client gets a context that
-        // trusts nothing (never used for TLS), the TLS client is built on first use.
-        this.plainClient = builder().sslContext(noTrust()).build();
+        // trusts nothing (never used for TLS; set up only if it ever is) and explicit (default)
+        // SSL parameters, so that building it initialises no TLS at all; the TLS client is built
+        // on first use.
+        this.plainClient = builder().sslContext(new LazySslContext(RegistryClient::noTrust))
+                .sslParameters(new javax.net.ssl.SSLParameters()).build();
         this.auth = new Authenticator(this::clientFor, Credentials.lookup(options.dockerConfig(), registry), registry);
     }
 
@@ -79,6 +88,27 @@ public final class RegistryClient {
             return ctx;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** An SSLContext whose real context is made on first use (the plain client's: normally never). */
+    private static final class LazySslContext extends SSLContext {
+        LazySslContext(java.util.function.Supplier<SSLContext> real) {
+            super(new javax.net.ssl.SSLContextSpi() {
+                private SSLContext ctx;
+                private synchronized SSLContext ctx() { return ctx == null ? ctx = real.get() : ctx; }
+                @Override protected void engineInit(javax.net.ssl.KeyManager[] k, TrustManager[] t, java.security.SecureRandom r) {
+                    throw new UnsupportedOperationException("already initialised");
+                }
+                @Override protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() { return ctx().getSocketFactory(); }
+                @Override protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() { return ctx().getServerSocketFactory(); }
+                @Override protected javax.net.ssl.SSLEngine engineCreateSSLEngine() { return ctx().createSSLEngine(); }
+                @Override protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) { return ctx().createSSLEngine(host, port); }
+                @Override protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() { return ctx().getServerSessionContext(); }
+                @Override protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() { return ctx().getClientSessionContext(); }
+                @Override protected javax.net.ssl.SSLParameters engineGetDefaultSSLParameters() { return ctx().getDefaultSSLParameters(); }
+                @Override protected javax.net.ssl.SSLParameters engineGetSupportedSSLParameters() { return ctx().getSupportedSSLParameters(); }
+            }, null, "TLS");
         }
     }
 
