@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
 
 /**
  * Answers WWW-Authenticate challenges: {@code Basic} with the configured credentials, or
- * {@code Bearer realm=...,service=...,scope=...}: a token from the realm (with basic credentials
- * when there are some, anonymous otherwise), cached per scope set.
+ * {@code Bearer realm=...,service=...,scope=...}: a token from the realm, cached per scope set:
+ * with an identity token, POSTed as an OAuth2 refresh token ({@code grant_type=refresh_token}, as
+ * docker does); else a GET with basic credentials when there are some, anonymous otherwise.
+ * Credentials are only looked at (a credential helper only run) once a registry challenges.
  */
 final class Authenticator {
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
@@ -38,9 +40,16 @@ final class Authenticator {
         this.registry = registry;
     }
 
+    private boolean haveCredentials() { return credentials != null && credentials.present(); }
+
+    private String missing() {
+        return credentials == null ? "no credentials for " + registry + " in docker config.json"
+                : credentials.origin() + " has no credentials for " + registry;
+    }
+
     /** The Authorization header for a call with these scopes, or null before any challenge. */
     String header(List<String> scopes) {
-        if ("Basic".equals(scheme)) return credentials == null ? null : credentials.basic();
+        if ("Basic".equals(scheme)) return haveCredentials() ? credentials.basic() : null;
         if ("Bearer".equals(scheme)) {
             String t = tokens.get(String.join(" ", scopes));
             return t == null ? null : "Bearer " + t;
@@ -56,10 +65,15 @@ final class Authenticator {
         if (wwwAuthenticate == null) throw new ImageException.Registry(401, registry + ": unauthorized and no WWW-Authenticate challenge", null);
         String h = wwwAuthenticate.trim();
         if (h.regionMatches(true, 0, "Basic", 0, 5)) {
-            if (credentials == null)
-                throw new ImageException.Registry(401, registry + ": authentication required (no credentials for " + registry + " in docker config.json)", null);
+            if (!haveCredentials())
+                throw new ImageException.Registry(401, registry + ": authentication required (" + missing() + ")", null);
+            if (credentials.basic() == null)
+                throw new ImageException.Registry(401, registry + ": asks for a password, but " + credentials.origin()
+                        + " gives an identity token, which only token (Bearer) authentication can use", null);
             scheme = "Basic";
-            return !credentials.basic().equals(sent);   // sent them already: wrong credentials
+            if (credentials.basic().equals(sent))   // sent them already: wrong credentials
+                throw new ImageException.Registry(401, registry + ": credentials from " + credentials.origin() + " refused (401)", null);
+            return true;
         }
         if (h.regionMatches(true, 0, "Bearer", 0, 6)) {
             Map<String, String> p = new LinkedHashMap<>();
@@ -78,17 +92,38 @@ final class Authenticator {
     }
 
     private String fetchToken(Map<String, String> p, List<String> scopes) throws IOException, InterruptedException {
+        if (haveCredentials() && credentials.identityToken() != null) return fetchOAuthToken(p, scopes);
         StringBuilder q = new StringBuilder(p.get("realm"));
         q.append(p.get("realm").contains("?") ? '&' : '?');
         if (p.containsKey("service")) q.append("service=").append(enc(p.get("service")));
         for (String s : scopes) q.append("&scope=").append(enc(s));
         URI u = URI.create(q.toString());
         HttpRequest.Builder b = HttpRequest.newBuilder(u).GET();
-        if (credentials != null) b.header("Authorization", credentials.basic());
+        boolean withCredentials = haveCredentials() && credentials.basic() != null;
+        if (withCredentials) b.header("Authorization", credentials.basic());
         HttpResponse<byte[]> r = http.apply(u).send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200)
             throw new ImageException.Registry(r.statusCode(), registry + ": token endpoint " + p.get("realm") + " answered " + r.statusCode()
-                    + (credentials == null ? " (no credentials in docker config.json)" : " (credentials refused?)"), null);
+                    + (withCredentials ? " (credentials from " + credentials.origin() + " refused?)" : " (" + missing() + ")"), null);
+        return token(r);
+    }
+
+    /** OAuth2 refresh-token grant with the identity token (docker's flow for identity tokens). */
+    private String fetchOAuthToken(Map<String, String> p, List<String> scopes) throws IOException, InterruptedException {
+        StringBuilder form = new StringBuilder("grant_type=refresh_token&client_id=berth&refresh_token=").append(enc(credentials.identityToken()));
+        if (p.containsKey("service")) form.append("&service=").append(enc(p.get("service")));
+        if (!scopes.isEmpty()) form.append("&scope=").append(enc(String.join(" ", scopes)));
+        URI u = URI.create(p.get("realm"));
+        HttpRequest req = HttpRequest.newBuilder(u).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form.toString())).build();
+        HttpResponse<byte[]> r = http.apply(u).send(req, HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200)
+            throw new ImageException.Registry(r.statusCode(), registry + ": token endpoint " + p.get("realm") + " answered " + r.statusCode()
+                    + " to the identity token from " + credentials.origin() + " (expired or revoked?)", null);
+        return token(r);
+    }
+
+    private String token(HttpResponse<byte[]> r) throws IOException {
         JsonNode j = Json.MAPPER.readTree(r.body());
         String t = j.hasNonNull("token") ? j.get("token").asText() : j.path("access_token").asText(null);
         if (t == null || t.isEmpty()) throw new ImageException.Registry(r.statusCode(), registry + ": token endpoint returned no token", null);

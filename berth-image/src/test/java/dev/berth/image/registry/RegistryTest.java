@@ -144,6 +144,29 @@ class RegistryTest {
         }
     }
 
+    @Test void identityTokenIsTradedAtTheTokenEndpoint() throws Exception {
+        Path certs = Files.createDirectories(tmp.resolve("certs"));
+        Path[] signer = LocalRegistry.selfSigned(certs, "token-signer");
+        try (TokenServer ts = new TokenServer(signer[0], signer[1], "bob", "pw", "refresh-123", "berth-registry", "berth-issuer")) {
+            String yaml = "auth:\n  token:\n    realm: " + ts.realm() + "\n    service: berth-registry\n    issuer: berth-issuer\n    rootcertbundle: " + signer[0] + "\n";
+            try (LocalRegistry reg = LocalRegistry.start(tmp.resolve("reg"), yaml, null, null)) {
+                Images a = source();
+                ImageReference target = ImageReference.parse(reg.address() + "/tok/busybox:1");
+                Path dir = Files.createDirectories(tmp.resolve("docker-idt"));
+                Path good = Files.writeString(dir.resolve("good.json"), "{\"auths\":{\"" + reg.address() + "\":{\"identitytoken\":\"refresh-123\"}}}");
+                Path bad = Files.writeString(dir.resolve("bad.json"), "{\"auths\":{\"" + reg.address() + "\":{\"identitytoken\":\"revoked\"}}}");
+                assertThatThrownBy(() -> a.push("busybox:local", target, RegistryOptions.DEFAULT.withDockerConfig(bad), Progress.NONE))
+                        .isInstanceOf(ImageException.Registry.class).hasMessageContaining("identity token from docker config " + bad)
+                        .hasMessageContaining("401");
+                a.push("busybox:local", target, RegistryOptions.DEFAULT.withDockerConfig(good), Progress.NONE);
+                Images b = Images.open(tmp.resolve("dst"));
+                assertThat(b.pull(target, Platform.DEFAULT, RegistryOptions.DEFAULT.withDockerConfig(good), Progress.NONE).digest())
+                        .isEqualTo(a.store().resolve("busybox:local").digest());
+                assertThat(ts.refreshed.get()).isPositive();
+            }
+        }
+    }
+
     @Test void brokenDownloadIsResumedWithRange() throws Exception {
         try (LocalRegistry reg = LocalRegistry.start(tmp.resolve("reg"), null, null, null)) {
             Images a = Images.open(tmp.resolve("src"));

@@ -29,7 +29,17 @@ final class TokenServer implements AutoCloseable {
     final HttpServer server;
     final AtomicInteger issued = new AtomicInteger();
 
+    final AtomicInteger refreshed = new AtomicInteger();
+
     TokenServer(Path cert, Path key, String user, String password, String service, String issuer) throws Exception {
+        this(cert, key, user, password, null, service, issuer);
+    }
+
+    /**
+     * With {@code refreshToken}: also the OAuth2 flow docker uses for identity tokens, a POST of
+     * {@code grant_type=refresh_token&refresh_token=...&scope=...} answered with {@code access_token}.
+     */
+    TokenServer(Path cert, Path key, String user, String password, String refreshToken, String service, String issuer) throws Exception {
         X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(cert));
         String pem = Files.readString(key).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         PrivateKey pk = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
@@ -39,11 +49,20 @@ final class TokenServer implements AutoCloseable {
         server.createContext("/token", ex -> {
             String auth = ex.getRequestHeaders().getFirst("Authorization");
             List<String> scopes = new ArrayList<>();
-            String q = ex.getRequestURI().getRawQuery();
-            if (q != null) for (String kv : q.split("&")) if (kv.startsWith("scope=")) scopes.add(URLDecoder.decode(kv.substring(6), StandardCharsets.UTF_8));
+            boolean post = ex.getRequestMethod().equals("POST");
+            String q = post ? new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8) : ex.getRequestURI().getRawQuery();
+            String grant = null, refresh = null;
+            if (q != null) for (String kv : q.split("&")) {
+                String v = URLDecoder.decode(kv.substring(kv.indexOf('=') + 1), StandardCharsets.UTF_8);
+                if (kv.startsWith("scope=")) { for (String sc : v.split(" ")) if (!sc.isEmpty()) scopes.add(sc); }
+                else if (kv.startsWith("grant_type=")) grant = v;
+                else if (kv.startsWith("refresh_token=")) refresh = v;
+            }
+            boolean allowed = post ? refreshToken != null && "refresh_token".equals(grant) && refreshToken.equals(refresh) : expected.equals(auth);
+            if (post && allowed) refreshed.incrementAndGet();
             byte[] body;
             int status;
-            if (!expected.equals(auth)) {
+            if (!allowed) {
                 status = 401;
                 body = "{\"details\":\"bad credentials\"}".getBytes(StandardCharsets.UTF_8);
             } else {
@@ -68,7 +87,7 @@ final class TokenServer implements AutoCloseable {
                     sig.initSign(pk);
                     sig.update(signing.getBytes(StandardCharsets.UTF_8));
                     String jwt = signing + "." + b64.encodeToString(sig.sign());
-                    body = ("{\"token\":\"" + jwt + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8);
+                    body = ((post ? "{\"access_token\":\"" : "{\"token\":\"") + jwt + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8);
                     status = 200;
                     issued.incrementAndGet();
                 } catch (Exception e) {
