@@ -119,9 +119,15 @@ public final class Images {
     /** Pushes local {@code source} to {@code target} (default: source's own name). */
     public Digest push(String source, ImageReference target, dev.berth.image.registry.RegistryOptions options,
                        dev.berth.image.registry.Progress progress) {
+        return push(source, target, options, dev.berth.image.registry.Pusher.Chunking.DEFAULT, progress);
+    }
+
+    /** As {@link #push(String, ImageReference, dev.berth.image.registry.RegistryOptions, dev.berth.image.registry.Progress)}, large blobs in chunks per {@code chunking}. */
+    public Digest push(String source, ImageReference target, dev.berth.image.registry.RegistryOptions options,
+                       dev.berth.image.registry.Pusher.Chunking chunking, dev.berth.image.registry.Progress progress) {
         Descriptor d = store.resolve(source);
         ImageReference t = target != null ? target : ImageReference.parse(source);
-        return new dev.berth.image.registry.Pusher(store, options).push(d, t, progress);
+        return new dev.berth.image.registry.Pusher(store, options, chunking).push(d, t, progress);
     }
 
     // ---- listing -------------------------------------------------------------------------
