@@ -23,10 +23,17 @@ public final class BerthMain implements Runnable {
     @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try berth --help)"); }
 
     public static void main(String[] args) {
+        java.io.Console c = System.console();
+        terminal = c != null && c.isTerminal();
         int code = run(args, System.out, System.err);
         System.out.flush();
         System.exit(code);
     }
+
+    private static volatile boolean terminal;
+
+    /** Whether bin/berth's stdout is a terminal (set by main; tests run as if not). */
+    static boolean stdoutIsTerminal() { return terminal; }
 
     /** Runs one command line; used by main and by tests. */
     public static int run(String[] args, PrintStream out, PrintStream err) {

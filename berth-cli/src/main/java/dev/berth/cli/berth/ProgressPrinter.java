@@ -1,35 +1,36 @@
 package dev.berth.cli.berth;
 
 import dev.berth.image.registry.Progress;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One line per layer. On a terminal the lines are redrawn in place (a bar while downloading);
- * otherwise a line is printed each time a layer's status changes.
+ * One line per layer. On a terminal the lines are redrawn in place (a bar while downloading or
+ * pushing, redrawn at most every 100 ms); otherwise a line is printed each time a layer's status
+ * changes.
  */
 final class ProgressPrinter implements Progress {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean tty;
     private final Map<String, String> lines = new LinkedHashMap<>();
     private final Map<String, String> lastStatus = new LinkedHashMap<>();
     private int drawn;
     private long lastDraw;
 
-    ProgressPrinter(PrintStream out, boolean tty) { this.out = out; this.tty = tty; }
-
-    static ProgressPrinter forStdout(PrintStream out) { return new ProgressPrinter(out, System.console() != null && out == System.out); }
+    ProgressPrinter(PrintWriter out, boolean tty) { this.out = out; this.tty = tty; }
 
     @Override public synchronized void update(String id, String status, long current, long total) {
-        String line = id + ": " + status + (status.equals("Downloading") || status.equals("Pushing") ? " " + bar(current, total) : "");
+        boolean bytes = status.equals("Downloading") || status.equals("Pushing");
+        String line = id + ": " + status + (bytes ? " " + bar(current, total) : "");
         if (!tty) {
             if (!status.equals(lastStatus.put(id, status))) out.println(id + ": " + status + (total > 0 ? " (" + human(total) + ")" : ""));
+            out.flush();
             return;
         }
         lines.put(id, line);
         long now = System.nanoTime();
-        if (status.equals("Downloading") && now - lastDraw < 100_000_000L) return;
+        if (bytes && current < total && now - lastDraw < 100_000_000L) return;
         lastDraw = now;
         if (drawn > 0) out.print("\033[" + drawn + "A");
         for (String l : lines.values()) out.print("\r\033[2K" + l + "\n");
