@@ -25,9 +25,9 @@ import java.util.function.Predicate;
  * holds a process or a child, atomically, so nothing alive can be removed by a race with the checks.
  * Which containers are gone is the caller's {@link Claim}: berth's runtime reserves the id's state
  * directory (the same atomic mkdir a create makes before it makes any cgroup directory), so no
- * create of that id can start until the removal is over. A cgroup younger than {@code minAge} is
- * left alone whatever the claim says: it may belong to a container being created right now under
- * another state root, which this process cannot see.
+ * create of that id can start until the removal is over. A cgroup younger than {@code minAge} (in
+ * every hierarchy) is left alone whatever the claim says: it may belong to a container being
+ * created right now under another state root, which this process cannot see.
  */
 public final class CgroupSweeper {
     private CgroupSweeper() {}
@@ -71,9 +71,12 @@ public final class CgroupSweeper {
         TreeSet<String> names = new TreeSet<>();
         for (Path m : mounts) {
             Path dir = m.resolve(rel);
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) continue; // (pruned with its last container) a stat, not an exception
             try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-                for (Path p : s)
-                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) names.add(p.getFileName().toString());
+                for (Path p : s) {
+                    String name = p.getFileName().toString();
+                    if (!names.contains(name) && !controlFile(name) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) names.add(name);
+                }
             } catch (NoSuchFileException e) {
                 // no parent in this hierarchy
             } catch (IOException e) {
@@ -104,17 +107,36 @@ public final class CgroupSweeper {
         return new Result(List.copyOf(removed), List.copyOf(busy), List.copyOf(failed));
     }
 
+    private static final java.util.Set<String> CONTROLLERS = java.util.Set.of("cgroup", "memory", "cpu", "cpuacct", "cpuset",
+            "blkio", "io", "pids", "devices", "freezer", "hugetlb", "net_cls", "net_prio", "rdma", "misc", "perf_event");
+
+    /**
+     * A cgroupfs control file by its name ({@code <controller>.<knob>}, or one of v1's three
+     * without a dot): skipped without a stat (a parent holds ~30 of them per hierarchy). A container
+     * whose id looks like one is not swept.
+     */
+    static boolean controlFile(String name) {
+        int dot = name.indexOf('.');
+        if (dot > 0) return CONTROLLERS.contains(name.substring(0, dot));
+        return name.equals("tasks") || name.equals("notify_on_release") || name.equals("release_agent");
+    }
+
+    /**
+     * True if every directory of the id is younger than {@code minAge}. The oldest counts: a v1
+     * directory's mtime stays its creation time, but a v2 one's moves when a controller is enabled
+     * in its parent (the kernel adds files to it).
+     */
     private static boolean youngerThan(List<Path> dirs, Duration minAge, long now) throws IOException {
         if (minAge.isZero()) return false;
         for (Path d : dirs) {
             try {
                 long mtime = Files.getLastModifiedTime(d, LinkOption.NOFOLLOW_LINKS).toMillis();
-                if (now - mtime < minAge.toMillis()) return true;
+                if (now - mtime >= minAge.toMillis()) return false;
             } catch (NoSuchFileException e) {
                 // not in this hierarchy
             }
         }
-        return false;
+        return true;
     }
 
     private static boolean hasProcesses(List<Path> dirs) {

@@ -331,6 +331,8 @@ class FakeTreeTest {
         var hourAgo = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
         for (String id : List.of("old", "nested", "taken"))
             for (Path d : CgroupManagers.open(null, id, layout).paths()) Files.setLastModifiedTime(d, hourAgo);
+        // v2 moves a directory's mtime when a controller is enabled in its parent: the oldest counts
+        Files.setLastModifiedTime(root.resolve("unified/berth/old"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
         List<String> held = new java.util.ArrayList<>(), released = new java.util.ArrayList<>();
         var r = CgroupSweeper.sweep(layout, "/berth", id -> {
             if (id.equals("taken")) return null; // e.g. its state directory exists
