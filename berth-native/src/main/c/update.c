@@ -1,9 +1,14 @@
 /*
  * update.c - `berth-launch --update SCRIPT ARGS...`: runc's `update` for the common flags (memory,
- * swap, reservation, cpu shares/quota/period, cpuset, pids) on cgroup v1 hierarchies, done here
- * without a JVM. Whatever it does not handle for certain - another flag or form, a v2-only
- * controller, a container that is not running, a write the kernel refuses (after restoring what
- * it wrote) - it hands to SCRIPT with BERTH_NO_FAST=1, so the JVM path decides and reports.
+ * swap, reservation, cpu shares/quota/period, cpuset, pids; on v2 also blkio weight), done here
+ * without a JVM. A controller bound to a v1 hierarchy is written there (as always); one that is
+ * not, on a host with a cgroup2 mount, is written in the unified directory with the JVM's (and
+ * runc's) v2 conversions: memory.swap.max = memory+swap - memory, cpu.weight from shares,
+ * cpu.max "quota period", io.weight from the blkio weight. Whatever it does not handle for
+ * certain - another flag or form, a value the JVM would check first (a v2 memory limit below the
+ * usage, a shares or period out of range), a container that is not running, a write the kernel
+ * refuses (after restoring every old value it read before writing anything) - it hands to SCRIPT
+ * with BERTH_NO_FAST=1, so the JVM path decides and reports.
  */
 #include "berth.h"
 
@@ -18,24 +23,37 @@
 struct knob {
   const char *flag;       /* runc's flag */
   const char *controller; /* v1 hierarchy */
-  const char *file;
+  const char *file;       /* v1 file; NULL: handled on v2 only */
   int size;               /* value with k/m/g units, -1 allowed */
   const char *value;      /* parsed, as written */
   char buf[32];
+  int v2;                 /* its controller is not bound to v1: the unified hierarchy has it */
 };
 
+/* In v1 write order (the order of this table); v2 has its own (v2_plan). */
+enum { K_MEM, K_SWAP, K_RES, K_SHARES, K_PERIOD, K_QUOTA, K_CPUS, K_MEMS, K_PIDS, K_WEIGHT };
 static struct knob knobs[] = {
-  {"--memory", "memory", "memory.limit_in_bytes", 1, NULL, ""},
-  {"--memory-swap", "memory", "memory.memsw.limit_in_bytes", 1, NULL, ""},
-  {"--memory-reservation", "memory", "memory.soft_limit_in_bytes", 1, NULL, ""},
-  {"--cpu-shares", "cpu", "cpu.shares", 0, NULL, ""},
-  {"--cpu-period", "cpu", "cpu.cfs_period_us", 0, NULL, ""},
-  {"--cpu-quota", "cpu", "cpu.cfs_quota_us", 0, NULL, ""},
-  {"--cpuset-cpus", "cpuset", "cpuset.cpus", 2, NULL, ""},
-  {"--cpuset-mems", "cpuset", "cpuset.mems", 2, NULL, ""},
-  {"--pids-limit", "pids", "pids.max", 0, NULL, ""},
+  [K_MEM] = {"--memory", "memory", "memory.limit_in_bytes", 1, NULL, "", 0},
+  [K_SWAP] = {"--memory-swap", "memory", "memory.memsw.limit_in_bytes", 1, NULL, "", 0},
+  [K_RES] = {"--memory-reservation", "memory", "memory.soft_limit_in_bytes", 1, NULL, "", 0},
+  [K_SHARES] = {"--cpu-shares", "cpu", "cpu.shares", 0, NULL, "", 0},
+  [K_PERIOD] = {"--cpu-period", "cpu", "cpu.cfs_period_us", 0, NULL, "", 0},
+  [K_QUOTA] = {"--cpu-quota", "cpu", "cpu.cfs_quota_us", 0, NULL, "", 0},
+  [K_CPUS] = {"--cpuset-cpus", "cpuset", "cpuset.cpus", 2, NULL, "", 0},
+  [K_MEMS] = {"--cpuset-mems", "cpuset", "cpuset.mems", 2, NULL, "", 0},
+  [K_PIDS] = {"--pids-limit", "pids", "pids.max", 0, NULL, "", 0},
+  [K_WEIGHT] = {"--blkio-weight", "blkio", NULL, 0, NULL, "", 0},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
+
+/* One control-file write: the value read before anything was written is restored on any refusal. */
+struct entry {
+  char file[4096];
+  char old[512];
+  char value[64];
+};
+static struct entry plan[NKNOBS];
+static size_t np;
 
 static char **script_argv;
 
@@ -120,6 +138,30 @@ static int v1_mount(const char *controller, char *out, size_t outlen)
   return found;
 }
 
+/* The first cgroup2 mount point, from /proc/self/mountinfo. */
+static int v2_mount(char *out, size_t outlen)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return -1;
+  char line[4096];
+  int found = -1;
+  while (found < 0 && fgets(line, sizeof line, f)) {
+    char *dash = strstr(line, " - ");
+    if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
+      continue;
+    char *save, *tok = strtok_r(line, " ", &save);
+    for (int i = 0; tok && i < 5; i++, tok = strtok_r(NULL, " ", &save))
+      if (i == 4) {
+        snprintf(out, outlen, "%s", tok);
+        found = 0;
+      }
+  }
+  fclose(f);
+  return found;
+}
+
+/* The first line of a small file; -1 if it cannot be read or does not fit. */
 static int read_small(const char *path, char *buf, size_t len)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -127,11 +169,120 @@ static int read_small(const char *path, char *buf, size_t len)
     return -1;
   ssize_t n = read(fd, buf, len - 1);
   close(fd);
-  if (n < 0)
+  if (n < 0 || (size_t) n == len - 1)
     return -1;
   buf[n] = 0;
   buf[strcspn(buf, "\n")] = 0;
   return 0;
+}
+
+/* Adds "dir/file" := value to the plan, reading the value to restore; falls back if unreadable. */
+static void add(const char *dir, const char *file, const char *value)
+{
+  if (np >= NKNOBS)
+    fallback();
+  struct entry *e = &plan[np];
+  snprintf(e->file, sizeof e->file, "%s/%s", dir, file);
+  snprintf(e->value, sizeof e->value, "%s", value);
+  if (read_small(e->file, e->old, sizeof e->old) < 0)
+    fallback();
+  np++;
+}
+
+static long long num(const char *s)
+{
+  return strtoll(s, NULL, 10);
+}
+
+/*
+ * The v2 knobs, in the JVM's order (cpuset, memory, cpu, io, pids) and with its conversions
+ * (dev.berth.cgroups.v2.V2Memory, V2Cpu, V2Io; runc's for swap and shares). Anything the JVM
+ * would check against the live cgroup or refuse as out of range goes back to it.
+ */
+static void v2_plan(const char *dir)
+{
+  char v[64], cur[512], path[4096];
+  if (knobs[K_CPUS].v2)
+    add(dir, "cpuset.cpus", knobs[K_CPUS].value);
+  if (knobs[K_MEMS].v2)
+    add(dir, "cpuset.mems", knobs[K_MEMS].value);
+  const char *mem = knobs[K_MEM].v2 ? knobs[K_MEM].value : NULL;
+  if (knobs[K_SWAP].v2) {
+    /* OCI swap is memory+swap; memory.swap.max is swap alone (none without swap accounting, as the JVM) */
+    snprintf(path, sizeof path, "%s/memory.swap.max", dir);
+    if (access(path, F_OK) == 0) {
+      const char *swap = knobs[K_SWAP].value;
+      if (strcmp(swap, "-1") == 0) {
+        snprintf(v, sizeof v, "max");
+      } else {
+        const char *limit = mem;
+        if (!limit) {
+          snprintf(path, sizeof path, "%s/memory.max", dir);
+          if (read_small(path, cur, sizeof cur) < 0)
+            fallback();
+          limit = cur;
+        }
+        if (strcmp(limit, "-1") == 0 || strcmp(limit, "max") == 0 || num(swap) < num(limit))
+          fallback(); /* the JVM reports it */
+        snprintf(v, sizeof v, "%lld", num(swap) - num(limit));
+      }
+      add(dir, "memory.swap.max", v);
+    }
+  }
+  if (mem) {
+    if (strcmp(mem, "-1") != 0) {
+      /* v2 does not refuse a limit below the usage: it reclaims, then OOM-kills. The JVM decides. */
+      snprintf(path, sizeof path, "%s/memory.current", dir);
+      if (read_small(path, cur, sizeof cur) == 0 && num(cur) > num(mem))
+        fallback();
+    }
+    add(dir, "memory.max", strcmp(mem, "-1") == 0 ? "max" : mem);
+  }
+  if (knobs[K_RES].v2)
+    add(dir, "memory.low", strcmp(knobs[K_RES].value, "-1") == 0 ? "max" : knobs[K_RES].value);
+  if (knobs[K_SHARES].v2) {
+    long long shares = num(knobs[K_SHARES].value);
+    if (shares < 2 || shares > 262144)
+      fallback();
+    snprintf(v, sizeof v, "%lld", 1 + ((shares - 2) * 9999) / 262142);
+    add(dir, "cpu.weight", v);
+  }
+  if (knobs[K_QUOTA].v2 || knobs[K_PERIOD].v2) {
+    /* one file, "quota period": the half not given stays as it is */
+    char q[32] = "max", p[32] = "100000";
+    snprintf(path, sizeof path, "%s/cpu.max", dir);
+    if (read_small(path, cur, sizeof cur) < 0 || sscanf(cur, "%31s %31s", q, p) < 1)
+      fallback();
+    if (knobs[K_QUOTA].v2) {
+      const char *quota = knobs[K_QUOTA].value;
+      if (strcmp(quota, "-1") != 0 && num(quota) < 1000)
+        fallback();
+      snprintf(q, sizeof q, "%s", strcmp(quota, "-1") == 0 ? "max" : quota);
+    }
+    if (knobs[K_PERIOD].v2) {
+      long long period = num(knobs[K_PERIOD].value);
+      if (period < 1000 || period > 1000000)
+        fallback();
+      snprintf(p, sizeof p, "%lld", period);
+    }
+    snprintf(v, sizeof v, "%s %s", q, p);
+    add(dir, "cpu.max", v);
+  }
+  if (knobs[K_WEIGHT].v2 && num(knobs[K_WEIGHT].value) != 0) { /* 0: not set */
+    long long w = num(knobs[K_WEIGHT].value);
+    if (w < 10 || w > 1000)
+      fallback();
+    snprintf(path, sizeof path, "%s/io.bfq.weight", dir);
+    if (access(path, F_OK) == 0) {
+      snprintf(v, sizeof v, "%lld", w);
+      add(dir, "io.bfq.weight", v);
+    } else {
+      snprintf(v, sizeof v, "default %lld", 1 + (w - 10) * 9999 / 990);
+      add(dir, "io.weight", v);
+    }
+  }
+  if (knobs[K_PIDS].v2)
+    add(dir, "pids.max", knobs[K_PIDS].value);
 }
 
 static int write_small(const char *path, const char *v)
@@ -217,27 +368,38 @@ int update_main(int argc, char **argv)
   if (!ce || ce == cp || memchr(cp, '\\', (size_t) (ce - cp)))
     fallback();
   *ce = 0;
+  if (cp[0] != '/')
+    fallback(); /* relative to the caller's own cgroup: the JVM resolves it */
 
   /* Old values first; then write in an order the kernel accepts; restore all on any refusal. */
-  struct { char file[4096]; char old[64]; const char *value; } plan[NKNOBS];
-  size_t np = 0;
+  int any_v2 = 0;
+  char dir[4096];
   for (size_t j = 0; j < NKNOBS; j++) {
     if (!knobs[j].value)
       continue;
     char mount[1024];
-    if (v1_mount(knobs[j].controller, mount, sizeof mount) < 0)
+    if (v1_mount(knobs[j].controller, mount, sizeof mount) < 0) {
+      knobs[j].v2 = any_v2 = 1; /* not bound to v1: the unified hierarchy's, if there is one */
+      continue;
+    }
+    if (!knobs[j].file)
+      fallback(); /* no v1 handling here (blkio weight) */
+    snprintf(dir, sizeof dir, "%s%s", mount, cp);
+    add(dir, knobs[j].file, knobs[j].value);
+  }
+  size_t nv1 = np;
+  if (any_v2) {
+    char mount[1024];
+    if (v2_mount(mount, sizeof mount) < 0)
       fallback();
-    snprintf(plan[np].file, sizeof plan[np].file, "%s%s/%s", mount, cp, knobs[j].file);
-    if (read_small(plan[np].file, plan[np].old, sizeof plan[np].old) < 0)
-      fallback();
-    plan[np].value = knobs[j].value;
-    np++;
+    snprintf(dir, sizeof dir, "%s%s", mount, cp);
+    v2_plan(dir);
   }
   if (np == 0)
     fallback();
-  /* memory: when the new limit is above the current memory+swap limit, swap goes first (as runc);
+  /* v1 memory: when the new limit is above the current memory+swap limit, swap goes first (as runc);
    * cpu: period before quota when the quota grows is not needed on v1 (independent files). */
-  for (size_t x = 0; x + 1 < np; x++) {
+  for (size_t x = 0; x + 1 < nv1; x++) {
     if (strstr(plan[x].file, "memory.limit_in_bytes") && strstr(plan[x + 1].file, "memory.memsw.limit_in_bytes") &&
         strtoll(plan[x].value, NULL, 10) > strtoll(plan[x + 1].old, NULL, 10)) {
       typeof(plan[0]) t = plan[x];

@@ -1,0 +1,220 @@
+"""Tests of `berth-launch --update` (update.c) against directory trees laid out like cgroupfs.
+
+The launcher finds the hierarchies in /proc/self/mountinfo, so each update runs in a private mount
+namespace where the host's /sys/fs/cgroup is detached and a real cgroup mount of the kind under
+test (cgroup2, or a v1 hierarchy) is made at a temp path with the fake tree (regular files) bound
+over it: the mountinfo line names the real kind, the writes land in the fake files. A v2-only
+controller cannot be had for real on these hosts (the v1 hierarchies hold them all), hence the
+fake tree. Whatever the launcher does not handle it hands to the wrapper script with
+BERTH_NO_FAST=1; the fake script records that.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAUNCH = os.environ.get("BERTH_LAUNCH", os.path.join(HERE, "..", "..", "..", "target", "berth-launch"))
+
+V1_UNLIMITED = "9223372036854771712"
+V1_FILES = {
+    "memory": {"memory.limit_in_bytes": V1_UNLIMITED, "memory.memsw.limit_in_bytes": V1_UNLIMITED,
+               "memory.soft_limit_in_bytes": V1_UNLIMITED},
+    "cpu": {"cpu.shares": "1024", "cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "-1"},
+    "cpuset": {"cpuset.cpus": "0-1", "cpuset.mems": "0"},
+    "pids": {"pids.max": "max"},
+}
+V2_FILES = {
+    "cgroup.controllers": "cpuset cpu io memory pids", "cpuset.cpus": "", "cpuset.mems": "",
+    "memory.max": "max", "memory.swap.max": "max", "memory.low": "0", "memory.current": "4096",
+    "cpu.weight": "100", "cpu.max": "max 100000", "io.weight": "default 100", "pids.max": "max",
+}
+FLAGS = ["--memory", "64m", "--memory-swap", "128m", "--memory-reservation", "32m", "--cpu-shares", "512",
+         "--cpu-quota", "50000", "--cpu-period", "100000", "--cpuset-cpus", "1", "--cpuset-mems", "0",
+         "--pids-limit", "40"]
+
+
+def can_mount_cgroup2():
+    return os.geteuid() == 0 and shutil.which("unshare") is not None and \
+        subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        "d=$(mktemp -d) && mount -t cgroup2 none $d && umount $d; r=$?; rmdir $d; exit $r"],
+                       capture_output=True).returncode == 0
+
+
+@unittest.skipUnless(can_mount_cgroup2(), "needs root, unshare and cgroup2")
+class UpdateTest(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(os.path.exists(LAUNCH), f"build {LAUNCH} first")
+        self.tmp = tempfile.mkdtemp(prefix="berth-update-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.fake = os.path.join(self.tmp, "fake")  # hierarchy name -> fake tree
+        self.mnt = os.path.join(self.tmp, "mnt")  # where the real mounts go, covered by the fake trees
+        self.root = os.path.join(self.tmp, "state")
+        self.sleeper = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(self.sleeper.wait)
+        self.addCleanup(self.sleeper.kill)
+        state = os.path.join(self.root, "c1")
+        os.makedirs(state)
+        with open(os.path.join(state, "pid"), "w") as f:
+            f.write(str(self.sleeper.pid))
+        with open(os.path.join(state, "state.json"), "w") as f:
+            f.write('{"id": "c1", "cgroupsPath": "/berth/c1", "owner": "root"}')
+        self.fallback_out = os.path.join(self.tmp, "fallback.out")
+        self.script = os.path.join(self.tmp, "berth-runc")
+        with open(self.script, "w") as f:
+            f.write(f'#!/bin/sh\necho "BERTH_NO_FAST=$BERTH_NO_FAST $*" > {self.fallback_out}\n')
+        os.chmod(self.script, 0o755)
+
+    def tree(self, name, files):
+        d = os.path.join(self.fake, name, "berth", "c1")
+        os.makedirs(d)
+        for k, v in files.items():
+            with open(os.path.join(d, k), "w") as f:
+                f.write(v + "\n")
+        os.makedirs(os.path.join(self.mnt, name))
+        return d
+
+    def v2(self, **override):
+        return self.tree("unified", {**V2_FILES, **override})
+
+    def v1(self, controller, **override):
+        return self.tree(controller, {**V1_FILES[controller], **override})
+
+    def update(self, *flags, readonly=()):
+        """Runs the launcher's update with the fake trees as the only cgroup mounts; True if it fell back."""
+        setup = ["set -e", "umount -l /sys/fs/cgroup"]
+        for name in sorted(os.listdir(self.fake)):
+            m = os.path.join(self.mnt, name)
+            kind = "-t cgroup2" if name == "unified" else f"-t cgroup -o {name}"
+            setup.append(f"mount {kind} none {m}")
+            setup.append(f"mount --bind {os.path.join(self.fake, name)} {m}")
+        for f in readonly:  # a write the "kernel" refuses (EROFS), on the path the launcher sees
+            f = os.path.join(self.mnt, os.path.relpath(f, self.fake))
+            setup.append(f"mount --bind {f} {f} && mount -o remount,bind,ro {f}")
+        setup.append('exec "$@"')
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "\n".join(setup), "sh",
+                            LAUNCH, "--update", self.script, "--root", self.root, "update", *flags, "c1"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        if os.path.exists(self.fallback_out):
+            with open(self.fallback_out) as f:
+                out = f.read()
+            os.unlink(self.fallback_out)
+            self.assertTrue(out.startswith("BERTH_NO_FAST=1 --root "), out)
+            return True
+        return False
+
+    @staticmethod
+    def read(d, name):
+        with open(os.path.join(d, name)) as f:
+            return f.read().strip()
+
+    def test_v2_common_flags_with_the_jvms_conversions(self):
+        d = self.v2()
+        self.assertFalse(self.update(*FLAGS, "--blkio-weight", "500"))
+        self.assertEqual(self.read(d, "memory.max"), str(64 << 20))
+        self.assertEqual(self.read(d, "memory.swap.max"), str(64 << 20))  # memory+swap 128m - memory 64m
+        self.assertEqual(self.read(d, "memory.low"), str(32 << 20))
+        self.assertEqual(self.read(d, "cpu.weight"), "20")  # 1 + (512 - 2) * 9999 / 262142
+        self.assertEqual(self.read(d, "cpu.max"), "50000 100000")
+        self.assertEqual(self.read(d, "cpuset.cpus"), "1")
+        self.assertEqual(self.read(d, "cpuset.mems"), "0")
+        self.assertEqual(self.read(d, "pids.max"), "40")
+        self.assertEqual(self.read(d, "io.weight"), "default 4950")  # 1 + (500 - 10) * 9999 / 990
+
+    def test_v2_half_of_cpu_max_keeps_the_other_half(self):
+        d = self.v2(**{"cpu.max": "max 250000"})
+        self.assertFalse(self.update("--cpu-quota", "20000"))
+        self.assertEqual(self.read(d, "cpu.max"), "20000 250000")
+        self.assertFalse(self.update("--cpu-period", "50000"))
+        self.assertEqual(self.read(d, "cpu.max"), "20000 50000")
+        self.assertFalse(self.update("--cpu-quota", "-1"))
+        self.assertEqual(self.read(d, "cpu.max"), "max 50000")
+
+    def test_v2_unlimited_and_pids_zero(self):
+        d = self.v2(**{"memory.max": "1048576", "memory.swap.max": "0"})
+        self.assertFalse(self.update("--memory", "-1", "--memory-swap", "-1", "--memory-reservation", "-1",
+                                     "--pids-limit", "0"))
+        self.assertEqual(self.read(d, "memory.max"), "max")
+        self.assertEqual(self.read(d, "memory.swap.max"), "max")
+        self.assertEqual(self.read(d, "memory.low"), "max")
+        self.assertEqual(self.read(d, "pids.max"), "max")
+
+    def test_v2_swap_alone_is_relative_to_the_limit_in_force(self):
+        d = self.v2(**{"memory.max": str(100 << 20)})
+        self.assertFalse(self.update("--memory-swap", "300m"))
+        self.assertEqual(self.read(d, "memory.swap.max"), str(200 << 20))
+        self.assertEqual(self.read(d, "memory.max"), str(100 << 20))
+
+    def test_v2_what_the_jvm_checks_goes_to_the_jvm_untouched(self):
+        d = self.v2(**{"memory.current": str(100 << 20)})
+        cases = [
+            ("--memory", "64m"),  # below the usage: v2 would reclaim, then OOM-kill; the JVM decides
+            ("--memory-swap", "64m"),  # swap with memory unlimited
+            ("--memory", "64m", "--memory-swap", "32m"),  # memory+swap below memory
+            ("--cpu-shares", "1"), ("--cpu-shares", "262145"),  # outside 2-262144
+            ("--cpu-period", "999"), ("--cpu-quota", "999"),
+            ("--blkio-weight", "5"),
+            ("--cpu-rt-runtime", "5"),  # a flag the launcher does not handle
+        ]
+        before = {f: self.read(d, f) for f in V2_FILES}
+        for flags in cases:
+            with self.subTest(flags=flags):
+                self.assertTrue(self.update(*flags, "--pids-limit", "7"))
+                self.assertEqual({f: self.read(d, f) for f in V2_FILES}, before)
+
+    def test_v2_refusal_restores_every_old_value(self):
+        d = self.v2(**{"memory.max": "1048576000", "cpu.max": "30000 100000"})
+        self.assertTrue(self.update(*FLAGS, readonly=[os.path.join(d, "pids.max")]))  # pids.max is written last
+        self.assertEqual(self.read(d, "memory.max"), "1048576000")
+        self.assertEqual(self.read(d, "memory.swap.max"), "max")
+        self.assertEqual(self.read(d, "cpu.max"), "30000 100000")
+        self.assertEqual(self.read(d, "cpu.weight"), "100")
+        self.assertEqual(self.read(d, "cpuset.cpus"), "")
+
+    def test_v2_bfq_weight_is_written_as_is(self):
+        d = self.v2(**{"io.bfq.weight": "default 100"})
+        self.assertFalse(self.update("--blkio-weight", "300"))
+        self.assertEqual(self.read(d, "io.bfq.weight"), "300")
+        self.assertEqual(self.read(d, "io.weight"), "default 100")
+
+    def test_v1_unchanged(self):
+        dirs = {c: self.v1(c) for c in V1_FILES}
+        self.assertFalse(self.update(*FLAGS))
+        self.assertEqual(self.read(dirs["memory"], "memory.limit_in_bytes"), str(64 << 20))
+        self.assertEqual(self.read(dirs["memory"], "memory.memsw.limit_in_bytes"), str(128 << 20))
+        self.assertEqual(self.read(dirs["memory"], "memory.soft_limit_in_bytes"), str(32 << 20))
+        self.assertEqual(self.read(dirs["cpu"], "cpu.shares"), "512")
+        self.assertEqual(self.read(dirs["cpu"], "cpu.cfs_quota_us"), "50000")
+        self.assertEqual(self.read(dirs["cpu"], "cpu.cfs_period_us"), "100000")
+        self.assertEqual(self.read(dirs["cpuset"], "cpuset.cpus"), "1")
+        self.assertEqual(self.read(dirs["pids"], "pids.max"), "40")
+        self.assertFalse(self.update("--cpu-quota", "-1", "--pids-limit", "0", "--memory", "-1"))
+        self.assertEqual(self.read(dirs["cpu"], "cpu.cfs_quota_us"), "-1")
+        self.assertEqual(self.read(dirs["pids"], "pids.max"), "max")
+        self.assertEqual(self.read(dirs["memory"], "memory.limit_in_bytes"), "-1")
+        # v1 has no blkio weight handling here: the JVM's
+        self.assertTrue(self.update("--blkio-weight", "500"))
+        # a refusal: the memory and cpu written before it are restored
+        self.assertTrue(self.update("--memory", "32m", "--cpu-shares", "100", "--pids-limit", "9",
+                                    readonly=[os.path.join(dirs["pids"], "pids.max")]))
+        self.assertEqual(self.read(dirs["memory"], "memory.limit_in_bytes"), "-1")
+        self.assertEqual(self.read(dirs["cpu"], "cpu.shares"), "512")
+
+    def test_hybrid_each_controller_where_it_is_bound(self):
+        mem = self.v1("memory")
+        u = self.v2()
+        self.assertFalse(self.update("--memory", "64m", "--cpu-shares", "2048", "--pids-limit", "12"))
+        self.assertEqual(self.read(mem, "memory.limit_in_bytes"), str(64 << 20))
+        self.assertEqual(self.read(u, "memory.max"), "max")  # memory is v1's here
+        self.assertEqual(self.read(u, "cpu.weight"), "79")  # 1 + 2046 * 9999 / 262142
+        self.assertEqual(self.read(u, "pids.max"), "12")
+
+    def test_no_v1_hierarchy_and_no_cgroup2_goes_to_the_jvm(self):
+        os.makedirs(self.fake)
+        self.assertTrue(self.update("--memory", "64m"))
+
+
+if __name__ == "__main__":
+    unittest.main()
