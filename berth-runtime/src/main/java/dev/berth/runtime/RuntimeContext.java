@@ -4,16 +4,60 @@ import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
 import dev.berth.runtime.state.Container;
 import dev.berth.runtime.state.StateStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 
 /**
  * What every operation needs: the state root, the launcher binary and the global --log settings.
  *
  * @param launcher berth-native's berth-launch (from -Dberth.launcher)
+ * @param debug runc's --debug: notices (not errors) also go to stderr
  */
-public record RuntimeContext(StateStore store, Path launcher, Path logFile, String logFormat) {
+public record RuntimeContext(StateStore store, Path launcher, Path logFile, String logFormat, boolean debug) {
+
+  public RuntimeContext(StateStore store, Path launcher, Path logFile, String logFormat) {
+    this(store, launcher, logFile, logFormat, false);
+  }
 
   public CgroupManager cgroups(Container c) {
     return CgroupManagers.open(c.record().cgroupsPath(), c.id());
+  }
+
+  /**
+   * Something the user may want to know that is not an error of this command: a line in --log
+   * (level=warning) and, with --debug, on stderr; nothing on stdout, which under containerd is the
+   * container's.
+   */
+  public void notice(String msg) {
+    if (debug) System.err.println("berth-runc: " + msg);
+    if (logFile == null) return;
+    String line = "json".equals(logFormat)
+        ? "{\"level\":\"warning\",\"msg\":" + quote(msg) + ",\"time\":\"" + Instant.now() + "\"}\n"
+        : "time=\"" + Instant.now() + "\" level=warning msg=" + quote(msg) + "\n";
+    try {
+      Files.writeString(logFile, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException ignored) {
+      // a notice is not worth failing for
+    }
+  }
+
+  private static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        default -> {
+          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+          else b.append(c);
+        }
+      }
+    }
+    return b.append('"').toString();
   }
 }

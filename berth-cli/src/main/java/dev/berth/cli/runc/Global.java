@@ -37,6 +37,6 @@ public final class Global {
 
   public RuntimeContext context() {
     String launcher = System.getProperty("berth.launcher", "berth-native/target/berth-launch");
-    return new RuntimeContext(new StateStore(root), Path.of(launcher), log, logFormat);
+    return new RuntimeContext(new StateStore(root), Path.of(launcher), log, logFormat, debug);
   }
 }

@@ -2,6 +2,7 @@ package dev.berth.runtime.ops;
 
 import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
+import dev.berth.cgroups.CgroupSweeper;
 import dev.berth.cgroups.Resources;
 import dev.berth.cgroups.fs.CgroupFiles;
 import dev.berth.runtime.ContainerException;
@@ -61,6 +62,7 @@ public final class Create {
 
     dev.berth.runtime.Trace.mark("create: resources and seccomp converted");
     Path dir = ctx.store().reserve(id);
+    sweepCgroups(ctx);
     CgroupManager cgroup = null;
     try {
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
@@ -84,6 +86,49 @@ public final class Create {
       undo(ctx, id, cgroup);
       if (e instanceof RuntimeException re) throw re;
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot create \"" + id + "\": " + e.getMessage(), e);
+    }
+  }
+
+  static final long SWEEP_INTERVAL_MS = 60_000;
+
+  /**
+   * Start-up cleanup, on the cold path (there is no daemon): cgroups under the default parent
+   * ({@code /berth}) left by containers that crashed are removed if they hold no process. Gone means
+   * no state directory under this root, and the sweep takes the id as a create would (the state
+   * directory's atomic mkdir) while it removes the cgroup, so a concurrent create of that id (the
+   * JVM path and the launcher's warm path both reserve the state directory before they make any
+   * cgroup directory) can never lose its cgroup; cgroups younger than a few seconds are left alone
+   * (a container of another --root being created). Those still holding processes are reported
+   * with --debug and in --log only. Runs after this container's own reservation, at most once a
+   * minute per state root (the mtime of {@code <root>/.cgroup-sweep}: one stat on most creates);
+   * never fails the create.
+   */
+  static void sweepCgroups(RuntimeContext ctx) {
+    Path stamp = ctx.store().root().resolve(".cgroup-sweep");
+    try {
+      long now = System.currentTimeMillis();
+      try {
+        long age = now - Files.getLastModifiedTime(stamp).toMillis();
+        if (age >= 0 && age < SWEEP_INTERVAL_MS) return;
+        Files.setLastModifiedTime(stamp, java.nio.file.attribute.FileTime.fromMillis(now));
+      } catch (java.nio.file.NoSuchFileException e) {
+        Files.write(stamp, new byte[0]);
+      }
+      var r = CgroupSweeper.sweep(CgroupManagers.hostLayout(), "/" + SpecConverter.CGROUP_PARENT, ctx.store()::claim,
+          CgroupSweeper.DEFAULT_MIN_AGE);
+      if (r.isEmpty()) return;
+      for (String id : r.removed()) {
+        ctx.notice("removed the cgroup /" + SpecConverter.CGROUP_PARENT + "/" + id + " of a container that is gone");
+      }
+      for (String id : r.busy()) {
+        ctx.notice("cgroup /" + SpecConverter.CGROUP_PARENT + "/" + id + " has no container under " + ctx.store().root()
+            + " (left by a crash, or another --root's) and holds processes: left as it is");
+      }
+      for (String f : r.failed()) ctx.notice("cgroup sweep: " + f);
+    } catch (RuntimeException | IOException e) {
+      ctx.notice("cgroup sweep: " + e.getMessage());
+    } finally {
+      dev.berth.runtime.Trace.mark("create: cgroups swept");
     }
   }
 

@@ -62,6 +62,22 @@ public final class StateStore {
     }
   }
 
+  /**
+   * For the cgroup sweep: takes {@code id} the way a create does (the atomic mkdir of its directory)
+   * if no container has it, so none can be created with it until the returned hold is closed; null
+   * if the id is taken or is not one a container could have.
+   */
+  public AutoCloseable claim(String id) {
+    if (id == null || !ID.matcher(id).matches() || id.startsWith(".")) return null;
+    Path dir = root.resolve(id);
+    try {
+      Files.createDirectory(dir);
+    } catch (IOException e) {
+      return null; // taken (or the root is unusable: then nothing is swept)
+    }
+    return () -> Files.deleteIfExists(dir);
+  }
+
   public void save(ContainerRecord record) {
     Path dir = dir(record.id());
     Path tmp = dir.resolve(".state.json.tmp");
