@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  * {@link dev.berth.image.Images} method, print. Errors are one line {@code berth: MESSAGE} and an
  * exit code chosen in {@link #exitCode} (the one place that maps error kinds).
  */
-@Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
+@Command(name = "berth", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "berth 0.1.0",
         description = "Container images: pull, push, load, save, import, list, inspect, prune, verify; bundles from images, diff, commit.",
         subcommands = {PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class, ImportCommand.class,
                 ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,

@@ -23,9 +23,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "create", description = {
-        "Create an OCI bundle from an image, as docker create makes a container: DIR/config.json from the image config",
-        "(Entrypoint, Cmd, Env, WorkingDir, User) on the runtime-spec defaults with Docker's capabilities, and a root",
-        "filesystem that is an overlay mount of the image's layers plus a writable layer of its own.",
+        "Create an OCI bundle from an image, as docker create makes a container.",
+        "DIR/config.json comes from the image config (Entrypoint, Cmd, Env, WorkingDir, User) on the runtime-spec"
+                + " defaults with Docker's capabilities; the root filesystem is an overlay mount of the image's layers plus"
+                + " a writable layer of its own. Options go before IMAGE; what follows DIR is the command.",
         "Run it with: berth-runc run --bundle DIR NAME. Then: berth diff NAME, berth commit NAME IMAGE, berth bundle rm NAME."})
 final class BundleCreateCommand implements Callable<Integer> {
     @Mixin Global global;
@@ -36,7 +37,7 @@ final class BundleCreateCommand implements Callable<Integer> {
     @Option(names = {"-u", "--user"}, description = "user[:group], names or ids (default: the image's User or root)") String user;
     @Option(names = {"-t", "--tty"}, description = "give the process a terminal (process.terminal)") boolean tty;
     @Option(names = "--read-only", description = "mount the root filesystem read-only") boolean readOnly;
-    @Option(names = {"-h", "--hostname"}, description = "hostname (default: the name)") String hostname;
+    @Option(names = "--hostname", description = "hostname (default: the name)") String hostname;
     @Parameters(index = "0", paramLabel = "IMAGE") String image;
     @Parameters(index = "1", paramLabel = "DIR", description = "bundle directory (created if missing; must not hold a config.json)") Path dir;
     @Parameters(index = "2..*", paramLabel = "COMMAND", description = "command and arguments (default: the image's Cmd)") List<String> command = List.of();

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "rm", aliases = {"remove"}, description = {
-        "Remove bundles: unmount the rootfs, delete its writable layer and the config.json berth wrote",
-        "(and DIR when berth created it and it is empty). Delete the container with berth-runc first."})
+        "Remove bundles: unmount the rootfs, delete its writable layer and config.json.",
+        "DIR goes too when berth created it and it is now empty. Delete the container with berth-runc first."})
 final class BundleRmCommand implements Callable<Integer> {
     @Mixin Global global;
     @Parameters(arity = "1..*", paramLabel = "NAME") List<String> names;

@@ -12,8 +12,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "commit", description = {
-        "Make a new image from a bundle's changes, as docker commit: its writable layer becomes a layer on top of",
-        "the bundle's image (history: \"berth commit NAME\"; provenance: committed from container NAME). Prints the manifest digest."})
+        "Make a new image from a bundle's changes, as docker commit.",
+        "The bundle's writable layer becomes a layer on top of its image (history: \"berth commit NAME\";"
+                + " provenance: committed from container NAME). Prints the new manifest digest."})
 final class CommitCommand implements Callable<Integer> {
     @Mixin Global global;
     @Option(names = {"-c", "--change"}, paramLabel = "INSTRUCTION", description = "Dockerfile instruction for the new config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, VOLUME; repeatable")
