@@ -86,6 +86,7 @@ public final class Puller {
             }
             throw e;
         }
+        PullTrace.mark("layer " + id + " downloaded");
         progress.update(id, "Extracting", l.size(), l.size());
         SnapshotStore.Pending pending;
         try {
@@ -105,9 +106,11 @@ public final class Puller {
     }
 
     public Descriptor pull(ImageReference ref, Platform platform, Progress progress) {
+        PullTrace.mark("pull " + ref);
         RegistryClient c = new RegistryClient(ref.registry(), options);
         String repo = ref.repository();
         ManifestPuller.Result top = c.call(new ManifestPuller(repo, ref.reference()));
+        PullTrace.mark("manifest");
         ManifestPuller.Result man = top;
         if (MediaTypes.isIndex(top.mediaType())) {
             Index idx = Json.read(top.bytes(), Index.class, "index " + top.digest());
@@ -126,6 +129,7 @@ public final class Puller {
                 && !MediaTypes.isIndex(top.mediaType()))
             progress.update(ref.familiar(), "Warning: image is " + cfg.path("os").asText() + "/" + cfg.path("architecture").asText()
                     + ", wanted " + platform, 0, 0);
+        PullTrace.mark("config");
         List<Digest> chain = SnapshotStore.chainIds(diffIds);
         List<Provenance.Layer> prov = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(options.parallel(), Thread.ofVirtual().factory());
@@ -147,6 +151,7 @@ public final class Puller {
                         snapshots.unpack(ch, l, diff);
                     }
                     progress.update(id, "Pull complete", l.size(), l.size());
+                    PullTrace.mark("layer " + id + " done");
                     return null;
                 }));
             }
@@ -164,10 +169,12 @@ public final class Puller {
         } finally {
             pool.shutdownNow();
         }
+        PullTrace.mark("layers");
         Digest md = store.putBlob(new java.io.ByteArrayInputStream(man.bytes()), man.digest(), man.bytes().length);
         Descriptor desc = Descriptor.of(man.mediaType(), md, man.bytes().length);
         store.writeProvenance(md, new Provenance(ref.toString(), md.toString(), prov));
         if (ref.tag() != null) store.tag(ref, desc); else store.addUntagged(desc);
+        PullTrace.mark("tagged");
         return desc;
     }
 }

@@ -45,15 +45,17 @@ public final class Libc {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, Linker.Option.captureCallState("errno"));
     }
 
-    private static final MethodHandle MKNOD = fn("mknod", FunctionDescriptor.of(I, P, I, L));
-    private static final MethodHandle CHMOD = fn("chmod", FunctionDescriptor.of(I, P, I));
-    private static final MethodHandle LCHOWN = fn("lchown", FunctionDescriptor.of(I, P, I, I));
-    private static final MethodHandle LSETXATTR = fn("lsetxattr", FunctionDescriptor.of(I, P, P, P, L, I));
-    private static final MethodHandle LGETXATTR = fn("lgetxattr", FunctionDescriptor.of(L, P, P, P, L));
-    private static final MethodHandle MOUNT = fn("mount", FunctionDescriptor.of(I, P, P, P, L, P));
-    private static final MethodHandle UMOUNT2 = fn("umount2", FunctionDescriptor.of(I, P, I));
-    private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(), FunctionDescriptor.of(I));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(P, I));
+    // One holder per call, bound on first use: binding a downcall costs milliseconds of
+    // method-handle spinning, and most commands need one or two of these, if any.
+    private static final class Mknod { static final MethodHandle H = fn("mknod", FunctionDescriptor.of(I, P, I, L)); }
+    private static final class Chmod { static final MethodHandle H = fn("chmod", FunctionDescriptor.of(I, P, I)); }
+    private static final class Lchown { static final MethodHandle H = fn("lchown", FunctionDescriptor.of(I, P, I, I)); }
+    private static final class Lsetxattr { static final MethodHandle H = fn("lsetxattr", FunctionDescriptor.of(I, P, P, P, L, I)); }
+    private static final class Lgetxattr { static final MethodHandle H = fn("lgetxattr", FunctionDescriptor.of(L, P, P, P, L)); }
+    private static final class Mount { static final MethodHandle H = fn("mount", FunctionDescriptor.of(I, P, P, P, L, P)); }
+    private static final class Umount2 { static final MethodHandle H = fn("umount2", FunctionDescriptor.of(I, P, I)); }
+    private static final class Geteuid { static final MethodHandle H = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(), FunctionDescriptor.of(I)); }
+    private static final class Strerror { static final MethodHandle H = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(P, I)); }
 
     private static int errno(MemorySegment st) { return (int) ERRNO.get(st, 0L); }
 
@@ -68,19 +70,33 @@ public final class Libc {
     }
 
     public static String strerror(int errno) {
-        try { return ((MemorySegment) STRERROR.invokeExact(errno)).reinterpret(256).getString(0); }
+        try { return ((MemorySegment) Strerror.H.invokeExact(errno)).reinterpret(256).getString(0); }
         catch (Throwable t) { return "errno " + errno; }
     }
 
+    private static volatile Boolean root;
+
+    /** Effective uid 0: from /proc/self/status (no downcall to bind), else geteuid(2). */
     public static boolean isRoot() {
-        try { return (int) GETEUID.invokeExact() == 0; } catch (Throwable t) { throw rethrow(t); }
+        Boolean r = root;
+        if (r == null) root = r = euid() == 0;
+        return r;
+    }
+
+    private static int euid() {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("Uid:")) return Integer.parseInt(l.substring(4).trim().split("\\s+")[1]);   // real, effective, saved, fs
+            }
+        } catch (java.io.IOException | RuntimeException ignored) { /* below */ }
+        try { return (int) Geteuid.H.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void mknod(Path p, int mode, int major, int minor) throws Errno {
         long dev = ((long) (major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((long) (minor & 0xffffff00L) << 12) | (minor & 0xffL);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int rc = (int) MKNOD.invokeExact(st, a.allocateFrom(p.toString()), mode, dev);
+            int rc = (int) Mknod.H.invokeExact(st, a.allocateFrom(p.toString()), mode, dev);
             check(rc, st, "mknod", p);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
@@ -88,7 +104,7 @@ public final class Libc {
     public static void chmod(Path p, int mode) throws Errno {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int rc = (int) CHMOD.invokeExact(st, a.allocateFrom(p.toString()), mode);
+            int rc = (int) Chmod.H.invokeExact(st, a.allocateFrom(p.toString()), mode);
             check(rc, st, "chmod", p);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
@@ -96,7 +112,7 @@ public final class Libc {
     public static void lchown(Path p, int uid, int gid) throws Errno {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int rc = (int) LCHOWN.invokeExact(st, a.allocateFrom(p.toString()), uid, gid);
+            int rc = (int) Lchown.H.invokeExact(st, a.allocateFrom(p.toString()), uid, gid);
             check(rc, st, "lchown", p);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
@@ -106,7 +122,7 @@ public final class Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment v = a.allocate(Math.max(1, value.length));
             v.copyFrom(MemorySegment.ofArray(value));
-            int rc = (int) LSETXATTR.invokeExact(st, a.allocateFrom(p.toString()), a.allocateFrom(name), v, (long) value.length, 0);
+            int rc = (int) Lsetxattr.H.invokeExact(st, a.allocateFrom(p.toString()), a.allocateFrom(name), v, (long) value.length, 0);
             check(rc, st, "lsetxattr " + name, p);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
@@ -116,7 +132,7 @@ public final class Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment buf = a.allocate(4096);
-            long n = (long) LGETXATTR.invokeExact(st, a.allocateFrom(p.toString()), a.allocateFrom(name), buf, 4096L);
+            long n = (long) Lgetxattr.H.invokeExact(st, a.allocateFrom(p.toString()), a.allocateFrom(name), buf, 4096L);
             if (n < 0) {
                 int e = errno(st);
                 if (e == ENODATA) return null;
@@ -130,7 +146,7 @@ public final class Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment d = data == null ? MemorySegment.NULL : a.allocateFrom(data);
-            int rc = (int) MOUNT.invokeExact(st, a.allocateFrom(source), a.allocateFrom(target.toString()),
+            int rc = (int) Mount.H.invokeExact(st, a.allocateFrom(source), a.allocateFrom(target.toString()),
                     a.allocateFrom(fstype), flags, d);
             check(rc, st, "mount " + fstype, target);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
@@ -139,7 +155,7 @@ public final class Libc {
     public static void umount2(Path target, int flags) throws Errno {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int rc = (int) UMOUNT2.invokeExact(st, a.allocateFrom(target.toString()), flags);
+            int rc = (int) Umount2.H.invokeExact(st, a.allocateFrom(target.toString()), flags);
             check(rc, st, "umount2", target);
         } catch (Errno e) { throw e; } catch (Throwable t) { throw rethrow(t); }
     }
