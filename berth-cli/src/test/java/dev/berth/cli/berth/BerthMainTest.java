@@ -73,6 +73,9 @@ class BerthMainTest {
         ImageTraining.run(tmp.resolve("train"));
         assertThat(berth("images", "--root", tmp.resolve("train/b").toString()).out()).contains("training");
         assertThat(berth("verify", "--root", tmp.resolve("train/b").toString()).code()).isZero();
+        // the pull part: from the in-process registry, uncompressed and gzip layers
+        assertThat(berth("images", "--root", tmp.resolve("train/pull-2").toString()).out()).contains("training/plain").contains("training/gz");
+        assertThat(berth("verify", "--root", tmp.resolve("train/pull-2").toString()).code()).isZero();
     }
 
     @Test void errorsAreOneLineWithExitCodes() throws Exception {
