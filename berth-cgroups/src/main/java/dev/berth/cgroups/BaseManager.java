@@ -33,12 +33,26 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
     private final String path;
     protected final List<Hier> hiers;
     private final boolean fake;
+    private final List<Path> paths;
+    /** destroy's order: the freezer hierarchy last, so it is still there to freeze what is left. */
+    private final List<Hier> destroyOrder;
 
     BaseManager(Layout kind, String path, List<Hier> hiers, boolean fake) {
         this.kind = kind;
         this.path = path;
         this.hiers = List.copyOf(hiers);
         this.fake = fake;
+        List<Path> ps = new ArrayList<>(hiers.size());
+        List<Hier> first = new ArrayList<>(hiers.size()), last = new ArrayList<>(1);
+        for (Hier h : hiers) {
+            ps.add(h.d().dir());
+            boolean freezer = false;
+            for (Controller c : h.controllers()) freezer |= c instanceof Freezer;
+            (freezer ? last : first).add(h);
+        }
+        first.addAll(last);
+        this.paths = List.copyOf(ps);
+        this.destroyOrder = List.copyOf(first);
     }
 
     @Override public Layout layout() { return kind; }
@@ -46,7 +60,7 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
 
     @Override
     public List<Path> paths() {
-        return hiers.stream().map(h -> h.d().dir()).toList();
+        return paths;
     }
 
     /** Checks nothing in {@code r} needs a controller this layout lacks; throws naming the field. */
@@ -203,7 +217,8 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
 
     @Override
     public void addProcess(int pid) {
-        for (Hier h : hiers) CgroupFiles.write(h.d().file("cgroup.procs"), Integer.toString(pid));
+        String p = Integer.toString(pid);
+        for (Hier h : hiers) CgroupFiles.write(h.d().file("cgroup.procs"), p);
     }
 
     @Override
@@ -274,11 +289,9 @@ abstract sealed class BaseManager implements CgroupManager permits V1Manager, Hy
         // rmdir first: an empty cgroup (the common case: the container has exited) costs one rmdir
         // per hierarchy; a populated one answers EBUSY at once, and then we kill. The freezer
         // hierarchy goes last so it is still there to freeze what is left.
-        List<Hier> order = new ArrayList<>(hiers);
-        order.sort(java.util.Comparator.comparing(h -> h.controllers().stream().anyMatch(c -> c instanceof Freezer)));
         RuntimeException first = null;
         boolean killed = false;
-        for (Hier h : order) {
+        for (Hier h : destroyOrder) {
             try {
                 if (!killed) {
                     if (tryRmdir(h.d().dir())) continue; // gone (or was): one rmdir, nothing else

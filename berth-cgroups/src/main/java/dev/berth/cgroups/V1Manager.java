@@ -29,13 +29,16 @@ final class V1Manager extends BaseManager {
         super(kind, path.path(), hierarchies(layout, path), layout.fake());
     }
 
+    /** cpuset first: its sets must be filled before anything joins; devices last. */
+    private static final List<String> ORDER = List.of("cpuset", "memory", "cpu", "cpuacct", "pids", "blkio", "hugetlb",
+            "net_cls", "net_prio", "rdma", "freezer", "devices");
+
     static List<Hier> hierarchies(CgroupLayout layout, CgroupPath path) {
         List<Hier> out = new ArrayList<>();
         for (CgroupLayout.Hierarchy h : layout.hierarchies()) {
             Path dir = h.mount().resolve(path.under(h.ownPath()).substring(1));
             List<Controller> cs = new ArrayList<>();
-            // cpuset first: its sets must be filled before anything joins; devices last.
-            for (String c : List.of("cpuset", "memory", "cpu", "cpuacct", "pids", "blkio", "hugetlb", "net_cls", "net_prio", "rdma", "freezer", "devices"))
+            for (String c : ORDER)
                 if (h.controllers().contains(c)) cs.add(controller(c));
             out.add(new Hier(new CgroupDir(h.mount(), dir), List.copyOf(cs), false));
         }

@@ -29,6 +29,13 @@ public final class CgroupBench {
             .withCpu(Resources.Cpu.of().withShares(512L).withQuota(50_000L, 100_000L))
             .withPids(Resources.Pids.limit(128));
 
+    /**
+     * Iterations before measuring: a method called once per container (create, mkdirs, destroy, ...)
+     * needs thousands of calls before C2 compiles it; with fewer, the measurement is of profiled C1
+     * code. (The cold path of berth-runc, one container per JVM, is measured with BERTH_TRACE.)
+     */
+    static final int WARMUP = Integer.getInteger("berth.bench.warmup", 3000);
+
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         CgroupLayout layout = CgroupLayout.detect();
@@ -36,7 +43,7 @@ public final class CgroupBench {
         Process sleeper = new ProcessBuilder("sleep", "600").start();
         int pid = (int) sleeper.pid();
         try {
-            for (int i = 0; i < 300; i++) joinLeave(layout, "berth-bench-warm-" + i, pid); // JIT warm-up
+            for (int i = 0; i < WARMUP; i++) joinLeave(layout, "berth-bench-warm-" + i, pid); // JIT warm-up: every per-container method reaches C2
             // The C floor replays what berth wrote for one container (recorded after the warm-up, so
             // /berth exists as it does for every later container), in blocks alternating with berth's
             // so both see the same load.
