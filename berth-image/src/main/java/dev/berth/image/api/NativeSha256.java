@@ -26,12 +26,12 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
             SymbolLookup crypto = lookup();
             if (crypto != null) {
                 Linker.Option heap = Linker.Option.critical(true);
-                i = linker.downcallHandle(crypto.find("SHA256_Init").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS), heap);
-                u = linker.downcallHandle(crypto.find("SHA256_Update").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), heap);
-                f = linker.downcallHandle(crypto.find("SHA256_Final").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS), heap);
+                // one descriptor for the three (the JDK links once per descriptor): Init and
+                // Final get unused trailing arguments, which the callee never reads
+                FunctionDescriptor fd = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
+                i = linker.downcallHandle(crypto.find("SHA256_Init").orElseThrow(), fd, heap);
+                u = linker.downcallHandle(crypto.find("SHA256_Update").orElseThrow(), fd, heap);
+                f = linker.downcallHandle(crypto.find("SHA256_Final").orElseThrow(), fd, heap);
             }
         } catch (RuntimeException | Error e) {
             i = u = f = null;   // no libcrypto, or no native access: the JDK's SHA-256
@@ -98,7 +98,7 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
     @Override protected byte[] engineDigest() {
         byte[] md = new byte[32];
         try {
-            int rc = (int) FINAL.invokeExact(MemorySegment.ofArray(md), MemorySegment.ofArray(ctx));
+            int rc = (int) FINAL.invokeExact(MemorySegment.ofArray(md), MemorySegment.ofArray(ctx), 0L);
             if (rc != 1) throw new IllegalStateException("SHA256_Final failed");
         } catch (Throwable t) { throw fail(t); }
         engineReset();
@@ -109,7 +109,7 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
 
     @Override protected void engineReset() {
         try {
-            int rc = (int) INIT.invokeExact(MemorySegment.ofArray(ctx));
+            int rc = (int) INIT.invokeExact(MemorySegment.ofArray(ctx), MemorySegment.NULL, 0L);
             if (rc != 1) throw new IllegalStateException("SHA256_Init failed");
         } catch (Throwable t) { throw fail(t); }
     }

@@ -41,15 +41,24 @@ final class At {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, o);
     }
 
-    // one holder per call: bound when first used (binding costs time; most layers need only a few)
+    /*
+     * The JDK links (spins method handles and a native stub) once per descriptor, tens of ms of
+     * CPU each: the calls every layer makes share one, long f(int, pointer, long, long). Callers
+     * pass unused trailing arguments as 0 (the callee never reads them: System V x86-64 and
+     * AAPCS64 pass them in scratch registers) and narrow int results with (int), which also
+     * undoes the zero extension of a 32-bit -1.
+     */
+    private static final FunctionDescriptor IPJJ = FunctionDescriptor.of(L, I, P, L, L);
+
+    // one holder per call: bound when first used (most layers need only a few)
     private static final class Open { static final MethodHandle H = fn("openat", FunctionDescriptor.of(I, I, P, I, I),
             Linker.Option.firstVariadicArg(3)); }
-    private static final class Mkdir { static final MethodHandle H = fn("mkdirat", FunctionDescriptor.of(I, I, P, I)); }
-    private static final class Write { static final MethodHandle H = fn("write", FunctionDescriptor.of(L, I, P, L)); }
-    private static final class Close { static final MethodHandle H = fn("close", FunctionDescriptor.of(I, I)); }
+    private static final class Mkdir { static final MethodHandle H = fn("mkdirat", IPJJ); }
+    private static final class Write { static final MethodHandle H = fn("write", IPJJ); }
+    private static final class Close { static final MethodHandle H = fn("close", IPJJ); }
     private static final class Fchown { static final MethodHandle H = fn("fchown", FunctionDescriptor.of(I, I, I, I)); }
     private static final class Fchmod { static final MethodHandle H = fn("fchmod", FunctionDescriptor.of(I, I, I)); }
-    private static final class Futimens { static final MethodHandle H = fn("futimens", FunctionDescriptor.of(I, I, P)); }
+    private static final class Futimens { static final MethodHandle H = fn("futimens", IPJJ); }
     private static final class Utimensat { static final MethodHandle H = fn("utimensat", FunctionDescriptor.of(I, I, P, P, I)); }
     private static final class Fchownat { static final MethodHandle H = fn("fchownat", FunctionDescriptor.of(I, I, P, I, I, I)); }
     private static final class Fchmodat { static final MethodHandle H = fn("fchmodat", FunctionDescriptor.of(I, I, P, I, I)); }
@@ -96,7 +105,7 @@ final class At {
     int openDir(int dirfd, byte[] name) { return open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0); }
 
     int mkdir(int dirfd, byte[] name, int mode) {
-        try { return rc((int) Mkdir.H.invokeExact(st, dirfd, seg(name), mode)); } catch (Throwable t) { throw fail(t); }
+        try { return rc((int) (long) Mkdir.H.invokeExact(st, dirfd, seg(name), (long) mode, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** Writes all of {@code b[off, off+len)}: 0 or -errno. */
@@ -104,7 +113,7 @@ final class At {
         MemorySegment all = seg(b);
         while (len > 0) {
             long n;
-            try { n = (long) Write.H.invokeExact(st, fd, all.asSlice(off, len), (long) len); } catch (Throwable t) { throw fail(t); }
+            try { n = (long) Write.H.invokeExact(st, fd, all.asSlice(off, len), (long) len, 0L); } catch (Throwable t) { throw fail(t); }
             if (n < 0) {
                 int e = rc(n);
                 if (e == -EINTR) continue;
@@ -117,7 +126,7 @@ final class At {
     }
 
     int close(int fd) {
-        try { return rc((int) Close.H.invokeExact(st, fd)); } catch (Throwable t) { throw fail(t); }
+        try { return rc((int) (long) Close.H.invokeExact(st, fd, MemorySegment.NULL, 0L, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     int fchown(int fd, int uid, int gid) {
@@ -136,7 +145,7 @@ final class At {
 
     /** atime and mtime of an open file. */
     int futimens(int fd, long millis) {
-        try { return rc((int) Futimens.H.invokeExact(st, fd, times(millis))); } catch (Throwable t) { throw fail(t); }
+        try { return rc((int) (long) Futimens.H.invokeExact(st, fd, times(millis), 0L, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** atime and mtime of {@code name} itself (a symlink is not followed). */
