@@ -2,6 +2,8 @@
 # berth-image benchmarks (needs a build: berth-cli/target/berth.conf; root; docker-registry, podman, python3).
 #  1. unpack throughput of an uncompressed 256 MB layer (berth's extractor, beside GNU tar)
 #  2. pull + unpack of a 4-layer 168 MB image from a local docker-registry: berth pull beside podman pull
+# ROUNDS=N (default 3) pull rounds. The unpack benchmark runs with bin/berth's JVM options.
+# Others on the machine skew both: the load average is printed before and after.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -38,8 +40,9 @@ with tarfile.open(f"{w}/multi.tar", "w") as out:
     ti = tarfile.TarInfo("manifest.json"); ti.size = len(m); out.addfile(ti, io.BytesIO(m))
 PY
 
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 echo "== unpack, uncompressed layer ($(du -m "$work/layer.tar" | cut -f1) MB)"
-"$BERTH_JAVA" --enable-native-access=ALL-UNNAMED -cp "$BERTH_CP" dev.berth.image.tar.UnpackBenchmark "$work/layer.tar" 3
+"$BERTH_JAVA" $BERTH_IMAGE_JVM_OPTS -cp "$BERTH_CP" dev.berth.image.tar.UnpackBenchmark "$work/layer.tar" 3
 mkdir "$work/gnutar"; s=$(date +%s.%N); tar -C "$work/gnutar" -xf "$work/layer.tar"; e=$(date +%s.%N)
 echo "GNU tar -x: $(echo "$e - $s" | bc) s"; rm -rf "$work/gnutar"
 
@@ -51,10 +54,11 @@ printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage:
 sleep 1
 "$repo/bin/berth" load --root "$work/src" -i "$work/multi.tar" >/dev/null
 "$repo/bin/berth" push --root "$work/src" bench/img:1 "127.0.0.1:$port/bench/img:1" >/dev/null
-for i in 1 2 3; do
+for i in $(seq "${ROUNDS:-3}"); do
   rm -rf "$work/b"; /usr/bin/time -f "berth pull:  %e s (%U user, %S sys)" "$repo/bin/berth" pull --root "$work/b" "127.0.0.1:$port/bench/img:1" >/dev/null
   if command -v podman >/dev/null; then
     rm -rf "$work/p"; /usr/bin/time -f "podman pull: %e s (%U user, %S sys)" podman --root "$work/p/root" --runroot "$work/p/run" --storage-driver overlay pull -q --tls-verify=false "127.0.0.1:$port/bench/img:1" >/dev/null
     podman --root "$work/p/root" --runroot "$work/p/run" --storage-driver overlay system reset -f >/dev/null 2>&1 || true
   fi
 done
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
