@@ -55,7 +55,7 @@ final class BundleCreateCommand implements Callable<Integer> {
         Snapshotter snap = im.snapshotter();
         boolean createDir = !Files.exists(bundle, LinkOption.NOFOLLOW_LINKS);
         Path rootfs = snap.prepare(n, image, Map.of(BundleCommand.LABEL_DIR, bundle.toString(),
-                BundleCommand.LABEL_CREATED_DIR, Boolean.toString(createDir)));
+                BundleCommand.LABEL_CREATED_DIR, Boolean.toString(createDir)), BundleSpec.mountPoints());
         Path tmp = bundle.resolve(".config.json.partial");
         try {
             Snapshotter.ContainerInfo ci = snap.info(n);

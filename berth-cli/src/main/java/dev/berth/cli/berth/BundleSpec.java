@@ -59,6 +59,13 @@ final class BundleSpec {
         }
     }
 
+    /** Where the default mounts go: made in the snapshot's init layer when the image lacks them. */
+    static List<String> mountPoints() {
+        List<String> out = new ArrayList<>();
+        for (JsonNode m : defaults().path("mounts")) out.add(m.path("destination").asText());
+        return out;
+    }
+
     /**
      * @param image the image config's {@code config} object (may be missing or null)
      * @param rootfs the container's root filesystem (read for users and groups; WorkingDir is created in it)

@@ -81,10 +81,20 @@ public final class Snapshotter {
      * container's directory is removed again.
      */
     public Path prepare(String containerId, String imageRef, Map<String, String> labels) {
-        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels); }
+        return prepare(containerId, imageRef, labels, List.of());
     }
 
-    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels) {
+    /**
+     * As {@link #prepare(String, String, Map)}, with {@code mountPoints}: absolute directories the
+     * runtime will mount on (/proc, /dev, /sys, ...). Those the image lacks are made in an
+     * {@code init} layer between the image and the container's upper dir, as Docker's "-init"
+     * layer, so that neither {@link #diff} nor {@link #commit} sees them as the container's changes.
+     */
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints) {
+        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels, mountPoints); }
+    }
+
+    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints) {
         Path c = cdir(containerId);
         if (Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw inUse(containerId);
         Descriptor md = store.resolve(imageRef);
@@ -103,6 +113,8 @@ public final class Snapshotter {
             Files.createDirectories(c.resolve("rootfs"));
             List<String> lowers = new ArrayList<>();
             for (int i = chain.size() - 1; i >= 0; i--) lowers.add(snapshots.fs(chain.get(i)).toString());
+            List<Path> image = lowers.stream().map(Path::of).toList();
+            if (makeInit(c.resolve(INIT), image, mountPoints)) lowers.addFirst(c.resolve(INIT).toString());
             if (lowers.isEmpty()) {
                 Files.createDirectories(c.resolve("empty"));
                 lowers.add(c.resolve("empty").toString());
@@ -125,6 +137,61 @@ public final class Snapshotter {
             if (e instanceof RuntimeException r) throw r;
             throw new ImageException.Store("cannot prepare rootfs of " + containerId + ": " + e.getMessage(), e);
         }
+    }
+
+    private static final String INIT = "init";
+
+    /**
+     * Makes in {@code init} the mount points the image (its layers, top first) lacks; a directory
+     * on the way that the image has keeps its mode and owner. A mount point under something the
+     * image has as a non-directory is left to the runtime. Returns whether anything was made.
+     */
+    private static boolean makeInit(Path init, List<Path> image, List<String> mountPoints) throws IOException {
+        if (mountPoints.isEmpty()) return false;
+        Files.createDirectory(init);
+        if (!image.isEmpty()) copyOwnerAndMode(image.getFirst(), init);   // the merged root keeps the image's
+        boolean made = false;
+        for (String mp : mountPoints) {
+            if (mp == null || !mp.startsWith("/")) throw new ImageException.InvalidReference("mount point is not absolute: " + mp);
+            List<String> parts = new ArrayList<>();
+            for (String part : mp.substring(1).split("/")) {
+                if (part.equals(".") || part.equals(".."))
+                    throw new ImageException.InvalidReference("mount point " + mp + " has '" + part + "' in it");
+                if (!part.isEmpty()) parts.add(part);
+            }
+            String rel = "";
+            List<String> ancestors = new ArrayList<>();     // image directories on the way, not yet in init
+            List<Path> ancestorSources = new ArrayList<>();
+            for (String part : parts) {
+                rel = rel + "/" + part;
+                Path target = init.resolve(rel.substring(1));
+                if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) continue;
+                Path inImage = lowerPath(image, rel);
+                if (inImage != null) {
+                    if (!Files.isDirectory(inImage, LinkOption.NOFOLLOW_LINKS)) break;   // a file or symlink: the runtime decides
+                    ancestors.add(rel);
+                    ancestorSources.add(inImage);
+                    continue;
+                }
+                for (int k = 0; k < ancestors.size(); k++) {   // the merged directory keeps the image's mode and owner
+                    Path d = init.resolve(ancestors.get(k).substring(1));
+                    Files.createDirectory(d);
+                    copyOwnerAndMode(ancestorSources.get(k), d);
+                }
+                ancestors.clear();
+                ancestorSources.clear();
+                Files.createDirectory(target);
+                made = true;
+            }
+        }
+        if (!made) Files.delete(init);
+        return made;
+    }
+
+    private static void copyOwnerAndMode(Path from, Path to) throws IOException {
+        Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from, LinkOption.NOFOLLOW_LINKS));
+        Libc.lchown(to, ((Number) Files.getAttribute(from, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue(),
+                ((Number) Files.getAttribute(from, "unix:gid", LinkOption.NOFOLLOW_LINKS)).intValue());
     }
 
     private ImageException inUse(String containerId) {
@@ -207,6 +274,8 @@ public final class Snapshotter {
         ContainerInfo ci = info(containerId);
         Path upper = cdir(containerId).resolve("upper");
         List<Path> lowers = new ArrayList<>();
+        Path init = cdir(containerId).resolve(INIT);
+        if (Files.isDirectory(init, LinkOption.NOFOLLOW_LINKS)) lowers.add(init);
         for (int i = ci.chain().size() - 1; i >= 0; i--) lowers.add(snapshots.fs(Digest.parse(ci.chain().get(i))));
         List<Change> out = new ArrayList<>();
         try { walkUpper(upper, "", lowers, out); }
@@ -240,28 +309,38 @@ public final class Snapshotter {
     }
 
     /** Whether {@code rel} (starting with /) exists in the merged lower layers (top first). */
-    static boolean lowerExists(List<Path> lowers, String rel) throws IOException {
+    static boolean lowerExists(List<Path> lowers, String rel) throws IOException { return lowerPath(lowers, rel) != null; }
+
+    /**
+     * Where {@code rel} (starting with /) is in the merged lower layers (top first), as overlayfs
+     * merges them, or null. Each layer is walked a component at a time with lstat: a whiteout or a
+     * non-directory on the way hides what lower layers have there, an opaque directory ends the
+     * search at its layer, and no symlink inside a layer is ever followed.
+     */
+    static Path lowerPath(List<Path> lowers, String rel) throws IOException {
         String[] parts = rel.substring(1).split("/");
         for (Path lower : lowers) {
             Path p = lower;
-            boolean hidden = false;
             for (int i = 0; i < parts.length; i++) {
                 p = p.resolve(parts[i]);
                 BasicFileAttributes a = lstat(p);
-                if (a == null) { hidden = false; p = null; break; }
-                if (a.isOther() && isWhiteout(p)) { hidden = true; break; }
-                if (i < parts.length - 1 && a.isDirectory() && isOpaque(p)) {
-                    // lowers below do not contribute under p: decide in this layer
+                if (a == null) { p = null; break; }                       // not in this layer: look below
+                if (a.isOther() && isWhiteout(p)) return null;            // deleted here
+                if (i == parts.length - 1) return p;
+                if (!a.isDirectory()) return null;                       // a file here hides the path below
+                if (isOpaque(p)) {                                        // lowers below do not contribute under p
                     Path rest = p;
-                    for (int j = i + 1; j < parts.length; j++) rest = rest.resolve(parts[j]);
-                    BasicFileAttributes b = lstat(rest);
-                    return b != null && !(b.isOther() && isWhiteout(rest));
+                    for (int j = i + 1; j < parts.length; j++) {
+                        rest = rest.resolve(parts[j]);
+                        BasicFileAttributes b = lstat(rest);
+                        if (b == null || (b.isOther() && isWhiteout(rest))) return null;
+                        if (j < parts.length - 1 && !b.isDirectory()) return null;
+                    }
+                    return rest;
                 }
             }
-            if (hidden) return false;
-            if (p != null) return true;
         }
-        return false;
+        return null;
     }
 
     private static List<String> lowerChildren(List<Path> lowers, String rel) throws IOException {

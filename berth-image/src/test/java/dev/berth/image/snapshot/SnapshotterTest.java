@@ -149,4 +149,44 @@ class SnapshotterTest {
         images.snapshotter().remove("named");
         assertThat(images.snapshotter().list()).isEmpty();
     }
+
+    @Test void mountPointsTheImageLacksLiveInAnInitLayerThatDiffAndCommitIgnore() throws Exception {
+        // an image with no /proc or /dev, a /sys of mode 0700 owned by 7:8, /run as a symlink, /etc/hostname
+        Path base = tmp.resolve("base.tar");
+        var sys = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("sys/");
+        sys.setMode(040700);
+        sys.setIds(7, 8);
+        Tar t = new Tar().dir("etc").file("etc/hostname", "h\n");
+        t.entry(sys, new byte[0]);
+        var run = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("run", org.apache.commons.compress.archivers.tar.TarConstants.LF_SYMLINK);
+        run.setLinkName("/etc");
+        t.entry(run, new byte[0]);
+        Files.write(base, t.bytes());
+        images.importRootfs(base, ImageReference.parse("bare:1"), Platform.DEFAULT);
+        containers.add("i1");
+        Path root = images.snapshotter().prepare("i1", "bare:1", java.util.Map.of(),
+                List.of("/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/run/lock", "/etc/hostname"));
+        assertThat(root.resolve("proc")).isDirectory();
+        assertThat(root.resolve("dev/pts")).isDirectory();
+        assertThat(root.resolve("sys/fs/cgroup")).isDirectory();
+        assertThat(Files.getAttribute(root.resolve("sys"), "unix:mode", LinkOption.NOFOLLOW_LINKS)).isEqualTo(040700);
+        assertThat(Files.getAttribute(root.resolve("sys"), "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(7);
+        assertThat(Files.isSymbolicLink(root.resolve("run"))).isTrue();                 // never replaced, never followed
+        assertThat(Path.of("/etc/lock")).doesNotExist();
+        assertThat(Files.readString(root.resolve("etc/hostname"))).isEqualTo("h\n");   // a file stays the image's
+        assertThat(tmp.resolve("root/containers/i1/upper")).isEmptyDirectory();
+        assertThat(images.snapshotter().diff("i1")).isEmpty();
+
+        Files.writeString(root.resolve("proc/x"), "x");   // nothing is mounted there in this test: a change like any other
+        assertThat(images.snapshotter().diff("i1")).extracting(Change::toString).containsExactly("C /proc", "A /proc/x");
+        images.snapshotter().commit("i1", ImageReference.parse("bare:2"));
+        containers.add("i2");
+        Path root2 = images.snapshotter().prepare("i2", "bare:2");
+        assertThat(root2.resolve("proc/x")).hasContent("x");
+        assertThat(root2.resolve("dev")).doesNotExist();   // the init layer is not part of the image
+
+        assertThatThrownBy(() -> images.snapshotter().prepare("i3", "bare:1", java.util.Map.of(), List.of("/a/../../x")))
+                .isInstanceOf(ImageException.InvalidReference.class).hasMessageContaining("'..'");
+        assertThat(tmp.resolve("root/containers/i3")).doesNotExist();
+    }
 }
