@@ -3,6 +3,7 @@ package dev.berth.cli.berth;
 import dev.berth.image.api.ImageException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,12 +13,14 @@ import picocli.CommandLine.Command;
  * exit code chosen in {@link #exitCode} (the one place that maps error kinds).
  */
 @Command(name = "berth", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "berth 0.1.0",
-        description = "Container images: pull, push, load, save, import, list, inspect, prune, verify; bundles from images, diff, commit.",
-        subcommands = {PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class, ImportCommand.class,
-                ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
-                PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Container images: pull, push, load, save, import, list, inspect, prune, verify; bundles from images, diff, commit.")
 public final class BerthMain implements Runnable {
+    /** The commands, in help order. Only the one invoked is given to picocli (see {@link #run}). */
+    static final List<Class<?>> COMMANDS = List.of(PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class,
+            ImportCommand.class, ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
+            PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
+            CommandLine.HelpCommand.class);
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try berth --help)"); }
@@ -38,8 +41,13 @@ public final class BerthMain implements Runnable {
     /** Runs one command line; used by main and by tests. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new BerthMain());
+        // picocli builds a command's model by reflection, interpreted (its classes are too old for
+        // the AOT cache): only the command named on the line is built; all for help or a typo.
+        Class<?> only = commandNamed(args);
+        for (Class<?> c : only != null ? List.<Class<?>>of(only) : COMMANDS) cl.addSubcommand(new CommandLine(c));
         // bundle create IMAGE DIR COMMAND ARGS...: options after the image belong to the command, as with docker create
-        cl.getSubcommands().get("bundle").getSubcommands().get("create").setStopAtPositional(true);
+        CommandLine bundle = cl.getSubcommands().get("bundle");
+        if (bundle != null) bundle.getSubcommands().get("create").setStopAtPositional(true);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
@@ -51,6 +59,16 @@ public final class BerthMain implements Runnable {
             return 2;
         });
         return cl.execute(args);
+    }
+
+    /** The command class the first argument names (name or alias), or null (none, an option, help, unknown). */
+    static Class<?> commandNamed(String[] args) {
+        if (args.length == 0 || args[0].equals("help")) return null;
+        for (Class<?> c : COMMANDS) {
+            Command a = c.getAnnotation(Command.class);
+            if (a.name().equals(args[0]) || List.of(a.aliases()).contains(args[0])) return c;
+        }
+        return null;
     }
 
     static String oneLine(Throwable ex) {

@@ -113,4 +113,18 @@ class BerthMainTest {
         assertThat(reg.code()).isEqualTo(5);
         assertThat(reg.err()).startsWith("berth: cannot reach registry 127.0.0.1:1").doesNotContain("\n\t");
     }
+
+    @Test void onlyTheNamedCommandIsBuiltButHelpAndTyposSeeThemAll() {
+        assertThat(BerthMain.commandNamed(new String[] {"rmi", "x"})).isEqualTo(RmCommand.class);   // an alias
+        assertThat(BerthMain.commandNamed(new String[] {"bundle", "create"})).isEqualTo(BundleCommand.class);
+        assertThat(BerthMain.commandNamed(new String[] {"--help"})).isNull();
+        assertThat(BerthMain.commandNamed(new String[] {"help", "pull"})).isNull();
+        String help = berth("--help").out();
+        for (Class<?> c : BerthMain.COMMANDS)
+            assertThat(help).containsPattern("\n  " + c.getAnnotation(picocli.CommandLine.Command.class).name() + "[ ,]");
+        Result typo = berth("pul", "x");
+        assertThat(typo.code()).isEqualTo(2);
+        assertThat(typo.err()).contains("'pul'");
+        assertThat(berth("help", "tag").out()).startsWith("Usage: berth tag");
+    }
 }
