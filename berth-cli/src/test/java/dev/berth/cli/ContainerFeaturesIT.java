@@ -234,6 +234,47 @@ class ContainerFeaturesIT extends RuncTest {
     runc.run("delete", "--force", "grow").ok();
   }
 
+  /** A CPU-bound loop's progress, counted inside the container, follows a live quota change. */
+  @Test
+  void cpuQuotaChangeIsFeltInside() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sh", "-c",
+        "i=0; while :; do i=$((i+1)); if [ $((i % 2000)) = 0 ]; then echo $i > /dev/shm/count; fi; done");
+    runc.run("run", "-d", "--bundle", b.toString(), "spin").ok();
+    try {
+      runc.run("update", "--cpu-period", "100000", "--cpu-quota", "10000", "spin").ok();
+      double slow = rate("spin");
+      runc.run("update", "--cpu-quota", "60000", "spin").ok();
+      double fast = rate("spin");
+      var cpu = Runc.JSON.readTree(runc.run("events", "--stats", "spin").ok().out()).at("/data/cpu");
+      assertThat(cpu.at("/throttling/throttledPeriods").asLong()).as("throttled under 10%").isPositive();
+      // 6x the quota; allow for a busy 2-core host
+      assertThat(fast / slow).as("loop iterations per second at 60%% vs 10%% quota: %.0f vs %.0f", fast, slow).isGreaterThan(2.5);
+      runc.run("update", "--cpu-quota", "-1", "spin").ok();
+      assertThat(Files.readString(Path.of("/sys/fs/cgroup/cpu/berth/spin/cpu.cfs_quota_us")).trim()).isEqualTo("-1");
+    } finally {
+      runc.run("delete", "--force", "spin");
+    }
+  }
+
+  /** Iterations per second of the spin loop, from its counter file read twice through exec. */
+  private double rate(String id) throws Exception {
+    Thread.sleep(400); // the new quota settles
+    long t0 = System.nanoTime();
+    long c0 = count(id);
+    Thread.sleep(1500);
+    long c1 = count(id);
+    return (c1 - c0) / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  private long count(String id) throws Exception {
+    for (int i = 0; i < 50; i++) {
+      String s = runc.run("exec", id, "cat", "/dev/shm/count").out().trim();
+      if (!s.isEmpty()) return Long.parseLong(s);
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the loop in " + id + " never wrote /dev/shm/count");
+  }
+
   @Test
   void detachedRunKeepsAMonitorThatRecordsTheExitStatus() throws Exception {
     Path b = runc.bundle("b", c -> {}, "sh", "-c", "sleep 0.5; exit 7");
