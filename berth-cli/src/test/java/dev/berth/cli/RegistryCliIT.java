@@ -161,7 +161,7 @@ class RegistryCliIT {
     Files.writeString(docker.resolve("config.json"), "{\"credsStore\": \"berthtest\", \"credHelpers\": {\"" + reg + "\": \"wrongpw\"}}");
     Result wrong = berth(env, "pull", "--root", tmp.resolve("wrong").toString(), image);
     assertThat(wrong.code()).isEqualTo(5);
-    assertThat(wrong.err()).contains("401");
+    assertThat(wrong.err()).contains("401").contains("docker-credential-wrongpw").contains("refused");
 
     // a failing helper is named, with what it said
     Files.writeString(docker.resolve("config.json"), "{\"credsStore\": \"locked\"}");

@@ -239,9 +239,13 @@ public final class RegistryClient {
                 if (ep.ok().contains(s)) return ep.handle(r);
                 byte[] body;
                 try (InputStream in = r.body()) { body = in.readNBytes(64 << 10); }
-                if (s == 401 && !authRetried) {
-                    authRetried = true;
-                    if (auth.challenge(r.headers().firstValue("WWW-Authenticate").orElse(null), ep.scopes(), h)) continue;
+                if (s == 401) {
+                    // asked again after a retry too: a refusal of what was sent is named with where it came from
+                    boolean retry = auth.challenge(r.headers().firstValue("WWW-Authenticate").orElse(null), ep.scopes(), h);
+                    if (retry && !authRetried) {
+                        authRetried = true;
+                        continue;
+                    }
                 }
                 if ((s == 429 || s >= 500) && ep.retryable() && attempt < options.retries()) {
                     backoff(attempt++);

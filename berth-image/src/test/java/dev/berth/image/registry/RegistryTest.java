@@ -100,7 +100,8 @@ class RegistryTest {
                     .isInstanceOf(ImageException.Registry.class).hasMessageContaining("authentication required");
             RegistryOptions wrong = RegistryOptions.DEFAULT.withDockerConfig(dockerConfig(reg.address(), "alice", "nope"));
             assertThatThrownBy(() -> a.push("busybox:local", target, wrong, Progress.NONE))
-                    .isInstanceOf(ImageException.Registry.class).hasMessageContaining("401");
+                    .isInstanceOf(ImageException.Registry.class).hasMessageContaining("401").hasMessageContaining("refused")
+                    .hasMessageContaining("config.json");
             RegistryOptions good = RegistryOptions.DEFAULT.withDockerConfig(dockerConfig(reg.address(), "alice", "s3cret"));
             a.push("busybox:local", target, good, Progress.NONE);
             Images b = Images.open(tmp.resolve("dst"));
