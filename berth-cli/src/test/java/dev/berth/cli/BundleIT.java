@@ -106,6 +106,47 @@ class BundleIT extends RuncTest {
   }
 
   @Test
+  void aBundleAContainerRunsInIsRefusedUnlessForced() throws Exception {
+    Path b = runc.tmp.resolve("busy");
+    berthIn("bundle create", "--name", "busy", "busybox:it", b.toString(), "sleep", "1000").ok();
+    berthIn("bundle create", "--name", "idle", "busybox:it", runc.tmp.resolve("idle").toString(), "true").ok();
+    String rootfs = store.resolve("containers/busy/rootfs").toString();
+    try {
+      runc.run("run", "-d", "--bundle", b.toString(), "busy").ok();
+      JsonNode st = runc.state("busy");
+      assertThat(st.get("status").asText()).isEqualTo("running");
+      long pid = st.get("pid").asLong();
+
+      // as docker rm of a running container: refused (exit 1), the other name still removed, nothing of busy touched
+      Runc.Result refused = berthIn("bundle rm", "idle", "busy");
+      assertThat(refused.code()).isEqualTo(1);
+      assertThat(refused.out()).isEqualTo("idle\n");
+      assertThat(refused.err()).isEqualTo("berth: cannot remove bundle busy: in use by pid " + pid
+          + " (sleep); stop its container (berth-runc kill/delete) or use bundle rm --force\n");
+      assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(" " + rootfs + " ");
+      assertThat(b.resolve("config.json")).exists();
+      assertThat(store.resolve("containers/busy/upper")).isDirectory();
+      assertThat(runc.state("busy").get("status").asText()).isEqualTo("running");
+      assertThat(runc.run("exec", "busy", "cat", "/proc/1/comm").ok().out()).isEqualTo("sleep\n");
+      assertThat(berthIn("bundle ls", "-q").ok().out()).isEqualTo("busy\n");
+
+      // -f: SIGKILL, then removed as usual; only the name on stdout, what was killed on stderr
+      Runc.Result forced = berthIn("bundle rm", "-f", "busy");
+      assertThat(forced.ok().out()).isEqualTo("busy\n");
+      assertThat(forced.err()).isEqualTo("berth: bundle busy: killing pid " + pid + " (sleep)\n");
+      assertThat(Path.of("/proc/" + pid + "/root")).doesNotExist();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);   // the monitor reaps it and records the exit
+      while (!runc.state("busy").get("status").asText().equals("stopped") && System.nanoTime() < deadline) Thread.sleep(20);
+      assertThat(runc.state("busy").get("status").asText()).isEqualTo("stopped");
+      assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(store.toString());
+      assertThat(b).doesNotExist();
+      assertThat(berthIn("bundle ls", "-q").ok().out()).isEmpty();
+    } finally {
+      runc.exec(30, "delete", "--force", "busy");
+    }
+  }
+
+  @Test
   void theImageConfigBecomesTheProcess() throws Exception {
     Path b = runc.tmp.resolve("cfg");
     berthIn("bundle create", "configured:it", b.toString()).ok();

@@ -234,6 +234,46 @@ public final class Snapshotter {
         catch (IOException e) { throw new ImageException.Store("cannot delete " + c + ": " + e.getMessage(), e); }
     }
 
+    /**
+     * The processes whose root directory ({@code /proc/PID/root}) is in the container's rootfs,
+     * sorted: a container run on it, or a process chrooted or pivoted into it. While the rootfs is
+     * a mount point, a root anywhere on that overlay counts, compared by device number, which is
+     * the overlay's own and the same in every mount namespace (a container's pivot_root or bind
+     * mount of the rootfs is that overlay too); otherwise the rootfs directory itself (device and
+     * inode). Processes that end meanwhile (zombies included: they hold no root) or that cannot be
+     * read are left out. Throws {@link ImageException.NotFound} for an unknown container.
+     */
+    public List<Long> processesIn(String containerId) {
+        Path c = cdir(containerId);
+        if (!Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw new ImageException.NotFound("no such container: " + containerId);
+        long[] rootfs = devIno(c.resolve("rootfs")), dir = devIno(c);
+        if (rootfs == null || dir == null) return List.of();
+        boolean wholeDevice = rootfs[0] != dir[0];   // a mount point: its own device
+        List<Long> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc"))) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.isEmpty() || !n.chars().allMatch(Character::isDigit)) continue;
+                long[] root = devIno(p.resolve("root"));
+                if (root != null && root[0] == rootfs[0] && (wholeDevice || root[1] == rootfs[1])) out.add(Long.parseLong(n));
+            }
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot read /proc: " + e.getMessage(), e);
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** stat(2) (links followed, as /proc/PID/root needs): device and inode, or null when it cannot be read. */
+    private static long[] devIno(Path p) {
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino");
+            return new long[]{((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue()};
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Whether the container's rootfs is mounted (an overlay at containers/ID/rootfs in this mount namespace). */
     public boolean mounted(String containerId) {
         String mp = rootfs(containerId).toAbsolutePath().normalize().toString();
