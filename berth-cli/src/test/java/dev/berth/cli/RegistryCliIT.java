@@ -84,12 +84,16 @@ class RegistryCliIT {
     }
   }
 
-  Result berth(Map<String, String> env, String... args) throws Exception {
+  Result berth(Map<String, String> env, String... args) throws Exception { return berthWithInput(env, null, args); }
+
+  Result berthWithInput(Map<String, String> env, String stdin, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(BERTH.toString()));
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(tmp, "out", ".txt"), err = Files.createTempFile(tmp, "err", ".txt");
+    Path in = Path.of("/dev/null");
+    if (stdin != null) Files.writeString(in = Files.createTempFile(tmp, "in", ".txt"), stdin);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        .redirectInput(ProcessBuilder.Redirect.from(in.toFile()));
     pb.environment().put("DOCKER_CONFIG", tmp.resolve("no-docker-config").toString());
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -122,6 +126,56 @@ class RegistryCliIT {
     List<JsonNode> l = new ArrayList<>();
     for (String line : out.lines().toList()) l.add(JSON.readTree(line));
     return l;
+  }
+
+  /** docker login / logout: credentials checked against the registry, kept in config.json or by a helper. */
+  @Test
+  void loginChecksAndKeepsCredentialsLogoutRemovesThem() throws Exception {
+    require("htpasswd", "apache2-utils");
+    Path auth = Files.createDirectories(tmp.resolve("auth"));
+    Process h = new ProcessBuilder("htpasswd", "-Bbc", auth.resolve("htpasswd").toString(), "alice", "s3cret").redirectErrorStream(true).start();
+    assertThat(h.waitFor()).isZero();
+    String reg = registry("reg", auth.resolve("htpasswd").toString());
+    String src = imported("src", 0);
+    Path docker = tmp.resolve("docker");
+    Path config = docker.resolve("config.json");
+    Map<String, String> env = Map.of("DOCKER_CONFIG", docker.toString());
+
+    Result wrong = berthWithInput(env, "nope\n", "login", "-u", "alice", "--password-stdin", reg);
+    assertThat(wrong.code()).isEqualTo(5);
+    assertThat(wrong.err()).startsWith("berth: login to " + reg + " failed").contains("401");
+    assertThat(config).doesNotExist();
+
+    Result ok = berthWithInput(env, "s3cret\n", "login", "-u", "alice", "--password-stdin", "http://" + reg + "/");
+    ok.ok();
+    assertThat(ok.out()).isEqualTo("Login Succeeded\n");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+    assertThat(JSON.readTree(config.toFile()).at("/auths/" + reg.replace("/", "~1") + "/auth").asText())
+        .isEqualTo(java.util.Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8)));
+    berth(env, "push", "--root", src, "busybox:it", reg + "/private/busybox:1").ok();   // with what login kept
+
+    assertThat(berth(env, "logout", reg).ok().out()).isEqualTo("Removing login credentials for " + reg + "\n");
+    assertThat(JSON.readTree(config.toFile()).path("auths").has(reg)).isFalse();
+    Result anon = berth(env, "pull", "--root", tmp.resolve("anon").toString(), reg + "/private/busybox:1");
+    assertThat(anon.code()).isEqualTo(5);
+    assertThat(anon.err()).contains("authentication required");
+    assertThat(berth(env, "logout", reg).ok().out()).isEqualTo("Not logged in to " + reg + "\n");
+
+    // with credsStore, login hands the credentials to the helper (store) and logout asks it to erase
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    Path log = tmp.resolve("helper.log");
+    helper(bin, "keeper", "echo \"$1 $(cat)\" >> " + log + "\n");
+    Files.writeString(config, "{\"credsStore\": \"keeper\", \"auths\": {}}");
+    Map<String, String> env2 = Map.of("DOCKER_CONFIG", docker.toString(), "PATH", bin + ":" + System.getenv("PATH"));
+    berthWithInput(env2, "s3cret\n", "login", "-u", "alice", "--password-stdin", reg).ok();
+    berth(env2, "logout", reg).ok();
+    assertThat(Files.readAllLines(log)).containsExactly(
+        "store {\"ServerURL\":\"" + reg + "\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}", "erase " + reg);
+
+    // bad input: no username, both password flags
+    assertThat(berth(env, "login", reg).code()).isEqualTo(2);
+    assertThat(berthWithInput(env, "x\n", "login", "-u", "a", "-p", "x", "--password-stdin", reg).err())
+        .isEqualTo("berth: --password and --password-stdin are mutually exclusive\n");
   }
 
   @Test

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "Container images: pull, push, load, save, import, list, inspect, prune, verify; bundles from images, diff, commit.")
 public final class BerthMain implements Runnable {
     /** The commands, in help order. Only the one invoked is given to picocli (see {@link #run}). */
-    static final List<Class<?>> COMMANDS = List.of(PullCommand.class, PushCommand.class, LoadCommand.class, SaveCommand.class,
+    static final List<Class<?>> COMMANDS = List.of(PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, LoadCommand.class, SaveCommand.class,
             ImportCommand.class, ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
             PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
             CommandLine.HelpCommand.class);

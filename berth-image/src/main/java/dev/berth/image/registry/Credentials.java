@@ -224,7 +224,7 @@ public final class Credentials {
         return f;
     }
 
-    private static String normalise(String key) {
+    static String normalise(String key) {
         String k = key.replaceFirst("^https?://", "");
         int slash = k.indexOf('/');
         if (slash >= 0) k = k.substring(0, slash);

@@ -6,6 +6,7 @@ import dev.berth.image.api.ImageReference;
 import dev.berth.image.api.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
@@ -46,7 +48,10 @@ public final class RegistryClient {
     private final Authenticator auth;
     private volatile URI base;
 
-    public RegistryClient(String registry, RegistryOptions options) {
+    public RegistryClient(String registry, RegistryOptions options) { this(registry, options, null); }
+
+    /** With {@code credentials} instead of those the docker config names (login checks them so). */
+    public RegistryClient(String registry, RegistryOptions options, Credentials credentials) {
         this.registry = registry;
         this.options = options;
         // Loading CA certificates costs hundreds of ms: the plain-HTTP client gets a context that
@@ -55,7 +60,25 @@ public final class RegistryClient {
         // on first use.
         this.plainClient = builder().sslContext(new LazySslContext(RegistryClient::noTrust))
                 .sslParameters(new javax.net.ssl.SSLParameters()).build();
-        this.auth = new Authenticator(this::clientFor, Credentials.lookup(options.dockerConfig(), registry), registry);
+        this.auth = new Authenticator(this::clientFor,
+                credentials != null ? credentials : Credentials.lookup(options.dockerConfig(), registry), registry);
+    }
+
+    /**
+     * GET /v2/, authenticating as the registry asks (a token without scope for Bearer, as docker
+     * login does): succeeds only if the registry accepts the credentials.
+     */
+    public void ping() {
+        call(new RegistryEndpoint<Void>() {
+            @Override public String describe() { return "log in to " + registry; }
+            @Override public List<String> scopes() { return List.of(); }
+            @Override public HttpRequest.Builder request(URI base) { return HttpRequest.newBuilder(base.resolve("/v2/")).GET(); }
+            @Override public Set<Integer> ok() { return Set.of(200); }
+            @Override public Void handle(HttpResponse<InputStream> r) throws IOException {
+                try (InputStream in = r.body()) { in.transferTo(OutputStream.nullOutputStream()); }
+                return null;
+            }
+        });
     }
 
     private HttpClient.Builder builder() {
