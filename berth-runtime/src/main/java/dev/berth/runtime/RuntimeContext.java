@@ -4,6 +4,7 @@ import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
 import dev.berth.runtime.state.Container;
 import dev.berth.runtime.state.StateStore;
+import dev.berth.spec.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,8 +37,8 @@ public record RuntimeContext(StateStore store, Path launcher, Path logFile, Stri
     if (debug) System.err.println("berth-runc: " + msg);
     if (logFile == null) return;
     String line = "json".equals(logFormat)
-        ? "{\"level\":\"warning\",\"msg\":" + quote(msg) + ",\"time\":\"" + Instant.now() + "\"}\n"
-        : "time=\"" + Instant.now() + "\" level=warning msg=" + quote(msg) + "\n";
+        ? "{\"level\":\"warning\",\"msg\":" + Json.quote(msg) + ",\"time\":\"" + Instant.now() + "\"}\n"
+        : "time=\"" + Instant.now() + "\" level=warning msg=" + Json.quote(msg) + "\n";
     try {
       Files.writeString(logFile, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException ignored) {
@@ -45,19 +46,4 @@ public record RuntimeContext(StateStore store, Path launcher, Path logFile, Stri
     }
   }
 
-  private static String quote(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        default -> {
-          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-          else b.append(c);
-        }
-      }
-    }
-    return b.append('"').toString();
-  }
 }

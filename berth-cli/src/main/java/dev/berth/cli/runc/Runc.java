@@ -2,6 +2,7 @@ package dev.berth.cli.runc;
 
 import dev.berth.cgroups.CgroupException;
 import dev.berth.runtime.ContainerException;
+import dev.berth.spec.Json;
 import dev.berth.spec.SpecException;
 import dev.berth.sys.SyscallException;
 import java.io.IOException;
@@ -106,29 +107,13 @@ public final class Runc {
     System.err.println("berth-runc: " + msg);
     if (global == null || global.log == null) return;
     String line = "json".equals(global.logFormat)
-        ? "{\"level\":\"error\",\"msg\":" + jsonString(msg) + ",\"time\":\"" + Instant.now() + "\"}\n"
-        : "time=\"" + Instant.now() + "\" level=error msg=" + jsonString(msg) + "\n";
+        ? "{\"level\":\"error\",\"msg\":" + Json.quote(msg) + ",\"time\":\"" + Instant.now() + "\"}\n"
+        : "time=\"" + Instant.now() + "\" level=error msg=" + Json.quote(msg) + "\n";
     try {
       Files.writeString(global.log, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException ignored) {
       // stderr has it
     }
-  }
-
-  static String jsonString(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        default -> {
-          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-          else b.append(c);
-        }
-      }
-    }
-    return b.append('"').toString();
   }
 
   static Path bundleOrCwd(Path bundle) {

@@ -117,13 +117,7 @@ public final class CredentialStore {
 
     private static void runHelper(String name, String action, byte[] stdin, Path config) {
         String exe = "docker-credential-" + name;
-        Path found = null;
-        String path = System.getenv("PATH");
-        for (String dir : (path == null ? "" : path).split(":")) {
-            if (dir.isEmpty()) continue;
-            Path p = Path.of(dir, exe);
-            if (Files.isRegularFile(p) && Files.isExecutable(p)) { found = p; break; }
-        }
+        Path found = Credentials.findHelper(name, System.getenv("PATH"));
         String origin = "credential helper " + exe + " (named in " + config + ")";
         if (found == null) throw new ImageException.Registry(0, origin + " is not installed: no " + exe + " on PATH", null);
         try {

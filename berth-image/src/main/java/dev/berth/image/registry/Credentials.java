@@ -156,14 +156,7 @@ public final class Credentials {
     /** Runs {@code docker-credential-NAME get}; null when the helper has no credentials for the server. */
     static Value runHelper(String name, String server, String registry, String origin, String searchPath) {
         String exe = "docker-credential-" + name;
-        Path found = null;
-        if (searchPath != null) {
-            for (String dir : searchPath.split(":")) {
-                if (dir.isEmpty()) continue;
-                Path p = Path.of(dir, exe);
-                if (Files.isRegularFile(p) && Files.isExecutable(p)) { found = p; break; }
-            }
-        }
+        Path found = findHelper(name, searchPath);
         if (found == null) throw new ImageException.Registry(0, origin + " is not installed: no " + exe + " on PATH", null);
         Process p;
         try {
@@ -207,6 +200,17 @@ public final class Credentials {
         if (user.isEmpty() && secret.isEmpty()) return null;
         if (user.equals("<token>")) return new Value(null, null, secret);
         return new Value(user, secret, null);
+    }
+
+    /** {@code docker-credential-NAME} in {@code searchPath} (a PATH value), or null. */
+    static Path findHelper(String name, String searchPath) {
+        if (searchPath == null) return null;
+        for (String dir : searchPath.split(":")) {
+            if (dir.isEmpty()) continue;
+            Path p = Path.of(dir, "docker-credential-" + name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
+        }
+        return null;
     }
 
     private static String firstLine(String s) {
