@@ -79,7 +79,7 @@ class BundleIT extends RuncTest {
     assertThat(cfg.get("process").get("capabilities").get("bounding").toString()).contains("CAP_CHOWN", "CAP_SETUID", "CAP_NET_RAW")
         .doesNotContain("CAP_SYS_ADMIN");
     assertThat(cfg.get("linux").get("namespaces").toString()).contains("pid", "mount", "network", "ipc", "uts");
-    assertThat(berthIn("bundle ls").ok().out()).containsPattern("c1 +busybox:it +yes +" + b1);
+    assertThat(berthIn("bundle ls").ok().out()).containsPattern("c1 +busybox:it +yes +0 +" + b1);
 
     runc.run("run", "--bundle", b1.toString(), "c1").ok();
     assertThat(berthIn("diff", "c1").ok().out().lines().toList())
@@ -129,6 +129,7 @@ class BundleIT extends RuncTest {
       assertThat(runc.state("busy").get("status").asText()).isEqualTo("running");
       assertThat(runc.run("exec", "busy", "cat", "/proc/1/comm").ok().out()).isEqualTo("sleep\n");
       assertThat(berthIn("bundle ls", "-q").ok().out()).isEqualTo("busy\n");
+      assertThat(berthIn("bundle ls").ok().out()).containsPattern("\nbusy +busybox:it +yes +1 +" + b);
 
       // -f: SIGKILL, then removed as usual; only the name on stdout, what was killed on stderr
       Runc.Result forced = berthIn("bundle rm", "-f", "busy");

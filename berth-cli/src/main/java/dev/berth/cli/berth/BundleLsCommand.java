@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "ls", aliases = {"list"}, description = "List bundles: name, image, whether the rootfs is mounted, bundle directory.")
+@Command(name = "ls", aliases = {"list"}, description = "List bundles: name, image, whether the rootfs is mounted, how many processes run in it, bundle directory.")
 final class BundleLsCommand implements Callable<Integer> {
     @Mixin Global global;
     @Option(names = {"-q", "--quiet"}, description = "only names") boolean quiet;
@@ -21,9 +21,12 @@ final class BundleLsCommand implements Callable<Integer> {
         Snapshotter snap = global.images().snapshotter();
         var list = snap.list().stream().sorted(Comparator.comparing(Snapshotter.ContainerInfo::id)).toList();
         if (quiet) { list.forEach(c -> out.println(c.id())); return 0; }
-        out.printf("%-24s %-40s %-8s %s%n", "NAME", "IMAGE", "MOUNTED", "BUNDLE");
-        for (Snapshotter.ContainerInfo c : list)
-            out.printf("%-24s %-40s %-8s %s%n", c.id(), c.image(), snap.mounted(c.id()) ? "yes" : "no", c.labels().getOrDefault(BundleCommand.LABEL_DIR, ""));
+        out.printf("%-24s %-40s %-8s %-9s %s%n", "NAME", "IMAGE", "MOUNTED", "PROCESSES", "BUNDLE");
+        for (Snapshotter.ContainerInfo c : list) {
+            boolean mounted = snap.mounted(c.id());
+            out.printf("%-24s %-40s %-8s %-9d %s%n", c.id(), c.image(), mounted ? "yes" : "no",
+                    mounted ? snap.processesIn(c.id()).size() : 0, c.labels().getOrDefault(BundleCommand.LABEL_DIR, ""));
+        }
         return 0;
     }
 }
