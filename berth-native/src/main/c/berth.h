@@ -114,6 +114,7 @@ void kill_cgroups(const struct plan *plan);
 int fast_plan(char **argv, int argc);
 struct launch;
 int sync_await_ready(struct launch *l, const char *who, struct berr *err);
+void sync_drop_child_ends(struct launch *l); /* after fork: the fds only the child uses */
 int update_main(int argc, char **argv);
 int fast_apply(const struct plan *plan, const char *id);
 void run_cleanup(const struct plan *plan);

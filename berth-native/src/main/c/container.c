@@ -255,16 +255,7 @@ int container_launch(struct launch *l, struct berr *err)
   l->timens = (l->ns.newflags & CLONE_NEWTIME) && plan_find(l->plan, T_TIME_OFFSET);
   if (clone_init(l, err) < 0)
     return -1;
-  close(l->sync_child);
-  l->sync_child = -1;
-  if (l->console_fd >= 0) {
-    close(l->console_fd);
-    l->console_fd = -1;
-  }
-  if (l->listener_fd >= 0) {
-    close(l->listener_fd);
-    l->listener_fd = -1;
-  }
+  sync_drop_child_ends(l);
   if (l->timens && set_time_offsets(l, err) < 0)
     return -1;
   if ((l->ns.newflags & CLONE_NEWUSER) && ns_write_id_maps(l->plan, l->child, err) < 0)

@@ -76,16 +76,7 @@ int exec_launch(struct launch *l, struct berr *err)
   if (pid == 0)
     exec_child(l);
   l->child = pid;
-  close(l->sync_child);
-  l->sync_child = -1;
-  if (l->console_fd >= 0) {
-    close(l->console_fd);
-    l->console_fd = -1;
-  }
-  if (l->listener_fd >= 0) {
-    close(l->listener_fd);
-    l->listener_fd = -1;
-  }
+  sync_drop_child_ends(l);
   char buf[32];
   snprintf(buf, sizeof buf, "%d", pid);
   const struct plan_record *cg = NULL;

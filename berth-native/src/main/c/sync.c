@@ -77,6 +77,22 @@ int sync_recv(int fd, struct sync_msg *msg, int *passfd, struct berr *err)
   return 0;
 }
 
+/* In the launcher after the fork: closes the sync socket's child end, the console socket and the
+   seccomp listener socket, which only the child uses. */
+void sync_drop_child_ends(struct launch *l)
+{
+  close(l->sync_child);
+  l->sync_child = -1;
+  if (l->console_fd >= 0) {
+    close(l->console_fd);
+    l->console_fd = -1;
+  }
+  if (l->listener_fd >= 0) {
+    close(l->listener_fd);
+    l->listener_fd = -1;
+  }
+}
+
 /* Waits for the child's READY, taking its pty master on the way; its ERROR becomes ours. */
 int sync_await_ready(struct launch *l, const char *who, struct berr *err)
 {

@@ -103,17 +103,19 @@ static int parse_value(struct knob *k, const char *v)
   return 0;
 }
 
-/* The mount point of the v1 hierarchy holding this controller, from /proc/self/mountinfo. */
-static int v1_mount(const char *controller, char *out, size_t outlen)
+/* The mount point, from /proc/self/mountinfo, of the v1 hierarchy holding {@code controller}, or
+   (controller NULL) of the first cgroup2 mount. */
+static int cgroup_mount(const char *controller, char *out, size_t outlen)
 {
   FILE *f = fopen("/proc/self/mountinfo", "re");
   if (!f)
     return -1;
+  const char *fstype = controller ? "cgroup " : "cgroup2 ";
   char line[4096];
   int found = -1;
   while (found < 0 && fgets(line, sizeof line, f)) {
     char *dash = strstr(line, " - ");
-    if (!dash || strncmp(dash + 3, "cgroup ", 7) != 0)
+    if (!dash || strncmp(dash + 3, fstype, strlen(fstype)) != 0)
       continue;
     /* fields: id parent maj:min root mountpoint ... */
     char *save, *tok = strtok_r(line, " ", &save);
@@ -121,8 +123,15 @@ static int v1_mount(const char *controller, char *out, size_t outlen)
     for (int i = 0; tok && i < 5; i++, tok = strtok_r(NULL, " ", &save))
       if (i == 4)
         mp = tok;
+    if (!mp)
+      continue;
+    if (!controller) {
+      snprintf(out, outlen, "%s", mp);
+      found = 0;
+      break;
+    }
     char *opts = strrchr(dash + 3, ' ');
-    if (!mp || !opts)
+    if (!opts)
       continue;
     opts++;
     opts[strcspn(opts, "\n")] = 0;
@@ -132,29 +141,6 @@ static int v1_mount(const char *controller, char *out, size_t outlen)
         snprintf(out, outlen, "%s", mp);
         found = 0;
         break;
-      }
-  }
-  fclose(f);
-  return found;
-}
-
-/* The first cgroup2 mount point, from /proc/self/mountinfo. */
-static int v2_mount(char *out, size_t outlen)
-{
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
-    return -1;
-  char line[4096];
-  int found = -1;
-  while (found < 0 && fgets(line, sizeof line, f)) {
-    char *dash = strstr(line, " - ");
-    if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
-      continue;
-    char *save, *tok = strtok_r(line, " ", &save);
-    for (int i = 0; tok && i < 5; i++, tok = strtok_r(NULL, " ", &save))
-      if (i == 4) {
-        snprintf(out, outlen, "%s", tok);
-        found = 0;
       }
   }
   fclose(f);
@@ -378,7 +364,7 @@ int update_main(int argc, char **argv)
     if (!knobs[j].value)
       continue;
     char mount[1024];
-    if (v1_mount(knobs[j].controller, mount, sizeof mount) < 0) {
+    if (cgroup_mount(knobs[j].controller, mount, sizeof mount) < 0) {
       knobs[j].v2 = any_v2 = 1; /* not bound to v1: the unified hierarchy's, if there is one */
       continue;
     }
@@ -390,7 +376,7 @@ int update_main(int argc, char **argv)
   size_t nv1 = np;
   if (any_v2) {
     char mount[1024];
-    if (v2_mount(mount, sizeof mount) < 0)
+    if (cgroup_mount(NULL, mount, sizeof mount) < 0)
       fallback();
     snprintf(dir, sizeof dir, "%s%s", mount, cp);
     v2_plan(dir);
