@@ -26,13 +26,17 @@ final class At {
     static final int ENOENT = 2, EINTR = 4, EEXIST = 17, ENOTDIR = 20;
     static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFLNK = 0120000;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout STATE = Linker.Option.captureStateLayout();
+    // shared with Libc (this package's path-based calls)
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LIBC = LINKER.defaultLookup();
+    static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
+
+    /** The errno a downcall saved in a capture-state segment of {@link #STATE}'s layout. */
+    static int errno(MemorySegment st) { return (int) ERRNO.get(st, 0L); }
 
     static MethodHandle fn(String name, FunctionDescriptor fd, Linker.Option... more) {
         Linker.Option[] o = java.util.Arrays.copyOf(more, more.length + 2);
@@ -74,7 +78,7 @@ final class At {
     private final long[] times = new long[4];
     private final long[] statx = new long[32];   // struct statx: 256 bytes
 
-    private int rc(long r) { return r < 0 ? -(int) ERRNO.get(st, 0L) : (int) r; }
+    private int rc(long r) { return r < 0 ? -errno(st) : (int) r; }
 
     private static RuntimeException fail(Throwable t) {
         if (t instanceof RuntimeException r) return r;

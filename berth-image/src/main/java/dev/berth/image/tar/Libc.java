@@ -3,13 +3,11 @@ package dev.berth.image.tar;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 
 /**
@@ -33,10 +31,9 @@ public final class Libc {
     public static final int S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFIFO = 0010000;
     public static final int MNT_DETACH = 2;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker LINKER = At.LINKER;
+    private static final SymbolLookup LIBC = At.LIBC;
+    private static final StructLayout STATE = At.STATE;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -57,10 +54,8 @@ public final class Libc {
     private static final class Geteuid { static final MethodHandle H = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(), FunctionDescriptor.of(I)); }
     private static final class Strerror { static final MethodHandle H = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(P, I)); }
 
-    private static int errno(MemorySegment st) { return (int) ERRNO.get(st, 0L); }
-
     private static void check(long rc, MemorySegment st, String call, Object path) throws Errno {
-        if (rc < 0) throw new Errno(errno(st), call, String.valueOf(path));
+        if (rc < 0) throw new Errno(At.errno(st), call, String.valueOf(path));
     }
 
     private static RuntimeException rethrow(Throwable t) {
@@ -134,7 +129,7 @@ public final class Libc {
             MemorySegment buf = a.allocate(4096);
             long n = (long) Lgetxattr.H.invokeExact(st, a.allocateFrom(p.toString()), a.allocateFrom(name), buf, 4096L);
             if (n < 0) {
-                int e = errno(st);
+                int e = At.errno(st);
                 if (e == ENODATA) return null;
                 throw new Errno(e, "lgetxattr " + name, p.toString());
             }
