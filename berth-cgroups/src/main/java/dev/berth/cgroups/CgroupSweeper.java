@@ -32,7 +32,7 @@ import java.util.function.Predicate;
 public final class CgroupSweeper {
     private CgroupSweeper() {}
 
-    /** Cgroups younger than this are skipped by {@link #sweep(Predicate)}. */
+    /** The age under which berth's runtime leaves a cgroup alone (see the class comment). */
     public static final Duration DEFAULT_MIN_AGE = Duration.ofSeconds(10);
 
     public record Result(List<String> removed, List<String> busy, List<String> failed) {
@@ -49,18 +49,9 @@ public final class CgroupSweeper {
         AutoCloseable claim(String id) throws IOException;
     }
 
-    /** On this host, under {@code /berth}, skipping cgroups younger than {@link #DEFAULT_MIN_AGE}. */
-    public static Result sweep(Predicate<String> alive) {
-        return sweep(CgroupManagers.hostLayout(), "/berth", claimUnless(alive), DEFAULT_MIN_AGE);
-    }
-
     /** No age rule and no hold: for callers that exclude concurrent creates themselves (and tests). */
     public static Result sweep(CgroupLayout layout, String parent, Predicate<String> alive) {
-        return sweep(layout, parent, claimUnless(alive), Duration.ZERO);
-    }
-
-    private static Claim claimUnless(Predicate<String> alive) {
-        return id -> alive.test(id) ? null : () -> { };
+        return sweep(layout, parent, id -> alive.test(id) ? null : () -> { }, Duration.ZERO);
     }
 
     public static Result sweep(CgroupLayout layout, String parent, Claim claim, Duration minAge) {
