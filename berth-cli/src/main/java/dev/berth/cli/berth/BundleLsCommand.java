@@ -22,11 +22,9 @@ final class BundleLsCommand implements Callable<Integer> {
         var list = snap.list().stream().sorted(Comparator.comparing(Snapshotter.ContainerInfo::id)).toList();
         if (quiet) { list.forEach(c -> out.println(c.id())); return 0; }
         out.printf("%-24s %-40s %-8s %-9s %s%n", "NAME", "IMAGE", "MOUNTED", "PROCESSES", "BUNDLE");
-        for (Snapshotter.ContainerInfo c : list) {
-            boolean mounted = snap.mounted(c.id());
-            out.printf("%-24s %-40s %-8s %-9d %s%n", c.id(), c.image(), mounted ? "yes" : "no",
-                    mounted ? snap.processesIn(c.id()).size() : 0, c.labels().getOrDefault(BundleCommand.LABEL_DIR, ""));
-        }
+        for (Snapshotter.ContainerInfo c : list)   // PROCESSES: what bundle rm would refuse on
+            out.printf("%-24s %-40s %-8s %-9d %s%n", c.id(), c.image(), snap.mounted(c.id()) ? "yes" : "no",
+                    snap.processesIn(c.id()).size(), c.labels().getOrDefault(BundleCommand.LABEL_DIR, ""));
         return 0;
     }
 }
