@@ -5,8 +5,10 @@
  * <root>/.plan-cache/<key>.plan (root-only): the plan with the id and creation time as
  * placeholders, plus the side effects it performed before the hand-over (state directory, its
  * files, the cgroup directories and every control-file write, recorded). The key digests the
- * action, the detach flag, the root, the bundle and the config's bytes, so a changed config is a
- * miss. On a hit the launcher instantiates the template and performs it without a JVM; on a
+ * action, the detach flag, the root, the bundle, the default cgroup parent and the config's bytes,
+ * so a changed config is a miss; it is computed here only (the JVM stores under the key it is
+ * handed in $BERTH_PLAN_KEY), and a template found is used only if its config bytes, bundle, root,
+ * action and detachment are the ones asked for (compared, not trusted to the hash). On a hit the launcher instantiates the template and performs it without a JVM; on a
  * miss (or anything unusual) it execs FALLBACK (bin/berth-runc with BERTH_NO_FAST=1), which takes
  * the JVM path and writes the template for next time.
  */
@@ -146,8 +148,60 @@ static int put_field(struct buf *b, const char *f, uint32_t len, const char *id,
   return r;
 }
 
-/* Instantiates the template (raw plan bytes) into a memfd; -1 if it is malformed. */
-static int instantiate(const char *t, size_t len, const char *id, const char *created)
+/* What a template must be for to be used: the key only finds it; these are compared. */
+struct want {
+  const char *config;
+  size_t clen;
+  const char *root, *bundle, *action;
+  int detach;
+};
+
+static int field_is(const char *f, uint32_t fl, const char *s)
+{
+  return fl == strlen(s) && memcmp(f, s, fl) == 0;
+}
+
+/* Checks one template field against what this command line asks for; seen collects the facts met. */
+enum { SEEN_CONFIG = 1, SEEN_BUNDLE = 2, SEEN_STATE_DIR = 4, SEEN_ACTION = 8, SEEN_ALL = 15 };
+static int check_field(const struct want *w, uint16_t tag, uint16_t i, const char *f, uint32_t fl, int *config_next,
+                       int *seen)
+{
+  switch (tag) {
+  case T_FAST_FILE:
+    if (i == 0) {
+      *config_next = fl >= 12 && memcmp(f + fl - 12, "/config.json", 12) == 0;
+      return 0;
+    }
+    if (i == 1 && *config_next) {
+      *seen |= SEEN_CONFIG;
+      return fl == w->clen && memcmp(f, w->config, fl) == 0 ? 0 : -1;
+    }
+    return 0;
+  case T_BUNDLE:
+    *seen |= SEEN_BUNDLE;
+    return field_is(f, fl, w->bundle) ? 0 : -1;
+  case T_FAST_STATE_DIR: {
+    size_t rl = strlen(w->root);
+    *seen |= SEEN_STATE_DIR;
+    return fl == rl + 1 + sizeof ID_MARK - 1 && memcmp(f, w->root, rl) == 0 && f[rl] == '/' &&
+                   memcmp(f + rl + 1, ID_MARK, sizeof ID_MARK - 1) == 0
+               ? 0
+               : -1;
+  }
+  case T_ACTION:
+    *seen |= SEEN_ACTION;
+    return field_is(f, fl, w->action) ? 0 : -1;
+  default:
+    return 0;
+  }
+}
+
+/*
+ * Instantiates the template (raw plan bytes) into a memfd; -1 if it is malformed or is not for this
+ * command: its config's bytes, bundle, state root, action and detachment must be the ones asked for
+ * (the key is a 128-bit FNV index, not a proof).
+ */
+static int instantiate(const char *t, size_t len, const char *id, const char *created, const struct want *w)
 {
   if (len < 12 || memcmp(t, PLAN_MAGIC, 8) != 0)
     return -1;
@@ -157,6 +211,7 @@ static int instantiate(const char *t, size_t len, const char *id, const char *cr
   if (put(&b, t, 12) < 0)
     return -1;
   size_t off = 12;
+  int seen = 0, monitor = 0;
   for (uint32_t r = 0; r < count; r++) {
     uint16_t tag, n;
     if (off + 4 > len)
@@ -164,8 +219,11 @@ static int instantiate(const char *t, size_t len, const char *id, const char *cr
     memcpy(&tag, t + off, 2);
     memcpy(&n, t + off + 2, 2);
     off += 4;
+    if (tag == T_MONITOR)
+      monitor = 1;
     if (put_u16(&b, tag) < 0 || put_u16(&b, n) < 0)
       goto bad;
+    int config_next = 0;
     for (uint16_t i = 0; i < n; i++) {
       uint32_t fl;
       if (off + 4 > len)
@@ -174,11 +232,15 @@ static int instantiate(const char *t, size_t len, const char *id, const char *cr
       off += 4;
       if (fl > len - off || len - off - fl < 1)
         goto bad;
+      if (check_field(w, tag, i, t + off, fl, &config_next, &seen) < 0)
+        goto bad;
       if (put_field(&b, t + off, fl, id, created) < 0)
         goto bad;
       off += fl + 1;
     }
   }
+  if (seen != SEEN_ALL || monitor != w->detach)
+    goto bad;
   int fd = memfd_create("berth-plan", 0);
   if (fd < 0 || write_all(fd, b.data, b.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
     goto bad;
@@ -210,14 +272,24 @@ int fast_plan(char **argv, int argc)
     close(cfd);
   if (!config)
     fallback(fb);
+  /* The key is computed here only. It names the template; on a miss it goes to the JVM
+   * ($BERTH_PLAN_KEY), which stores the template it makes under that name. The default cgroup
+   * parent (dev.berth.runtime.RuntimeContext.cgroupParent) is part of it: the template's cgroup
+   * directories are under it. */
+  const char *cgparent = getenv("BERTH_CGROUP_PARENT");
+  if (!cgparent || !*cgparent)
+    cgparent = "berth";
   uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-  fnv_str(h, "berth-plan-v1");
+  fnv_str(h, "berth-plan-v2");
   fnv_str(h, action);
   fnv_str(h, detach);
   fnv_str(h, root);
   fnv_str(h, bundle);
+  fnv_str(h, cgparent);
   fnv(h, config, clen);
-  free(config);
+  char key[33];
+  snprintf(key, sizeof key, "%016llx%016llx", (unsigned long long) h[0], (unsigned long long) h[1]);
+  setenv("BERTH_PLAN_KEY", key, 1);
 
   /* Only a template in a directory that is ours alone is trusted: it will be executed as is. */
   char dir[4096];
@@ -225,7 +297,7 @@ int fast_plan(char **argv, int argc)
   struct stat st;
   if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
     fallback(fb);
-  snprintf(path, sizeof path, "%s/%016llx%016llx.plan", dir, (unsigned long long) h[0], (unsigned long long) h[1]);
+  snprintf(path, sizeof path, "%s/%s.plan", dir, key);
   snprintf(template_path, sizeof template_path, "%s", path);
   int tfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (tfd < 0)
@@ -246,8 +318,10 @@ int fast_plan(char **argv, int argc)
   char created[64];
   snprintf(created, sizeof created, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
-  int fd = instantiate(t, tlen, id, created);
+  struct want w = {config, clen, root, bundle, action, strcmp(action, "run") == 0 && strcmp(detach, "1") == 0};
+  int fd = instantiate(t, tlen, id, created, &w);
   free(t);
+  free(config);
   if (fd < 0)
     fallback(fb);
   return fd;

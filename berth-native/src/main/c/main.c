@@ -101,7 +101,8 @@ int main(int argc, char **argv)
   close(plan_fd);
   log_init(&plan);
   if (fast)
-    fast_apply(&plan, plan_get(&plan, T_ID));
+    fast_apply(&plan, plan_get(&plan, T_ID)); /* may still fall back to the JVM, with the key */
+  unsetenv("BERTH_PLAN_KEY"); /* the warm path's hand-over to the JVM, not for hooks or monitors */
   uint64_t preserved_open = reserve_preserved_fds(&plan);
   signal(SIGPIPE, SIG_IGN);
 

@@ -338,24 +338,15 @@ int update_main(int argc, char **argv)
   snprintf(path, sizeof path, "%s/%s/exec.fifo", root, id);
   if (access(path, F_OK) == 0)
     fallback(); /* created, not started: let the JVM decide */
-  snprintf(path, sizeof path, "%s/%s/state.json", root, id);
-  int sfd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t sl = sfd < 0 ? -1 : read(sfd, buf, sizeof buf - 1);
-  if (sfd >= 0)
-    close(sfd);
-  if (sl <= 0)
+  /* The cgroup path, as the JVM resolved it at create (dev.berth.runtime.state.StateStore
+   * CGROUP_PATH_FILE): the whole file, absolute. Missing (an older container, or a relative
+   * cgroupsPath): the JVM resolves it. */
+  snprintf(path, sizeof path, "%s/%s/cgroup-path", root, id);
+  if (read_small(path, buf, sizeof buf) < 0)
     fallback();
-  buf[sl] = 0;
-  char *cp = strstr(buf, "\"cgroupsPath\": \"");
-  if (!cp)
+  char *cp = buf;
+  if (cp[0] != '/' || strstr(cp, "/..") || strlen(cp) > 2048)
     fallback();
-  cp += strlen("\"cgroupsPath\": \"");
-  char *ce = strchr(cp, '"');
-  if (!ce || ce == cp || memchr(cp, '\\', (size_t) (ce - cp)))
-    fallback();
-  *ce = 0;
-  if (cp[0] != '/')
-    fallback(); /* relative to the caller's own cgroup: the JVM resolves it */
 
   /* Old values first; then write in an order the kernel accepts; restore all on any refusal. */
   int any_v2 = 0;

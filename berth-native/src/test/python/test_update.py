@@ -59,7 +59,9 @@ class UpdateTest(unittest.TestCase):
         with open(os.path.join(state, "pid"), "w") as f:
             f.write(str(self.sleeper.pid))
         with open(os.path.join(state, "state.json"), "w") as f:
-            f.write('{"id": "c1", "cgroupsPath": "/berth/c1", "owner": "root"}')
+            f.write('{"id": "c1", "cgroupsPath": "/elsewhere/c1", "owner": "root"}')  # not read: the JVM's
+        with open(os.path.join(state, "cgroup-path"), "w") as f:
+            f.write("/berth/c1")  # the launcher reads only this
         self.fallback_out = os.path.join(self.tmp, "fallback.out")
         self.script = os.path.join(self.tmp, "berth-runc")
         with open(self.script, "w") as f:
@@ -210,6 +212,14 @@ class UpdateTest(unittest.TestCase):
         self.assertEqual(self.read(u, "memory.max"), "max")  # memory is v1's here
         self.assertEqual(self.read(u, "cpu.weight"), "79")  # 1 + 2046 * 9999 / 262142
         self.assertEqual(self.read(u, "pids.max"), "12")
+
+    def test_without_the_cgroup_path_record_the_jvm_decides(self):
+        pids = self.v1("pids")
+        self.assertFalse(self.update("--pids-limit", "40"))
+        self.assertEqual(self.read(pids, "pids.max"), "40")
+        os.unlink(os.path.join(self.root, "c1", "cgroup-path"))  # a container created before it existed
+        self.assertTrue(self.update("--pids-limit", "50"))
+        self.assertEqual(self.read(pids, "pids.max"), "40")
 
     def test_no_v1_hierarchy_and_no_cgroup2_goes_to_the_jvm(self):
         os.makedirs(self.fake)

@@ -18,8 +18,16 @@ public final class CgroupManagers {
         return open(cgroupsPath, containerId, hostLayout());
     }
 
+    /** @param defaultParent the parent when {@code cgroupsPath} is null: {@code /<defaultParent>/<id>} */
+    public static CgroupManager open(String cgroupsPath, String containerId, String defaultParent) {
+        return open(CgroupPath.resolve(cgroupsPath, containerId, defaultParent), hostLayout());
+    }
+
     public static CgroupManager open(String cgroupsPath, String containerId, CgroupLayout layout) {
-        CgroupPath p = CgroupPath.resolve(cgroupsPath, containerId);
+        return open(CgroupPath.resolve(cgroupsPath, containerId), layout);
+    }
+
+    public static CgroupManager open(CgroupPath p, CgroupLayout layout) {
         return switch (layout.kind()) {
             case V1 -> new V1Manager(layout, p);
             case HYBRID -> new HybridManager(layout, p);

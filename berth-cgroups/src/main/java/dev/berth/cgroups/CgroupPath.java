@@ -6,17 +6,27 @@ import java.util.regex.Pattern;
 
 /**
  * A container's cgroup path as runc reads {@code linux.cgroupsPath}: absolute = under each hierarchy's
- * root, relative = under this process's own cgroup, null = {@code /berth/<id>}, systemd form
- * {@code slice:prefix:name} = {@code /<expanded slice>/<prefix>-<name>.scope} (cgroupfs driver).
+ * root, relative = under this process's own cgroup, null = {@code /<default parent>/<id>} (the parent
+ * is {@code berth} unless the caller names another), systemd form {@code slice:prefix:name} =
+ * {@code /<expanded slice>/<prefix>-<name>.scope} (cgroupfs driver).
  */
 public record CgroupPath(String path, boolean relative) {
     private static final Pattern SYSTEMD = Pattern.compile("([^/:]*):([^/:]*):([^/:]+)");
 
+    /** The parent of containers whose config names no cgroupsPath, unless the caller chooses one. */
+    public static final String DEFAULT_PARENT = "berth";
+
     public static CgroupPath resolve(String cgroupsPath, String containerId) {
+        return resolve(cgroupsPath, containerId, DEFAULT_PARENT);
+    }
+
+    /** @param defaultParent one cgroup name, used when {@code cgroupsPath} is null or empty */
+    public static CgroupPath resolve(String cgroupsPath, String containerId, String defaultParent) {
         if (cgroupsPath == null || cgroupsPath.isEmpty()) {
-            if (containerId == null || containerId.isEmpty() || containerId.contains("/") || containerId.startsWith("."))
-                throw CgroupException.badValue("container id", containerId, "not usable as a cgroup name");
-            return new CgroupPath("/berth/" + containerId, false);
+            if (!isName(containerId)) throw CgroupException.badValue("container id", containerId, "not usable as a cgroup name");
+            if (!isName(defaultParent))
+                throw CgroupException.badValue("cgroup parent", defaultParent, "must be one cgroup name (no '/', not starting with '.')");
+            return new CgroupPath("/" + defaultParent + "/" + containerId, false);
         }
         var m = SYSTEMD.matcher(cgroupsPath);
         if (m.matches()) {
@@ -34,6 +44,11 @@ public record CgroupPath(String path, boolean relative) {
         }
         if (parts.isEmpty()) throw CgroupException.badValue("cgroupsPath", cgroupsPath, "names the root cgroup");
         return new CgroupPath((relative ? "" : "/") + String.join("/", parts), relative);
+    }
+
+    /** One directory name: not empty, no '/', not starting with '.', at most 255 bytes. */
+    public static boolean isName(String s) {
+        return s != null && !s.isEmpty() && s.length() <= 255 && !s.contains("/") && !s.startsWith(".") && s.indexOf('\0') < 0;
     }
 
     /** "a-b.slice" -> "/a.slice/a-b.slice"; "-.slice" -> "". */

@@ -12,6 +12,15 @@ class CgroupPathTest {
     }
 
     @Test
+    void anotherDefaultParentIsOneNameAndOnlyForConfigsWithoutAPath() {
+        assertThat(CgroupPath.resolve(null, "abc", "berth-test-1")).isEqualTo(new CgroupPath("/berth-test-1/abc", false));
+        assertThat(CgroupPath.resolve("/x/abc", "abc", "berth-test-1")).isEqualTo(new CgroupPath("/x/abc", false));
+        for (String bad : new String[] {"", "a/b", "..", ".hidden"}) {
+            assertThatThrownBy(() -> CgroupPath.resolve(null, "abc", bad)).hasMessageContaining("cgroup parent");
+        }
+    }
+
+    @Test
     void absoluteAndRelative() {
         assertThat(CgroupPath.resolve("/x//y/./z", "id")).isEqualTo(new CgroupPath("/x/y/z", false));
         CgroupPath rel = CgroupPath.resolve("pods/c", "id");

@@ -33,6 +33,8 @@ class RealCgroupTest {
     static final List<String> RAN = new ArrayList<>();
     static final String PY = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
     static final AtomicInteger SEQ = new AtomicInteger();
+    /** This run's own cgroup parent: what else runs on the machine (berth containers, other test runs) is left alone. */
+    static final String PARENT = "berth-cgtest-" + ProcessHandle.current().pid();
     final ConcurrentLinkedQueue<CgroupManager> managers = new ConcurrentLinkedQueue<>();
     final List<Process> processes = new ArrayList<>();
 
@@ -81,16 +83,18 @@ class RealCgroupTest {
             System.out.println("[berth-cgroups] FAKE TREE ONLY: v2 memory/cpu/cpuset/io/pids/rdma/unified writes "
                     + "(this kernel binds those controllers to v1; its cgroup2 mount offers only "
                     + Files.readString(host.unifiedMount().resolve("cgroup.controllers")).strip() + ")");
+        // Only this run's own parent: other berth containers and test runs may live on this machine.
         try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 4)) {
-            List<Path> left = s.filter(p -> p.getFileName() != null && p.getFileName().toString().contains("berth-test")).toList();
-            System.out.println("[berth-cgroups] left behind under /sys/fs/cgroup matching *berth-test*: " + left);
-            assertThat(left).isEmpty();
+            List<Path> left = s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(PARENT)).toList();
+            for (Path p : left) Files.delete(p); // empty unless a test left a child: then this fails naming it
+        } catch (IOException e) {
+            throw new AssertionError("left behind under /sys/fs/cgroup/*/" + PARENT + ": " + e, e);
         }
     }
 
     CgroupManager open(CgroupLayout layout) {
-        String id = "berth-test-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
-        CgroupManager m = CgroupManagers.open(null, id, layout);
+        String id = "c" + SEQ.incrementAndGet();
+        CgroupManager m = CgroupManagers.open(CgroupPath.resolve(null, id, PARENT), layout);
         managers.add(m);
         return m;
     }
@@ -347,11 +351,11 @@ class RealCgroupTest {
     void sweepRemovesDeadLeftovers() throws Exception {
         CgroupManager dead = open(host);
         dead.create(Resources.empty());
-        String id = dead.cgroupPath().substring("/berth/".length());
-        var r = CgroupSweeper.sweep(host, "/berth", other -> !other.equals(id));
+        String id = dead.cgroupPath().substring(PARENT.length() + 2);
+        var r = CgroupSweeper.sweep(host, "/" + PARENT, other -> !other.equals(id));
         assertThat(r.removed()).contains(id);
         assertThat(dead.exists()).isFalse();
-        RAN.add("sweeper removed a dead /berth/<id> from every hierarchy");
+        RAN.add("sweeper removed a dead /<parent>/<id> from every hierarchy");
     }
 
     /** rmdir only: a cgroup holding a process (itself or in a child cgroup) is reported busy and left; empty children go first. */
@@ -369,10 +373,11 @@ class RealCgroupTest {
         var hourAgo = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
         for (CgroupManager m : List.of(dead, busy, nested)) for (Path d : m.paths()) Files.setLastModifiedTime(d, hourAgo);
         java.util.Set<String> ours = new java.util.HashSet<>();
-        for (CgroupManager m : List.of(dead, busy, nested, young)) ours.add(m.cgroupPath().substring("/berth/".length()));
-        String deadId = dead.cgroupPath().substring(7), busyId = busy.cgroupPath().substring(7), nestedId = nested.cgroupPath().substring(7);
+        for (CgroupManager m : List.of(dead, busy, nested, young)) ours.add(m.cgroupPath().substring(PARENT.length() + 2));
+        int cut = PARENT.length() + 2;
+        String deadId = dead.cgroupPath().substring(cut), busyId = busy.cgroupPath().substring(cut), nestedId = nested.cgroupPath().substring(cut);
         try {
-            var r = CgroupSweeper.sweep(host, "/berth", id -> ours.contains(id) ? () -> { } : null, java.time.Duration.ofSeconds(10));
+            var r = CgroupSweeper.sweep(host, "/" + PARENT, id -> ours.contains(id) ? () -> { } : null, java.time.Duration.ofSeconds(10));
             assertThat(r.removed()).containsExactly(deadId);
             assertThat(r.busy()).containsExactlyInAnyOrder(busyId, nestedId);
             assertThat(deadChild).doesNotExist();

@@ -63,7 +63,7 @@ class BadInputIT extends RuncTest {
     Runc.Result r = runc.run("create", "--bundle", b.toString(), "crashed");
     assertThat(r.code()).isNotZero();
     assertThat(runc.root.resolve("crashed")).as("the launcher had no chance to undo").exists();
-    assertThat(Runc.cgroupDirs("crashed")).isNotEmpty();
+    assertThat(runc.cgroupDirs("crashed")).isNotEmpty();
     runc.run("delete", "--force", "crashed").ok();
     runc.assertGone("crashed");
   }

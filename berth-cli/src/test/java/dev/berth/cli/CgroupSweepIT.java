@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The start-up sweep on the cold path of run/create: a cgroup /berth/&lt;id&gt; left in every
+ * The start-up sweep on the cold path of run/create: a cgroup /&lt;parent&gt;/&lt;id&gt; (the test's own
+ * default parent) left in every
  * hierarchy by a crash (no state directory) is removed by the next cold run; one that still holds
  * a process is left as it is and reported only with --debug (stderr) or in --log, never on the
  * normal output.
@@ -29,8 +30,8 @@ class CgroupSweepIT extends RuncTest {
   }
 
   /** mkdir as a crash leaves it (a v1 cpuset filled from its parent, or nothing could join it), an hour old. */
-  static void leftByACrash(Path h, String id) throws Exception {
-    Path parent = h.resolve("berth"), dir = parent.resolve(id);
+  void leftByACrash(Path h, String id) throws Exception {
+    Path parent = h.resolve(runc.cgroupParent), dir = parent.resolve(id);
     Files.createDirectories(dir);
     for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
       for (Path p : List.of(parent, dir)) {
@@ -58,7 +59,7 @@ class CgroupSweepIT extends RuncTest {
       for (Path h : hs) {
         leftByACrash(h, orphan);
         leftByACrash(h, busy);
-        Files.writeString(h.resolve("berth").resolve(busy).resolve("cgroup.procs"), Long.toString(sleeper.pid()));
+        Files.writeString(h.resolve(runc.cgroupParent).resolve(busy).resolve("cgroup.procs"), Long.toString(sleeper.pid()));
       }
       Path b = runc.bundle("b", c -> { }, "echo", "hello");
 
@@ -67,8 +68,8 @@ class CgroupSweepIT extends RuncTest {
       assertThat(plain.out()).isEqualTo("hello\n");
       assertThat(plain.err()).isEmpty();
       for (Path h : hs) {
-        assertThat(h.resolve("berth").resolve(orphan)).as("orphan in %s", h).doesNotExist();
-        assertThat(h.resolve("berth").resolve(busy)).as("busy in %s", h).isDirectory();
+        assertThat(h.resolve(runc.cgroupParent).resolve(orphan)).as("orphan in %s", h).doesNotExist();
+        assertThat(h.resolve(runc.cgroupParent).resolve(busy)).as("busy in %s", h).isDirectory();
       }
 
       // at most one sweep a minute per state root: forget the last one
@@ -79,21 +80,21 @@ class CgroupSweepIT extends RuncTest {
       assertThat(logged.out()).isEqualTo("hello\n");
       assertThat(logged.err()).isEmpty();
       assertThat(Files.readString(log)).as("--log (stderr: %s; root: %s)", logged.err(), listing(runc.root))
-          .contains("level=warning", "/berth/" + busy, "holds processes");
+          .contains("level=warning", "/" + runc.cgroupParent + "/" + busy, "holds processes");
 
       Files.delete(runc.root.resolve(".cgroup-sweep"));
       Runc.Result debug = runc.exec(COLD, 30, "--debug", "run", "--bundle", b.toString(), "s3");
       assertThat(debug.code()).as(debug.err()).isZero();
       assertThat(debug.out()).isEqualTo("hello\n");
-      assertThat(debug.err()).contains("berth-runc: cgroup /berth/" + busy + " has no container under " + runc.root,
+      assertThat(debug.err()).contains("berth-runc: cgroup /" + runc.cgroupParent + "/" + busy + " has no container under " + runc.root,
           "holds processes: left as it is");
-      for (Path h : hs) assertThat(h.resolve("berth").resolve(busy)).isDirectory();
+      for (Path h : hs) assertThat(h.resolve(runc.cgroupParent).resolve(busy)).isDirectory();
       assertThat(sleeper.isAlive()).as("a busy cgroup's process is never killed").isTrue();
     } finally {
       sleeper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       for (Path h : hs) {
         for (String id : List.of(busy, orphan)) {
-          Path d = h.resolve("berth").resolve(id);
+          Path d = h.resolve(runc.cgroupParent).resolve(id);
           for (int i = 0; i < 100 && Files.exists(d); i++) {
             try {
               Files.delete(d);
@@ -102,11 +103,7 @@ class CgroupSweepIT extends RuncTest {
             }
           }
         }
-        try {
-          Files.deleteIfExists(h.resolve("berth")); // pruned as berth does with its last container
-        } catch (java.nio.file.FileSystemException inUse) {
-          // other containers live there
-        }
+        Files.deleteIfExists(h.resolve(runc.cgroupParent)); // pruned as berth does with its last container
       }
     }
   }

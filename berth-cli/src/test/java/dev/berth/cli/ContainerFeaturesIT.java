@@ -48,14 +48,31 @@ class ContainerFeaturesIT extends RuncTest {
     assertThat(Integer.parseInt(lines.get(2).trim())).as("only the container's processes are visible").isLessThanOrEqualTo(4);
   }
 
+  static java.util.Set<String> hostInterfaces() throws Exception {
+    try (var s = Files.list(Path.of("/sys/class/net"))) {
+      return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+    }
+  }
+
+  /**
+   * Without a network namespace the container is in the host's (the same namespace inode, and its
+   * sysfs shows the host's interfaces: every one that exists both before and after the run, whatever
+   * other programs add or remove meanwhile); with one it sees only its own loopback.
+   */
   @Test
   void privateMountNamespaceKeepsTheHostNetwork() throws Exception {
-    String hostIfaces = Files.list(Path.of("/sys/class/net")).map(p -> p.getFileName().toString()).sorted()
-        .collect(Collectors.joining(" "));
-    Path shared = runc.bundle("shared", c -> dropNamespace(c, "network"), "sh", "-c", "ls /sys/class/net | sort | tr '\\n' ' '");
-    assertThat(runc.output(shared, "hostnet").trim()).isEqualTo(hostIfaces);
-    Path priv = runc.bundle("priv", c -> {}, "sh", "-c", "ls /sys/class/net");
-    assertThat(runc.output(priv, "ownnet").trim()).isEqualTo("lo");
+    String hostNet = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+    var before = hostInterfaces();
+    Path shared = runc.bundle("shared", c -> dropNamespace(c, "network"), "sh", "-c", "readlink /proc/self/ns/net; ls -1 /sys/class/net");
+    List<String> seen = runc.output(shared, "hostnet").lines().toList();
+    var stable = new java.util.HashSet<>(before);
+    stable.retainAll(hostInterfaces());
+    assertThat(seen.getFirst()).isEqualTo(hostNet);
+    assertThat(seen.subList(1, seen.size())).containsAll(stable);
+    Path priv = runc.bundle("priv", c -> {}, "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net");
+    List<String> own = runc.output(priv, "ownnet").lines().toList();
+    assertThat(own.getFirst()).startsWith("net:[").isNotEqualTo(hostNet);
+    assertThat(own.subList(1, own.size())).containsExactly("lo");
     // The container's mounts stayed in its namespace.
     assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(shared.resolve("rootfs").toString());
   }
@@ -194,8 +211,8 @@ class ContainerFeaturesIT extends RuncTest {
     assertThat(stats.get("data").get("pids").get("current").asLong()).isGreaterThanOrEqualTo(1);
     assertThat(stats.get("data").get("pids").get("limit").asLong()).isEqualTo(50);
     assertThat(stats.get("data").get("cpu").get("usage").get("total").asLong()).isPositive();
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/life/memory.limit_in_bytes")).trim()).isEqualTo("67108864");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/life/pids.max")).trim()).isEqualTo("50");
+    assertThat(Files.readString(runc.cgroup("memory", "life").resolve("memory.limit_in_bytes")).trim()).isEqualTo("67108864");
+    assertThat(Files.readString(runc.cgroup("pids", "life").resolve("pids.max")).trim()).isEqualTo("50");
     Runc.Result busy = runc.run("delete", "life");
     assertThat(busy.code()).isNotZero();
     assertThat(busy.err()).contains("running");
@@ -230,7 +247,7 @@ class ContainerFeaturesIT extends RuncTest {
     Runc.Result bad = runc.run("update", "--cpuset-cpus", "7-9", "--pids-limit", "5", "grow");
     assertThat(bad.code()).isNotZero();
     assertThat(bad.err()).contains("7-9");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/grow/pids.max")).trim()).isEqualTo("64");
+    assertThat(Files.readString(runc.cgroup("pids", "grow").resolve("pids.max")).trim()).isEqualTo("64");
     runc.run("delete", "--force", "grow").ok();
   }
 
@@ -250,7 +267,7 @@ class ContainerFeaturesIT extends RuncTest {
       // 6x the quota; allow for a busy 2-core host
       assertThat(fast / slow).as("loop iterations per second at 60%% vs 10%% quota: %.0f vs %.0f", fast, slow).isGreaterThan(2.5);
       runc.run("update", "--cpu-quota", "-1", "spin").ok();
-      assertThat(Files.readString(Path.of("/sys/fs/cgroup/cpu/berth/spin/cpu.cfs_quota_us")).trim()).isEqualTo("-1");
+      assertThat(Files.readString(runc.cgroup("cpu", "spin").resolve("cpu.cfs_quota_us")).trim()).isEqualTo("-1");
     } finally {
       runc.run("delete", "--force", "spin");
     }

@@ -18,8 +18,10 @@ import java.util.function.Consumer;
 
 /**
  * Test driver: runs the real bin/berth-runc (as a user or containerd would) against bundles built
- * from busybox-static, each test with its own state root; {@link #close} deletes every container
- * it made and checks that nothing is left (state, cgroup).
+ * from busybox-static, each test with its own state root and its own default cgroup parent
+ * ({@code BERTH_CGROUP_PARENT}), so that nothing else on the machine (a user's containers, another
+ * test run, a berthd) changes what a test sees; {@link #close} deletes every container it made and
+ * checks that nothing is left (state, cgroup, the parent).
  */
 final class Runc implements AutoCloseable {
   static final Path REPO = Path.of(System.getProperty("maven.multiModuleProjectDirectory",
@@ -29,6 +31,8 @@ final class Runc implements AutoCloseable {
 
   final Path tmp;
   final Path root;
+  /** This test's default cgroup parent: containers without cgroupsPath go to /<parent>/<id>. */
+  final String cgroupParent;
   final List<String> ids = new ArrayList<>();
 
   record Result(int code, String out, String err) {
@@ -43,6 +47,7 @@ final class Runc implements AutoCloseable {
     // Mapped users of a user namespace must be able to reach the bundles.
     Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     root = tmp.resolve("state");
+    cgroupParent = "berth-test-" + tmp.getFileName().toString().substring("berth-test-".length());
   }
 
   /** A bundle whose config is the default config with terminal off, edited by {@code edit}. */
@@ -82,6 +87,7 @@ final class Runc implements AutoCloseable {
     Path err = Files.createTempFile(tmp, "err", ".txt");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
     pb.environment().putAll(env);
     Process p = pb.start();
     if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
@@ -100,13 +106,27 @@ final class Runc implements AutoCloseable {
     return run("run", "--bundle", bundle.toString(), id).ok().out();
   }
 
-  static List<Path> cgroupDirs(String id) throws IOException {
+  /** The container's cgroup directory in the hierarchy mounted at /sys/fs/cgroup/{@code hierarchy}. */
+  Path cgroup(String hierarchy, String id) {
+    return Path.of("/sys/fs/cgroup", hierarchy, cgroupParent, id);
+  }
+
+  /** This test's default cgroup parent in every hierarchy where it exists. */
+  List<Path> parentDirs() throws IOException {
     List<Path> found = new ArrayList<>();
     try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
       for (Path h : ds) {
-        Path d = h.resolve("berth").resolve(id);
+        Path d = h.resolve(cgroupParent);
         if (Files.isDirectory(d)) found.add(d);
       }
+    }
+    return found;
+  }
+
+  List<Path> cgroupDirs(String id) throws IOException {
+    List<Path> found = new ArrayList<>();
+    for (Path p : parentDirs()) {
+      if (Files.isDirectory(p.resolve(id))) found.add(p.resolve(id));
     }
     return found;
   }
@@ -123,6 +143,7 @@ final class Runc implements AutoCloseable {
       if (Files.exists(root.resolve(id))) exec(30, "delete", "--force", id);
     }
     for (String id : ids) assertGone(id);
+    assertThat(parentDirs()).as("the test's cgroup parent goes with its last container").isEmpty();
     try (var w = Files.walk(tmp)) {
       for (Path p : w.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }

@@ -49,6 +49,7 @@ class UpdateV2IT {
     Path state = Files.createDirectories(tmp.resolve("state/c1"));
     Files.writeString(state.resolve("pid"), Long.toString(sleeper.pid()));
     Files.writeString(state.resolve("state.json"), "{\"id\": \"c1\", \"cgroupsPath\": \"/berth/c1\", \"owner\": \"root\"}");
+    Files.writeString(state.resolve("cgroup-path"), "/berth/c1"); // what the launcher reads (StateStore.CGROUP_PATH_FILE)
     Path script = tmp.resolve("berth-runc");
     Files.writeString(script, "#!/bin/sh\necho \"$*\" > " + tmp.resolve("fell-back") + "\n");
     script.toFile().setExecutable(true);

@@ -47,7 +47,7 @@ class WarmPathIT extends RuncTest {
     assertThat(warm.out()).isEqualTo("hi from berth\n");
     assertThat(warm.err()).doesNotContain("berth-trace");
     runc.assertGone("w2");
-    assertThat(Path.of("/sys/fs/cgroup/pids/berth")).as("the default parent goes with the last container").doesNotExist();
+    assertThat(runc.parentDirs()).as("the default parent goes with the last container").isEmpty();
   }
 
   @Test
@@ -61,14 +61,14 @@ class WarmPathIT extends RuncTest {
     assertThat(st.get("status").asText()).isEqualTo("created");
     assertThat(st.get("id").asText()).isEqualTo("c2");
     assertThat(java.time.Instant.parse(st.get("created").asText())).isAfter(java.time.Instant.now().minusSeconds(60));
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/devices/berth/c2/devices.list"))).contains("c 1:3 rwm")
+    assertThat(Files.readString(runc.cgroup("devices", "c2").resolve("devices.list"))).contains("c 1:3 rwm")
         .doesNotContain("a *:* rwm");
     Runc.Result dup = traced("create", "--bundle", b.toString(), "c2");
     assertThat(dup.code()).isNotZero();
     assertThat(dup.err()).isEqualTo("berth-runc: container \"c2\" already exists\n");
     runc.run("start", "c2").ok();
     int pid = runc.state("c2").get("pid").asInt();
-    assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("pids:/berth/c2", "memory:/berth/c2");
+    assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("pids:/" + runc.cgroupParent + "/c2", "memory:/" + runc.cgroupParent + "/c2");
     runc.run("delete", "--force", "c2").ok();
     runc.run("delete", "--force", "c1").ok();
     runc.assertGone("c2");
@@ -107,6 +107,33 @@ class WarmPathIT extends RuncTest {
     assertThat(Files.readString(template(), StandardCharsets.ISO_8859_1)).contains("c 1:3 rwm");
   }
 
+  /**
+   * The key only finds a template: one that is not for this command (here: another bundle's, with
+   * the very same config bytes, put under this bundle's key) is never run; the JVM takes over.
+   */
+  @Test
+  void aTemplateIsUsedOnlyForTheCommandItWasMadeFor() throws Exception {
+    Path a = runc.bundle("a", c -> {}, "cat", "/marker");
+    Path b = runc.bundle("b", c -> {}, "cat", "/marker");
+    Files.writeString(a.resolve("rootfs/marker"), "bundle a\n");
+    Files.writeString(b.resolve("rootfs/marker"), "bundle b\n");
+    assertThat(Files.readAllBytes(a.resolve("config.json"))).isEqualTo(Files.readAllBytes(b.resolve("config.json")));
+    runc.output(a, "ka");
+    Path ta = template();
+    Files.move(ta, ta.resolveSibling("a.keep"));
+    runc.output(b, "kb");
+    Path tb = template();
+    Files.copy(ta.resolveSibling("a.keep"), tb, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Runc.Result r = traced("run", "--bundle", b.toString(), "kb2");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("bundle b\n");
+    assertThat(r.err()).as("the JVM path ran").contains("berth-trace");
+    // and the JVM left the right template: the next run is warm and still b's
+    Runc.Result warm = traced("run", "--bundle", b.toString(), "kb3");
+    assertThat(warm.out()).isEqualTo("bundle b\n");
+    assertThat(warm.err()).doesNotContain("berth-trace");
+  }
+
   /** update of the common flags runs in the launcher; a refusal is undone and the JVM explains it. */
   @Test
   void updateWithoutAJvm() throws Exception {
@@ -116,16 +143,16 @@ class WarmPathIT extends RuncTest {
         "--cpu-period", "100000", "--pids-limit", "40", "u1");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).doesNotContain("berth-trace");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/u1/memory.limit_in_bytes")).trim()).isEqualTo("67108864");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory/berth/u1/memory.memsw.limit_in_bytes")).trim())
+    assertThat(Files.readString(runc.cgroup("memory", "u1").resolve("memory.limit_in_bytes")).trim()).isEqualTo("67108864");
+    assertThat(Files.readString(runc.cgroup("memory", "u1").resolve("memory.memsw.limit_in_bytes")).trim())
         .isEqualTo("134217728");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/cpu/berth/u1/cpu.cfs_quota_us")).trim()).isEqualTo("50000");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/u1/pids.max")).trim()).isEqualTo("40");
+    assertThat(Files.readString(runc.cgroup("cpu", "u1").resolve("cpu.cfs_quota_us")).trim()).isEqualTo("50000");
+    assertThat(Files.readString(runc.cgroup("pids", "u1").resolve("pids.max")).trim()).isEqualTo("40");
     // Refused by the kernel half-way: what was written is restored, and the JVM path reports it.
     Runc.Result bad = traced("update", "--pids-limit", "5", "--cpuset-cpus", "7-9", "u1");
     assertThat(bad.code()).isNotZero();
     assertThat(bad.err()).contains("berth-trace").contains("cpuset.cpus \"7-9\"");
-    assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids/berth/u1/pids.max")).trim()).isEqualTo("40");
+    assertThat(Files.readString(runc.cgroup("pids", "u1").resolve("pids.max")).trim()).isEqualTo("40");
     // Unknown to the launcher: straight to the JVM.
     assertThat(traced("update", "--blkio-weight", "500", "u1").err()).contains("berth-trace");
     runc.run("delete", "--force", "u1").ok();

@@ -24,6 +24,23 @@ public record RuntimeContext(StateStore store, Path launcher, Path logFile, Stri
     this(store, launcher, logFile, logFormat, false);
   }
 
+  /**
+   * The cgroup parent of containers whose config names no {@code linux.cgroupsPath}
+   * ({@code /<parent>/<id>}): {@code $BERTH_CGROUP_PARENT}, else {@code berth}. One cgroup name. The
+   * warm path (berth-native fast.c) reads the same variable and keys its templates by it; the
+   * start-up sweep and delete's pruning of the emptied parent work under it. Tests use their own.
+   */
+  public String cgroupParent() {
+    return CGROUP_PARENT;
+  }
+
+  private static final String CGROUP_PARENT = cgroupParentFromEnv();
+
+  static String cgroupParentFromEnv() {
+    String p = System.getenv("BERTH_CGROUP_PARENT");
+    return p == null || p.isEmpty() ? dev.berth.cgroups.CgroupPath.DEFAULT_PARENT : p;
+  }
+
   public CgroupManager cgroups(Container c) {
     return CgroupManagers.open(c.record().cgroupsPath(), c.id());
   }

@@ -37,25 +37,6 @@ class CreateCommand implements RuncCommand {
     return true;
   }
 
-  /**
-   * The warm-path key facts, computed from the command line exactly as bin/berth-runc does for the
-   * forms it handles itself ({@code [--root R] run|create [--bundle B] [-d] ID}); null otherwise.
-   */
-  WarmPath.Key warmKey(Global g, Args a) {
-    String pwd = System.getenv("PWD");
-    java.util.Set<String> allowed = name().equals("run") ? java.util.Set.of("--bundle", "--detach")
-        : java.util.Set.of("--bundle");
-    if (pwd == null || !pwd.startsWith("/") || !g.onlyRoot || !allowed.containsAll(a.given())
-        || a.positionals().size() != 1) {
-      return null;
-    }
-    String root = g.rootArg == null ? dev.berth.runtime.state.StateStore.DEFAULT_ROOT
-        : g.rootArg.startsWith("/") ? g.rootArg : pwd + "/" + g.rootArg;
-    String b = a.string("--bundle");
-    String bundle = b == null ? pwd : b.startsWith("/") ? b : pwd + "/" + b;
-    return new WarmPath.Key(name(), detach(a) && name().equals("run"), root, bundle);
-  }
-
   public int run(Global g, Args a) {
     RuntimeContext ctx = g.context();
     String id = a.id();
@@ -65,7 +46,7 @@ class CreateCommand implements RuncCommand {
     }
     Plan plan = Create.prepare(ctx, new Create.Request(id, Runc.bundleOrCwd(a.path("--bundle")), name(),
         a.path("--pid-file"), a.path("--console-socket"), a.bool("--no-pivot"), a.intValue("--preserve-fds", 0),
-        detach(a), warmKey(g, a)));
+        detach(a), WarmPath.keyFromLauncher()));
     if (Boolean.getBoolean("berth.aot.training")) {
       Create.undo(ctx, id, ctx.cgroups(ctx.store().load(id)));
       return 0;

@@ -39,8 +39,6 @@ public final class SpecConverter {
       "user", "user", "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts",
       "cgroup", "cgroup", "time", "time");
 
-  /** The parent of containers' cgroups when the config names none (CgroupManagers: /berth/<id>). */
-  public static final String CGROUP_PARENT = "berth";
 
   private record Dev(String path, char type, long major, long minor) {}
 
@@ -94,15 +92,13 @@ public final class SpecConverter {
 
     // Undo list, in order: processes and cgroups first, then the state directory's files, then itself.
     for (Path d : cgroupDirs) plan.add(PlanTag.KILL_CGROUP, d);
-    for (String f : List.of("exec.fifo", "pid", "exit", "state.json", "config.json")) {
+    for (String f : List.of("exec.fifo", "pid", "exit", "state.json", "cgroup-path", "config.json")) {
       plan.add(PlanTag.CLEANUP, o.stateDir().resolve(f));
     }
     plan.add(PlanTag.CLEANUP, o.stateDir());
     // The default parent (/berth) goes with its last container; rmdir fails harmlessly while others live.
-    for (Path d : cgroupDirs) {
-      if (d.getParent() != null && d.getParent().getFileName().toString().equals(CGROUP_PARENT)) {
-        plan.add(PlanTag.CLEANUP, d.getParent());
-      }
+    if (spec.linux().cgroupsPath() == null) {
+      for (Path d : cgroupDirs) if (d.getParent() != null) plan.add(PlanTag.CLEANUP, d.getParent());
     }
     return plan;
   }

@@ -33,8 +33,9 @@ public final class Create {
   private Create() {}
 
   /** Options from the command line; paths may be relative to the caller's cwd. */
+  /** @param warmKey the warm-path template's name from the launcher ({@link WarmPath#keyFromLauncher}), or null */
   public record Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
-      int preserveFds, boolean detach, WarmPath.Key warm) {
+      int preserveFds, boolean detach, String warmKey) {
     public Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
         int preserveFds, boolean detach) {
       this(id, bundle, action, pidFile, consoleSocket, noPivot, preserveFds, detach, null);
@@ -65,7 +66,7 @@ public final class Create {
     sweepCgroups(ctx);
     CgroupManager cgroup = null;
     try {
-      cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id);
+      cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id, ctx.cgroupParent());
       // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
       boolean monitor = r.action().equals("run") && r.detach();
       ContainerRecord record = new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
@@ -80,7 +81,7 @@ public final class Create {
           r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
       Plan plan = SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
           SpecConverter.hostCgroupMounts());
-      WarmPath.store(ctx, r.warm(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
+      WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
       return plan;
     } catch (RuntimeException | IOException e) {
       undo(ctx, id, cgroup);
@@ -114,14 +115,15 @@ public final class Create {
       } catch (java.nio.file.NoSuchFileException e) {
         Files.write(stamp, new byte[0]);
       }
-      var r = CgroupSweeper.sweep(CgroupManagers.hostLayout(), "/" + SpecConverter.CGROUP_PARENT, ctx.store()::claim,
+      String parent = "/" + ctx.cgroupParent();
+      var r = CgroupSweeper.sweep(CgroupManagers.hostLayout(), parent, ctx.store()::claim,
           CgroupSweeper.DEFAULT_MIN_AGE);
       if (r.isEmpty()) return;
       for (String id : r.removed()) {
-        ctx.notice("removed the cgroup /" + SpecConverter.CGROUP_PARENT + "/" + id + " of a container that is gone");
+        ctx.notice("removed the cgroup " + parent + "/" + id + " of a container that is gone");
       }
       for (String id : r.busy()) {
-        ctx.notice("cgroup /" + SpecConverter.CGROUP_PARENT + "/" + id + " has no container under " + ctx.store().root()
+        ctx.notice("cgroup " + parent + "/" + id + " has no container under " + ctx.store().root()
             + " (left by a crash, or another --root's) and holds processes: left as it is");
       }
       for (String f : r.failed()) ctx.notice("cgroup sweep: " + f);
@@ -156,7 +158,10 @@ public final class Create {
   /** Removes what {@link #prepare} made; used on failure before or at the hand-over. */
   public static void undo(RuntimeContext ctx, String id, CgroupManager cgroup) {
     try {
-      if (cgroup != null) cgroup.destroy();
+      if (cgroup != null) {
+        cgroup.destroy();
+        Delete.pruneParents(cgroup.paths(), ctx.cgroupParent()); // as a delete would: an emptied default parent goes
+      }
     } catch (RuntimeException ignored) {
       // best effort: report the original error
     }

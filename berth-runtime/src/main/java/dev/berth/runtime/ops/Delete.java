@@ -34,7 +34,7 @@ public final class Delete {
       var cg = ctx.cgroups(c);
       if (s == Status.PAUSED) cg.thaw();
       cg.destroy(); // kills whatever is left (no pid namespace, --force) and removes every hierarchy
-      pruneParents(cg.paths());
+      pruneParents(cg.paths(), ctx.cgroupParent());
     }
     if (s != Status.STOPPED) waitGone(c.pid().orElse(0));
     Spec spec = null;
@@ -50,10 +50,10 @@ public final class Delete {
   }
 
   /** Removes the default parent cgroup once its last container is gone (fails harmlessly before). */
-  static void pruneParents(java.util.List<java.nio.file.Path> dirs) {
+  static void pruneParents(java.util.List<java.nio.file.Path> dirs, String defaultParent) {
     for (var d : dirs) {
       var parent = d.getParent();
-      if (parent == null || !parent.getFileName().toString().equals(dev.berth.runtime.convert.SpecConverter.CGROUP_PARENT)) {
+      if (parent == null || !parent.getFileName().toString().equals(defaultParent)) {
         continue;
       }
       try {

@@ -7,6 +7,7 @@ import dev.berth.runtime.convert.SpecConverter;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.plan.PlanTag;
 import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.StateStore;
 import dev.berth.spec.Spec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,27 +23,26 @@ import java.util.List;
  * The warm path's template (see berth-native/src/main/c/fast.c): after a container was created
  * the slow way, what it took — the plan and the side effects before the hand-over, with the id and
  * the creation time as placeholders — is kept under {@code <root>/.plan-cache/<key>.plan}. The next
- * {@code run}/{@code create} of the same config through bin/berth-runc needs no JVM. The key covers
- * the action, the detach flag, the root, the bundle and the config's bytes, computed from the
- * command line exactly as the wrapper script does.
+ * {@code run}/{@code create} of the same config through bin/berth-runc needs no JVM. The key
+ * (action, detach flag, root, bundle, default cgroup parent, config bytes) is the launcher's,
+ * handed over on its miss ({@link #keyFromLauncher}).
  */
 public final class WarmPath {
   public static final String ID = "@@BERTH-ID@@";
   public static final String CREATED = "@@BERTH-CREATED@@";
 
-  /** The command-line facts the key is made of, as the wrapper saw them (null: not eligible). */
-  public record Key(String action, boolean detach, String root, String bundle) {}
-
   private WarmPath() {}
 
-  public static String key(Key k, byte[] config) {
-    long[] h = {0xcbf29ce484222325L, 0x84222325cbf29ce4L};
-    for (String s : new String[] {"berth-plan-v1", k.action(), k.detach() ? "1" : "0", k.root(), k.bundle()}) {
-      fnv(h, s.getBytes(StandardCharsets.UTF_8));
-      fnv(h, new byte[] {0});
-    }
-    fnv(h, config);
-    return String.format("%016x%016x", h[0], h[1]);
+  /**
+   * The template's name, as the launcher computed it on its miss and handed it over in
+   * {@code $BERTH_PLAN_KEY} (32 hex digits); null when the command did not come through the
+   * launcher's warm path (another form of the command line, or bin/berth-runc not used), which
+   * then leaves no template. The key is computed in one place (fast.c); the launcher compares a
+   * template's content with the command it runs before it uses it.
+   */
+  public static String keyFromLauncher() {
+    String k = System.getenv("BERTH_PLAN_KEY");
+    return k != null && k.length() == 32 && k.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) ? k : null;
   }
 
   /** At most this many templates are kept (one per config); the least recently written go first. */
@@ -65,21 +65,14 @@ public final class WarmPath {
     for (Path f : oldest.subList(0, plans.size() - MAX_TEMPLATES)) Files.deleteIfExists(f);
   }
 
-  private static void fnv(long[] h, byte[] b) {
-    for (byte x : b) {
-      h[0] = (h[0] ^ (x & 0xff)) * 0x100000001b3L;
-      h[1] = (h[1] ^ (x & 0xff)) * 0x100000001b3L;
-    }
-  }
-
   /**
    * Stores the template for this creation. Only for the default cgroup path (one per id); never
    * fails the creation itself.
    */
-  static void store(RuntimeContext ctx, Key k, byte[] config, Spec spec, ContainerRecord real, Path bundle,
+  static void store(RuntimeContext ctx, String key, String action, byte[] config, Spec spec, ContainerRecord real, Path bundle,
       Path rootfs, List<Path> realCgroups, List<String[]> cgroupWrites, SeccompConverter.Compiled seccomp,
       boolean monitor) {
-    if (k == null || spec.linux().cgroupsPath() != null) return;
+    if (key == null || spec.linux().cgroupsPath() != null) return;
     try {
       Path dir = ctx.store().root().resolve(ID);
       List<Path> cgroups = new ArrayList<>();
@@ -90,10 +83,11 @@ public final class WarmPath {
       ContainerRecord rec = new ContainerRecord(ID, real.bundle(), real.rootfs(), CREATED, real.ociVersion(),
           real.cgroupsPath().substring(0, real.cgroupsPath().length() - real.id().length()) + ID, real.owner(),
           real.monitored(), real.annotations());
-      LaunchOptions o = new LaunchOptions(k.action(), ID, dir, bundle, null, null, false, 0,
+      LaunchOptions o = new LaunchOptions(action, ID, dir, bundle, null, null, false, 0,
           monitor ? dir.resolve("exit") : null, false, null, null);
       Plan fast = new Plan();
       fast.add(PlanTag.FAST_STATE_DIR, dir);
+      fast.add(PlanTag.FAST_FILE, dir.resolve(StateStore.CGROUP_PATH_FILE), rec.cgroupsPath());
       fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
       fast.add(PlanTag.FAST_FILE, dir.resolve("config.json"), config);
       for (Path c : cgroups) fast.add(PlanTag.FAST_CGROUP_DIR, c);
@@ -116,7 +110,7 @@ public final class WarmPath {
       }
       Path tmp = Files.createTempFile(cache, ".plan", ".tmp");
       Files.write(tmp, fast.encode());
-      Files.move(tmp, cache.resolve(key(k, config) + ".plan"), StandardCopyOption.ATOMIC_MOVE,
+      Files.move(tmp, cache.resolve(key + ".plan"), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
       trim(cache);
     } catch (IOException | RuntimeException e) {

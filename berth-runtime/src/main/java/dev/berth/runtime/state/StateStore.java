@@ -78,15 +78,29 @@ public final class StateStore {
     return () -> Files.deleteIfExists(dir);
   }
 
+  /**
+   * The file in a container's directory that names its cgroup for the launcher's {@code update}
+   * (berth-native update.c), which parses no JSON: the absolute cgroup path below each hierarchy's
+   * mount, nothing else (no newline). Absent for a relative cgroupsPath (the JVM resolves those).
+   */
+  public static final String CGROUP_PATH_FILE = "cgroup-path";
+
   public void save(ContainerRecord record) {
     Path dir = dir(record.id());
-    Path tmp = dir.resolve(".state.json.tmp");
     try {
-      Files.write(tmp, record.toJson());
-      Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
+      String cg = record.cgroupsPath();
+      if (cg != null && cg.startsWith("/")) write(dir, CGROUP_PATH_FILE, cg.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      write(dir, "state.json", record.toJson());
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write " + dir.resolve("state.json") + ": " + e.getMessage(), e);
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write the state of " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Written whole or not at all (a temporary file renamed over it). */
+  private static void write(Path dir, String name, byte[] content) throws IOException {
+    Path tmp = dir.resolve("." + name + ".tmp");
+    Files.write(tmp, content);
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 
   public Container load(String id) {
