@@ -100,6 +100,13 @@ int terminal_setup(struct launch *l, struct berr *err)
   if (rows || cols) {
     struct winsize ws = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
     ioctl(slave, TIOCSWINSZ, &ws);
+  } else if (l->console_fd < 0) {
+    /* No size given and the launcher relays (run, exec): the size of the terminal it was started
+     * on (still our fd 0), before the process can run - the relay's later copy could come after
+     * the process has read it. Not a terminal: left as it is. */
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+      ioctl(slave, TIOCSWINSZ, &ws);
   }
   const struct plan_record *u = plan_find(l->plan, T_USER);
   if (u) {

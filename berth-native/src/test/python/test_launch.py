@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import shutil
+import select
 import signal
 import socket
 import struct
@@ -619,14 +620,19 @@ class LaunchTest(unittest.TestCase):
         self.pids.append(proc.pid)
         buf = b""
         deadline = time.monotonic() + 10
-        while b"33 77" not in buf and time.monotonic() < deadline:
-            buf += os.read(master, 1024)
+
+        def read_until(what):  # never blocks past the deadline: a lost byte fails the test, not hangs it
+            nonlocal buf
+            while what not in buf and time.monotonic() < deadline:
+                if select.select([master], [], [], max(0, deadline - time.monotonic()))[0]:
+                    buf += os.read(master, 1024)
+
+        read_until(b"33 77")  # the size is the terminal's before the process runs (no race with the relay)
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
         proc.send_signal(signal.SIGWINCH)  # the launcher resizes the container's pty
         time.sleep(0.2)
         os.write(master, b"typed\r")
-        while b"got-typed" not in buf and time.monotonic() < deadline:
-            buf += os.read(master, 1024)
+        read_until(b"got-typed")
         self.assertEqual(proc.wait(10), 0, buf)
         self.assertIn(b"got-typed", buf)
         self.assertIn(b"40 100", buf)
