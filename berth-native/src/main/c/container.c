@@ -271,15 +271,8 @@ int container_launch(struct launch *l, struct berr *err)
     return -1;
   close(l->sync_parent);
   l->sync_parent = -1;
-  if (l->monitor) {
-    /* the launcher writes the pid files; tell it the pid */
-    if (sync_send(l->report_fd, SYNC_READY, l->child, -1, err) < 0)
-      return -1;
-    close(l->report_fd);
-    l->report_fd = -1;
-  } else if (write_pid_files(l->plan, l->child, err) < 0) {
+  if (!l->monitor && write_pid_files(l->plan, l->child, err) < 0)
     return -1;
-  }
   if (!l->run && !l->monitor)
     return 0;
   if (l->run) {
@@ -288,6 +281,14 @@ int container_launch(struct launch *l, struct berr *err)
     struct berr warn = {0};
     if (hooks_run(l->plan, "poststart", "running", l->child, &warn) < 0)
       log_warning(&warn);
+  }
+  if (l->monitor) {
+    /* The launcher writes the pid files; tell it the pid. Only now: `run -d` returns with the
+     * container started (no exec fifo left), as runc's does. */
+    if (sync_send(l->report_fd, SYNC_READY, l->child, -1, err) < 0)
+      return -1;
+    close(l->report_fd);
+    l->report_fd = -1;
   }
   if (l->pty_master >= 0 && !l->monitor && terminal_relay_prepare(l->pty_master, err) < 0)
     return -1;
