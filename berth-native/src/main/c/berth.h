@@ -81,6 +81,7 @@ int ns_write_id_maps(const struct plan *plan, pid_t pid, struct berr *err);
 
 /* rootfs.c */
 struct launch;
+int rootfs_enter(struct launch *l, struct berr *err);  /* bind + open the rootfs, before becoming userns root */
 int rootfs_setup(struct launch *l, struct berr *err);
 int rootfs_finish(struct launch *l, struct berr *err); /* after pivot: masked, readonly, sysctl, ro root */
 int set_hostname(const struct plan *plan, struct berr *err);
@@ -137,6 +138,7 @@ struct launch {
   int console_fd;    /* connected console socket or -1 */
   int listener_fd;   /* connected seccomp listener socket or -1 */
   int fifo_fd;       /* O_PATH of T_EXEC_FIFO in the init, or -1 */
+  int rootfd;        /* O_PATH of the bound rootfs in the init (rootfs_enter), or -1 */
   int pty_master;    /* in the launcher when relaying, or -1 */
   pid_t child;       /* host pid of the container init / exec'd process */
   pid_t host_pid;    /* the same, as seen by the init (for hooks) */

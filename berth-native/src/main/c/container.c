@@ -46,6 +46,8 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
     berr_sys(&err, "unshare: cgroup namespace");
     goto fail;
   }
+  if (rootfs_enter(l, &err) < 0)
+    goto fail;
   if ((l->ns.newflags | l->ns.join_flags) & CLONE_NEWUSER) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
       berr_sys(&err, "become root in the user namespace: uid 0");

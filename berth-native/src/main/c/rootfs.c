@@ -322,12 +322,12 @@ int set_hostname(const struct plan *plan, struct berr *err)
   return 0;
 }
 
-static int do_pivot_root(const char *rootfs, bool no_pivot, struct berr *err)
+static int do_pivot_root(const char *rootfs, int rootfd, bool no_pivot, struct berr *err)
 {
   if (no_pivot) {
-    if (chdir(rootfs) < 0)
+    if (fchdir(rootfd) < 0)
       return berr_sys(err, "chdir: %s", rootfs);
-    if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
       return berr_sys(err, "move mount: %s", rootfs);
     if (chroot(".") < 0)
       return berr_sys(err, "chroot: %s", rootfs);
@@ -338,13 +338,8 @@ static int do_pivot_root(const char *rootfs, bool no_pivot, struct berr *err)
   int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0)
     return berr_sys(err, "open: /");
-  int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (newroot < 0) {
-    close(oldroot);
-    return berr_sys(err, "open: %s", rootfs);
-  }
   int r = -1;
-  if (fchdir(newroot) < 0)
+  if (fchdir(rootfd) < 0)
     berr_sys(err, "chdir: %s", rootfs);
   else if (syscall(SYS_pivot_root, ".", ".") < 0)
     berr_sys(err, "pivot_root: %s", rootfs);
@@ -359,7 +354,6 @@ static int do_pivot_root(const char *rootfs, bool no_pivot, struct berr *err)
   else
     r = 0;
   close(oldroot);
-  close(newroot);
   return r;
 }
 
@@ -388,7 +382,12 @@ static int make_parent_mount_private(const char *rootfs, struct berr *err)
   return 0;
 }
 
-int rootfs_setup(struct launch *l, struct berr *err)
+/* The host paths the init needs (the rootfs, the exec fifo) are resolved here, before it becomes
+ * root of its user namespace: until then its filesystem ids are still the caller's (host root), so
+ * a rootfs under root-only 0700 directories, as berth's image store keeps them (no other host user
+ * may reach a container's files), is reachable; afterwards the init uses only these descriptors.
+ * The mounts need CAP_SYS_ADMIN over the new mount namespace, which the init has from its clone. */
+int rootfs_enter(struct launch *l, struct berr *err)
 {
   const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
   if (!rr)
@@ -405,35 +404,40 @@ int rootfs_setup(struct launch *l, struct berr *err)
     return -1;
   if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return berr_sys(err, "bind rootfs: %s", rootfs);
-  int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
+  l->rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (l->rootfd < 0)
     return berr_sys(err, "open: %s", rootfs);
+  if (l->fifo_fd < 0 && plan_get(l->plan, T_EXEC_FIFO)) {
+    l->fifo_fd = open(plan_get(l->plan, T_EXEC_FIFO), O_PATH | O_CLOEXEC);
+    if (l->fifo_fd < 0)
+      return berr_sys(err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
+  }
+  return 0;
+}
+
+int rootfs_setup(struct launch *l, struct berr *err)
+{
+  const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
+  const char *rootfs = plan_str(rr, 0);
+  int rootfd = l->rootfd;
   bool dev_mounted = false;
   for (const struct plan_record *m = NULL; (m = plan_next(l->plan, T_MOUNT, m));) {
     if (mount_one(l, rootfd, m, err) < 0)
-      goto fail;
+      return -1;
     if (strcmp(plan_str(m, 1), "/dev") == 0)
       dev_mounted = true;
   }
   for (const struct plan_record *d = NULL; (d = plan_next(l->plan, T_DEVICE, d));)
     if (make_device(l, rootfd, d, err) < 0)
-      goto fail;
+      return -1;
   if (dev_mounted && dev_symlinks(rootfd, err) < 0)
-    goto fail;
-  if (l->fifo_fd < 0 && plan_get(l->plan, T_EXEC_FIFO)) {
-    l->fifo_fd = open(plan_get(l->plan, T_EXEC_FIFO), O_PATH | O_CLOEXEC);
-    if (l->fifo_fd < 0) {
-      berr_sys(err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
-      goto fail;
-    }
-  }
+    return -1;
   if (hooks_run(l->plan, "createContainer", "creating", l->host_pid, err) < 0)
-    goto fail;
+    return -1;
+  int r = do_pivot_root(rootfs, rootfd, strcmp(plan_str(rr, 2), "1") == 0, err);
   close(rootfd);
-  return do_pivot_root(rootfs, strcmp(plan_str(rr, 2), "1") == 0, err);
-fail:
-  close(rootfd);
-  return -1;
+  l->rootfd = -1;
+  return r;
 }
 
 static int open_in_new_root(const char *path, int *fd, struct berr *err)

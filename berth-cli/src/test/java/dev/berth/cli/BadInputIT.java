@@ -46,6 +46,36 @@ class BadInputIT extends RuncTest {
     rejected("type", c -> ((ObjectNode) c.get("process")).put("terminal", "yes"), "process.terminal: expected true or false");
   }
 
+  /** Issue 9: uid 2^32 ran as root, 2^32+1 as uid 1, 2^32-1 as root (runc refuses all three). */
+  @Test
+  void outOfRangeIdsAreRefusedAndLeaveNothing() throws Exception {
+    for (long uid : new long[] {4294967296L, 4294967297L, 4294967295L}) {
+      String id = "uid" + uid;
+      Path b = runc.bundle(id, c -> ((ObjectNode) c.get("process")).putObject("user").put("uid", uid).put("gid", 0), "id", "-u");
+      Runc.Result r = runc.run("run", "--bundle", b.toString(), id);
+      assertThat(r.code()).as("run as uid %d", uid).isNotZero();
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err()).isEqualTo("berth-runc: config.json: process.user.uid: id out of range: " + uid + " (0..4294967294)\n");
+      runc.assertGone(id);
+    }
+    rejected("gids", c -> ((ObjectNode) c.get("process")).putObject("user").put("uid", 0).put("gid", 0)
+        .putArray("additionalGids").add(4294967296L), "process.user.additionalGids[0]: id out of range: 4294967296");
+    rejected("hostid", c -> {
+      ((ArrayNode) c.get("linux").get("namespaces")).addObject().put("type", "user");
+      ObjectNode linux = (ObjectNode) c.get("linux");
+      linux.putArray("uidMappings").addObject().put("containerID", 0).put("hostID", 4294967296L).put("size", 65536);
+      linux.putArray("gidMappings").addObject().put("containerID", 0).put("hostID", 100000).put("size", 65536);
+    }, "linux.uidMappings[0].hostID: id out of range: 4294967296");
+    Path b = runc.bundle("execuid", c -> {}, "sleep", "100");
+    runc.run("run", "-d", "--bundle", b.toString(), "execuid").ok();
+    Runc.Result e = runc.run("exec", "--user", "4294967296", "execuid", "id", "-u");
+    assertThat(e.code()).isNotZero();
+    assertThat(e.out()).isEmpty();
+    assertThat(e.err()).isEqualTo("berth-runc: --user: id out of range: 4294967296 (0..4294967294)\n");
+    runc.run("delete", "--force", "execuid").ok();
+    runc.assertGone("execuid");
+  }
+
   @Test
   void kernelRefusalIsReportedAndUndone() throws Exception {
     // Passes validation; the launcher's mount fails in the new namespaces, after cgroup and state exist.

@@ -50,6 +50,24 @@ class WarmPathIT extends RuncTest {
     assertThat(runc.parentDirs()).as("the default parent goes with the last container").isEmpty();
   }
 
+  /** Issue 9: the cache was bounded by entries only (a 100 MB config left a 210 MB template). */
+  @Test
+  void aHugeConfigLeavesNoTemplate() throws Exception {
+    Path big = runc.bundle("big", c -> c.putObject("annotations").put("dev.berth.test.big", "x".repeat(2 << 20)), "true");
+    runc.run("run", "--bundle", big.toString(), "big1").ok();
+    runc.run("run", "--bundle", big.toString(), "big2").ok();
+    Path cache = runc.root.resolve(".plan-cache");
+    if (Files.isDirectory(cache)) {
+      try (var files = Files.list(cache)) {
+        assertThat(files.map(f -> f.getFileName().toString()).toList()).as("templates of a 2 MiB config").isEmpty();
+      }
+    }
+    Path small = runc.bundle("small", c -> {}, "true");
+    runc.run("run", "--bundle", small.toString(), "small1").ok();
+    assertThat(Files.size(template())).isLessThan(64 << 10);
+    runc.assertGone("big2");
+  }
+
   @Test
   void warmCreateIsAFullContainer() throws Exception {
     Path b = runc.bundle("b", c -> {}, "sleep", "100");

@@ -88,11 +88,45 @@ public final class Images {
     }
 
     public List<ArchiveLoader.Loaded> load(Path archive, String name, Platform platform) {
-        try (Store.Adding ignored = store.adding()) { return new ArchiveLoader(store, platform).load(archive, name); }
+        ArchiveLoader loader = new ArchiveLoader(store, platform);
+        return undoneOnFailure(loader, () -> loader.load(archive, name));
     }
 
     public List<ArchiveLoader.Loaded> load(InputStream archive, String name, Platform platform) {
-        try (Store.Adding ignored = store.adding()) { return new ArchiveLoader(store, platform).load(archive, name, "stdin"); }
+        ArchiveLoader loader = new ArchiveLoader(store, platform);
+        return undoneOnFailure(loader, () -> loader.load(archive, name, "stdin"));
+    }
+
+    /** A load that fails names nothing (the loader names images last) and leaves none of the blobs it stored. */
+    private List<ArchiveLoader.Loaded> undoneOnFailure(ArchiveLoader loader, java.util.function.Supplier<List<ArchiveLoader.Loaded>> load) {
+        try {
+            try (Store.Adding ignored = store.adding()) { return load.get(); }
+        } catch (RuntimeException e) {
+            try { discardUnreferenced(loader.stored()); } catch (RuntimeException e2) { e.addSuppressed(e2); }
+            throw e;
+        }
+    }
+
+    /**
+     * Deletes those of {@code blobs} that nothing references, as prune would (and under prune's lock,
+     * so after any pull, import or load running meanwhile, which may have found one of them present).
+     */
+    private void discardUnreferenced(Set<Digest> blobs) {
+        if (blobs.isEmpty()) return;
+        store.collecting(() -> {
+            Set<Digest> keep = new HashSet<>();
+            markAll(keep, new HashSet<>());
+            try {
+                for (Digest d : blobs) {
+                    if (keep.contains(d)) continue;
+                    Files.deleteIfExists(store.blobPath(d));
+                    Files.deleteIfExists(store.root().resolve("provenance").resolve(d.hex() + ".json"));
+                }
+            } catch (IOException e) {
+                throw new ImageException.Store("cannot remove the blobs of a failed load: " + e.getMessage(), e);
+            }
+            return null;
+        });
     }
 
     public void save(List<String> refs, boolean ociOnly, OutputStream out) {
@@ -256,13 +290,7 @@ public final class Images {
         return store.collecting(() -> {
             Set<Digest> keepBlobs = new HashSet<>();
             Set<Digest> keepSnaps = new HashSet<>();
-            for (Descriptor d : store.readIndex().manifests()) mark(d, keepBlobs, keepSnaps);
-            for (Snapshotter.ContainerInfo ci : snapshotter.list()) {
-                keepBlobs.add(Digest.parse(ci.manifest()));
-                try { mark(new Descriptor(MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null), keepBlobs, keepSnaps); }
-                catch (ImageException ignored) {}
-                ci.chain().forEach(c -> keepSnaps.add(Digest.parse(c)));
-            }
+            markAll(keepBlobs, keepSnaps);
             List<Digest> gone = new ArrayList<>();
             long bytes = 0;
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(store.root().resolve("blobs/sha256"))) {
@@ -287,6 +315,17 @@ public final class Images {
             }
             return new PruneResult(gone, goneSnaps, bytes);
         });
+    }
+
+    /** What index.json and the containers reference: blobs and snapshots. */
+    private void markAll(Set<Digest> keepBlobs, Set<Digest> keepSnaps) {
+        for (Descriptor d : store.readIndex().manifests()) mark(d, keepBlobs, keepSnaps);
+        for (Snapshotter.ContainerInfo ci : snapshotter.list()) {
+            keepBlobs.add(Digest.parse(ci.manifest()));
+            try { mark(new Descriptor(MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null), keepBlobs, keepSnaps); }
+            catch (ImageException ignored) {}
+            ci.chain().forEach(c -> keepSnaps.add(Digest.parse(c)));
+        }
     }
 
     private void mark(Descriptor d, Set<Digest> blobs, Set<Digest> snaps) {

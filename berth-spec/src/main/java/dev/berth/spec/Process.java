@@ -54,7 +54,7 @@ public record Process(
       return new User(n.unsigned("uid"), n.unsigned("gid"), n.optInt("umask"),
           n.list("additionalGids", e -> {
             long v = e.integer();
-            if (v < 0) throw e.error("expected an unsigned integer, got " + v);
+            if (v < 0 && !(e.json() instanceof java.math.BigInteger)) throw e.error("expected an unsigned integer, got " + v);
             return v;
           }));
     }

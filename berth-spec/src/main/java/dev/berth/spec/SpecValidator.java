@@ -78,6 +78,8 @@ public final class SpecValidator {
       }
       if (!d.path().startsWith("/dev/")) throw new SpecException(f + ".path", "must be under /dev: \"" + d.path() + "\"");
       cleanDestination(d.path(), f + ".path");
+      if (d.uid() != null) checkId(d.uid(), f + ".uid");
+      if (d.gid() != null) checkId(d.gid(), f + ".gid");
     }
     for (String key : linux.sysctl().keySet()) checkSysctl(key, linux);
     for (Linux.TimeOffset t : linux.timeOffsets()) {
@@ -90,6 +92,11 @@ public final class SpecValidator {
   }
 
   public static void validateProcess(Process p, String field) {
+    checkId(p.user().uid(), field + ".user.uid");
+    checkId(p.user().gid(), field + ".user.gid");
+    for (int i = 0; i < p.user().additionalGids().size(); i++) {
+      checkId(p.user().additionalGids().get(i), field + ".user.additionalGids[" + i + "]");
+    }
     if (p.args().isEmpty()) throw new SpecException(field + ".args", "must name the program to run");
     if (p.args().getFirst().isEmpty()) throw new SpecException(field + ".args[0]", "is empty");
     if (!p.cwd().startsWith("/")) throw new SpecException(field + ".cwd", "must be absolute: \"" + p.cwd() + "\"");
@@ -138,12 +145,36 @@ public final class SpecValidator {
     if (!path.startsWith("/")) throw new SpecException(field, "must be absolute: \"" + path + "\"");
   }
 
+  /**
+   * The largest user or group id: ids are 32 bits and 2^32-1 is {@code (uid_t) -1}, which the kernel
+   * takes as "leave unchanged" (setresuid, chown) or refuses (id maps). A larger value would be cut to
+   * its low 32 bits on the way to the kernel (2^32 becomes 0: root).
+   */
+  public static final long MAX_ID = 0xFFFFFFFEL;
+
+  /** Refuses a user or group id outside 0..2^32-2, naming the field. */
+  public static void checkId(long id, String field) {
+    if (id < 0 || id > MAX_ID) {
+      throw new SpecException(field, "id out of range: " + Long.toUnsignedString(id) + " (0.." + MAX_ID + ")");
+    }
+  }
+
   private static void checkMappings(List<Spec.IdMapping> maps, String field) {
     for (int i = 0; i < maps.size(); i++) {
       Spec.IdMapping m = maps.get(i);
-      if (m.size() == 0) throw new SpecException(field + "[" + i + "].size", "must be positive");
-      if (m.containerID() + m.size() > 0xFFFFFFFFL || m.hostID() + m.size() > 0xFFFFFFFFL) {
-        throw new SpecException(field + "[" + i + "]", "range exceeds 32-bit ids");
+      String f = field + "[" + i + "]";
+      checkId(m.containerID(), f + ".containerID");
+      checkId(m.hostID(), f + ".hostID");
+      if (m.size() == 0) throw new SpecException(f + ".size", "must be positive");
+      // the last id mapped, containerID + size - 1 (hostID likewise), must be an id
+      if (m.size() < 0 || m.size() > MAX_ID + 1) {
+        throw new SpecException(f + ".size", "out of range: " + Long.toUnsignedString(m.size()) + " (1.." + (MAX_ID + 1) + ")");
+      }
+      if (m.containerID() + m.size() - 1 > MAX_ID) {
+        throw new SpecException(f, "containerID " + m.containerID() + " + size " + m.size() + " goes past the largest id " + MAX_ID);
+      }
+      if (m.hostID() + m.size() - 1 > MAX_ID) {
+        throw new SpecException(f, "hostID " + m.hostID() + " + size " + m.size() + " goes past the largest id " + MAX_ID);
       }
     }
   }

@@ -99,4 +99,61 @@ class SpecTest {
         "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":20}]"))))
         .hasMessageContaining("soft limit 20 is above hard limit 10");
   }
+
+  static String user(String user) {
+    return MIN.formatted("").replace("\"cwd\":\"/\"", "\"cwd\":\"/\",\"user\":" + user);
+  }
+
+  static String userns(String uidMappings) {
+    return MIN.formatted("").replace("{\"type\":\"mount\"}", "{\"type\":\"mount\"},{\"type\":\"user\"}")
+        .replace("\"namespaces\"", "\"uidMappings\":" + uidMappings
+            + ",\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"namespaces\"");
+  }
+
+  /** Issue 9: 2^32 was cut to uid 0 (root), 2^32+1 to uid 1, 2^32-1 became 0 as well; runc refuses all three. */
+  @Test
+  void userIdsOutsideThe32BitRangeAreRefused() {
+    for (String bad : new String[] {"4294967296", "4294967297", "4294967295", "18446744073709551615"}) {
+      assertThatThrownBy(() -> SpecValidator.validate(parse(user("{\"uid\":" + bad + ",\"gid\":0}"))))
+          .isInstanceOf(SpecException.class).hasMessage("process.user.uid: id out of range: " + bad + " (0..4294967294)");
+      assertThatThrownBy(() -> SpecValidator.validate(parse(user("{\"uid\":0,\"gid\":" + bad + "}"))))
+          .hasMessage("process.user.gid: id out of range: " + bad + " (0..4294967294)");
+      assertThatThrownBy(() -> SpecValidator.validate(parse(user("{\"uid\":0,\"gid\":0,\"additionalGids\":[5," + bad + "]}"))))
+          .hasMessage("process.user.additionalGids[1]: id out of range: " + bad + " (0..4294967294)");
+    }
+    assertThatThrownBy(() -> parse(user("{\"uid\":-1,\"gid\":0}"))).hasMessage("process.user.uid: expected an unsigned integer, got -1");
+    assertThatThrownBy(() -> parse(user("{\"uid\":0,\"gid\":0,\"additionalGids\":[-2]}")))
+        .hasMessage("process.user.additionalGids[0]: expected an unsigned integer, got -2");
+    Spec ok = SpecValidator.validate(parse(user("{\"uid\":4294967294,\"gid\":4294967294,\"additionalGids\":[4294967294]}")));
+    assertThat(ok.process().user().uid()).isEqualTo(4294967294L);
+    assertThatThrownBy(() -> SpecValidator.validateProcess(
+        new Process(false, null, "/", java.util.List.of(), java.util.List.of("sh"), java.util.List.of(), null,
+            Process.Capabilities.NONE, false, null, null, new Process.User(1L << 32, 0, null, java.util.List.of())), "process"))
+        .hasMessage("process.user.uid: id out of range: 4294967296 (0..4294967294)");
+  }
+
+  @Test
+  void idMappingsOutsideThe32BitRangeAreRefused() {
+    SpecValidator.validate(parse(userns("[{\"containerID\":0,\"hostID\":4294901759,\"size\":65536}]")));
+    SpecValidator.validate(parse(userns("[{\"containerID\":0,\"hostID\":0,\"size\":4294967295}]")));
+    String[][] cases = {
+        {"[{\"containerID\":4294967296,\"hostID\":0,\"size\":1}]", "linux.uidMappings[0].containerID: id out of range: 4294967296 (0..4294967294)"},
+        {"[{\"containerID\":0,\"hostID\":1,\"size\":1},{\"containerID\":1,\"hostID\":4294967295,\"size\":1}]",
+            "linux.uidMappings[1].hostID: id out of range: 4294967295 (0..4294967294)"},
+        {"[{\"containerID\":0,\"hostID\":0,\"size\":4294967296}]", "linux.uidMappings[0].size: out of range: 4294967296 (1..4294967295)"},
+        {"[{\"containerID\":0,\"hostID\":0,\"size\":18446744073709551615}]",
+            "linux.uidMappings[0].size: out of range: 18446744073709551615 (1..4294967295)"},
+        {"[{\"containerID\":0,\"hostID\":0,\"size\":0}]", "linux.uidMappings[0].size: must be positive"},
+        {"[{\"containerID\":4294967000,\"hostID\":0,\"size\":1000}]",
+            "linux.uidMappings[0]: containerID 4294967000 + size 1000 goes past the largest id 4294967294"},
+        {"[{\"containerID\":0,\"hostID\":4294901760,\"size\":65536}]",
+            "linux.uidMappings[0]: hostID 4294901760 + size 65536 goes past the largest id 4294967294"},
+    };
+    for (String[] c : cases) {
+      assertThatThrownBy(() -> SpecValidator.validate(parse(userns(c[0])))).as(c[0]).isInstanceOf(SpecException.class).hasMessage(c[1]);
+    }
+    String dev = MIN.formatted("").replace("\"namespaces\"",
+        "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"uid\":4294967296}],\"namespaces\"");
+    assertThatThrownBy(() -> SpecValidator.validate(parse(dev))).hasMessage("linux.devices[0].uid: id out of range: 4294967296 (0..4294967294)");
+  }
 }

@@ -64,7 +64,11 @@ final class BundleCreateCommand implements Callable<Integer> {
             ObjectNode cfg = BundleSpec.generate(imageConfig.get("config"), rootfs, new BundleSpec.Options(command, entrypoint, env,
                     workdir, user, tty, readOnly, hostname != null ? hostname : n.length() > 63 ? n.substring(0, 63) : n));
             cfg.putObject("annotations").put("dev.berth.image", ci.image()).put("dev.berth.image.manifest", ci.manifest());
-            Files.createDirectories(bundle);
+            if (createDir) {   // 0700 from the start: config.json holds the container's command and environment
+                Files.createDirectories(bundle.getParent());
+                Files.createDirectory(bundle, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            }
             Files.write(tmp, Json.pretty(cfg).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             Files.move(tmp, config, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {

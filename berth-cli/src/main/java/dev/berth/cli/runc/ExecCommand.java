@@ -6,7 +6,7 @@ import dev.berth.runtime.ops.Exec;
 import dev.berth.spec.Node;
 import dev.berth.spec.Process;
 import dev.berth.spec.Spec;
-import dev.berth.spec.SpecException;
+import dev.berth.spec.SpecValidator;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,12 +87,18 @@ final class ExecCommand implements RuncCommand {
         a.string("--process-label", base.selinuxLabel()), u);
   }
 
+  /** A user or group id from a flag: a number in 0..2^32-2. */
   private static long number(String s, String flag) {
+    long id;
     try {
-      return Long.parseLong(s);
+      id = Long.parseLong(s);
     } catch (NumberFormatException e) {
-      throw new SpecException(flag, "expected a number, got \"" + s + "\"");
+      throw new UsageException(flag + ": expected a number, got \"" + s + "\"");
     }
+    if (id < 0 || id > SpecValidator.MAX_ID) {
+      throw new UsageException(flag + ": id out of range: " + s + " (0.." + SpecValidator.MAX_ID + ")");
+    }
+    return id;
   }
 
   private static List<String> plus(List<String> a, List<String> b) {

@@ -23,9 +23,12 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -36,7 +39,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * {@code blobs/sha256/} form) or an OCI archive / OCI layout directory (oci-layout, index.json).
  * Blobs stream straight into the store, verified against their names; small JSON files are kept in
  * memory; symlinks inside the archive are only aliases between names. An image is named only once
- * all of its blobs are present and valid, so a failed load leaves no image (prune reclaims blobs).
+ * all of the archive's images are present and valid, so a failed load leaves no image; the caller
+ * removes the blobs it stored ({@link #stored}). Descriptor sizes are checked against the bytes.
  */
 public final class ArchiveLoader {
     private static final Pattern BLOB = Pattern.compile("blobs/(sha256)/([a-f0-9]{64})");
@@ -50,6 +54,8 @@ public final class ArchiveLoader {
     private final Map<String, byte[]> small = new HashMap<>();
     private final Map<String, Digest> blobs = new HashMap<>();
     private final Map<String, String> aliases = new HashMap<>();
+    private final Set<Digest> stored = new LinkedHashSet<>();
+    private final List<Runnable> naming = new ArrayList<>();
     private String source;
 
     public ArchiveLoader(Store store, Platform platform) { this.store = store; this.platform = platform; }
@@ -63,18 +69,48 @@ public final class ArchiveLoader {
         } catch (IOException e) {
             throw new ImageException.Store("cannot read " + path + ": " + e.getMessage(), e);
         }
-        if (has("manifest.json")) return loadDocker();
-        if (has("index.json")) return loadOci(name);
+        if (has("manifest.json")) return named(loadDocker());
+        if (has("index.json")) return named(loadOci(name));
         throw new ImageException.BadManifest(path + " is neither a docker save archive (no manifest.json) nor an OCI archive (no index.json)");
     }
 
     public record Loaded(Descriptor manifest, List<ImageReference> names) {}
 
+    /**
+     * Every blob this load put into the store (some may have been there already): what the caller
+     * removes, where nothing references it, when the load fails.
+     */
+    public Set<Digest> stored() { return Collections.unmodifiableSet(stored); }
+
+    /** Names the images only once every image of the archive has been read and checked. */
+    private List<Loaded> named(List<Loaded> loaded) {
+        naming.forEach(Runnable::run);
+        return loaded;
+    }
+
+    private Digest put(InputStream in, Digest expected, long size) {
+        Digest d = store.putBlob(in, expected, size);
+        stored.add(d);
+        return d;
+    }
+
+    private Digest put(byte[] content) {
+        Digest d = store.putBlob(content);
+        stored.add(d);
+        return d;
+    }
+
+    /** A descriptor's size against the bytes its blob holds: a mismatch names the digest and both sizes. */
+    private static void checkSize(String what, Descriptor d, long actual, String where) {
+        if (d.size() != actual)
+            throw new ImageException.BadManifest(what + " " + d.digest() + " is " + actual + " bytes but " + where + " says " + d.size());
+    }
+
     public List<Loaded> load(InputStream tar, String name, String sourceName) {
         source = sourceName;
         readTar(Compression.decompress(tar));
-        if (has("manifest.json")) return loadDocker();
-        if (has("index.json")) return loadOci(name);
+        if (has("manifest.json")) return named(loadDocker());
+        if (has("index.json")) return named(loadOci(name));
         throw new ImageException.BadManifest(sourceName + " is neither a docker save archive nor an OCI archive");
     }
 
@@ -129,14 +165,14 @@ public final class ArchiveLoader {
         if (m.matches()) {
             Digest d = new Digest(m.group(1), m.group(2));
             try {
-                blobs.put(n, store.putBlob(in, d, size));
+                blobs.put(n, put(in, d, size));
             } catch (ImageException.DigestMismatch x) {
                 throw new ImageException.DigestMismatch("archive entry " + n + ": " + x.getMessage());
             }
         } else if (size <= 16 << 20 && (n.endsWith(".json") || n.equals("repositories") || n.equals("oci-layout") || !n.endsWith(".tar"))) {
             small.put(n, in.readAllBytes());
         } else {
-            blobs.put(n, store.putBlob(in, null, size));
+            blobs.put(n, put(in, null, size));
         }
     }
 
@@ -158,7 +194,7 @@ public final class ArchiveLoader {
     private Digest blob(String n) {
         String c = canonical(n);
         if (blobs.containsKey(c)) return blobs.get(c);
-        if (small.containsKey(c)) return store.putBlob(small.get(c));
+        if (small.containsKey(c)) return put(small.get(c));
         throw new ImageException.BadManifest("archive " + source + " lacks layer " + n);
     }
 
@@ -172,7 +208,7 @@ public final class ArchiveLoader {
             List<Digest> diffIds = Store.diffIds(cfg);
             if (diffIds.size() != de.layers().size())
                 throw new ImageException.BadManifest("config " + de.config() + " lists " + diffIds.size() + " diff_ids for " + de.layers().size() + " layers");
-            Digest cfgDigest = store.putBlob(cfgBytes);
+            Digest cfgDigest = put(cfgBytes);
             List<Descriptor> layers = new ArrayList<>();
             List<Provenance.Layer> prov = new ArrayList<>();
             for (int i = 0; i < de.layers().size(); i++) {
@@ -189,7 +225,7 @@ public final class ArchiveLoader {
             }
             Manifest m = new Manifest(2, MediaTypes.OCI_MANIFEST, Descriptor.of(MediaTypes.OCI_CONFIG, cfgDigest, cfgBytes.length), layers, null);
             byte[] mb = Json.write(m);
-            Digest md = store.putBlob(mb);
+            Digest md = put(mb);
             Descriptor desc = Descriptor.of(MediaTypes.OCI_MANIFEST, md, mb.length);
             List<ImageReference> names = new ArrayList<>();
             if (de.repoTags() != null) for (String t : de.repoTags()) names.add(ImageReference.parse(t));
@@ -204,13 +240,19 @@ public final class ArchiveLoader {
         List<Loaded> out = new ArrayList<>();
         for (Descriptor d : idx.manifests()) {
             Descriptor md = d;
+            String listedIn = "index.json";
             if (MediaTypes.isIndex(d.mediaType())) {
-                Index child = Json.read(bytes("blobs/sha256/" + d.digestValue().hex()), Index.class, "index " + d.digest());
+                byte[] ib = bytes("blobs/sha256/" + d.digestValue().hex());
+                checkSize("index", d, ib.length, listedIn);
+                Index child = Json.read(ib, Index.class, "index " + d.digest());
                 md = child.select(platform);
+                listedIn = "index " + d.digest();
             }
             if (!MediaTypes.isManifest(md.mediaType()))
                 throw new ImageException.BadManifest("index.json entry " + md.digest() + " has wrong media type: " + md.mediaType());
-            Manifest m = Json.read(bytes("blobs/sha256/" + md.digestValue().hex()), Manifest.class, "manifest " + md.digest());
+            byte[] mb = bytes("blobs/sha256/" + md.digestValue().hex());
+            checkSize("manifest", md, mb.length, listedIn);
+            Manifest m = Json.read(mb, Manifest.class, "manifest " + md.digest());
             requireBlob(md, m.config());
             List<Provenance.Layer> prov = new ArrayList<>();
             for (Descriptor l : m.layers()) {
@@ -246,6 +288,10 @@ public final class ArchiveLoader {
     }
 
     private void finish(Descriptor desc, List<ImageReference> names, List<Provenance.Layer> prov) {
+        naming.add(() -> name(desc, names, prov));
+    }
+
+    private void name(Descriptor desc, List<ImageReference> names, List<Provenance.Layer> prov) {
         store.writeProvenance(desc.digestValue(), new Provenance(names.isEmpty() ? null : names.getFirst().toString(), desc.digest(), prov));
         if (names.isEmpty()) store.addUntagged(desc);
         for (ImageReference r : names) store.tag(r, desc);

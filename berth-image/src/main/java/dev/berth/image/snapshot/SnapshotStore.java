@@ -92,7 +92,8 @@ public final class SnapshotStore {
         Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
         boolean ok = false;
         try {
-            Files.createDirectories(tmp.resolve("fs"));
+            Store.mkdirPrivate(tmp);
+            Files.createDirectory(tmp.resolve("fs"));
             LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "

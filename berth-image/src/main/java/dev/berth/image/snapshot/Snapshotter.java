@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -100,8 +101,9 @@ public final class Snapshotter {
         Descriptor md = store.resolve(imageRef);
         List<Digest> chain = ensureUnpacked(md);
         try {
-            Files.createDirectories(store.containersDir());
-            Files.createDirectory(c);   // atomic: of two prepares of one name, one fails here
+            // atomic: of two prepares of one name, one fails here; 0700: no other host user reaches the
+            // container's files (a setuid binary it planted in upper/ or rootfs/ included)
+            Files.createDirectory(c, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw inUse(containerId);
         } catch (IOException e) {

@@ -16,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,6 +25,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -63,16 +65,27 @@ public final class Store {
         return env != null && !env.isBlank() ? Path.of(env) : DEFAULT_ROOT;
     }
 
-    /** Opens (creating if needed) the store and removes leftovers of a crashed process. */
+    /** The store's own directories, made 0700 (only root may reach them). */
+    static final List<String> PRIVATE_DIRS = List.of("blobs", "blobs/sha256", "ingest", "snapshots", "snapshots/sha256",
+            "snapshots/tmp", "containers", "provenance");
+
+    /**
+     * Opens (creating if needed) the store and removes leftovers of a crashed process. A new root and
+     * the store's directories are made 0700 (mkdir with that mode: no moment when they are open), and
+     * an existing store's directories are set to 0700 here: image layers and containers hold
+     * setuid-root binaries and private files that no other host user may reach (as Docker's data
+     * root). An existing root keeps its mode (it may be the user's own directory).
+     */
     public static Store open(Path root) {
         Store s = new Store(root.toAbsolutePath().normalize());
         try {
-            Files.createDirectories(s.root.resolve("blobs/sha256"));
-            Files.createDirectories(s.root.resolve("ingest"));
-            Files.createDirectories(s.root.resolve("snapshots/sha256"));
-            Files.createDirectories(s.root.resolve("snapshots/tmp"));
-            Files.createDirectories(s.root.resolve("containers"));
-            Files.createDirectories(s.root.resolve("provenance"));
+            // a new root too; an existing one keeps its mode (it may be the user's own directory,
+            // --root /tmp/x): the directories below are what keep the content from other users
+            if (!Files.exists(s.root)) {
+                if (s.root.getParent() != null) Files.createDirectories(s.root.getParent());
+                mkdirPrivate(s.root);
+            }
+            for (String d : PRIVATE_DIRS) mkdirPrivate(s.root.resolve(d));
             Path layout = s.root.resolve("oci-layout");
             if (!Files.exists(layout)) s.writeAtomic(layout, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
             if (!Files.exists(s.indexPath())) s.writeIndex(new Index(2, MediaTypes.OCI_INDEX, List.of(), null));
@@ -84,6 +97,20 @@ public final class Store {
             throw new ImageException.Store("cannot open store " + root + ": " + e.getMessage(), e);
         }
         return s;
+    }
+
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    /** Creates {@code dir} 0700 (never open, not even for a moment), or sets an existing one to 0700. */
+    public static void mkdirPrivate(Path dir) throws IOException {
+        try {
+            Files.createDirectory(dir, OWNER_ONLY);   // the umask can only take bits away
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) throw e;
+        }
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+        if ((mode & 07777) != 0700) Files.setAttribute(dir, "unix:mode", 0700);
     }
 
     public Path root() { return root; }

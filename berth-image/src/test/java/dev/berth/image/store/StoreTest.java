@@ -86,4 +86,30 @@ class StoreTest {
         assertThatThrownBy(() -> s.tag(ImageReference.parse("x"), Descriptor.of(MediaTypes.OCI_MANIFEST, Digest.of(new byte[]{1}), 1)))
                 .isInstanceOf(ImageException.NotFound.class);
     }
+
+    private static int mode(Path p) throws Exception { return (Integer) Files.getAttribute(p, "unix:mode") & 07777; }
+
+    /** Issue 9: the store was made 0755, so any host user could run a layer's setuid-root binary. */
+    @Test void onlyRootReachesTheStore() throws Exception {
+        Path fresh = root.resolve("var/lib/berth");
+        Store.open(fresh);
+        assertThat(mode(fresh)).isEqualTo(0700);
+        for (String d : Store.PRIVATE_DIRS) assertThat(mode(fresh.resolve(d))).as(d).isEqualTo(0700);
+        assertThat(mode(root.resolve("var/lib"))).as("parents are not the store's").isEqualTo(0755);
+
+        // a store the old code made: everything 0755; its directories are tightened, the root kept
+        for (String d : Store.PRIVATE_DIRS) Files.setAttribute(fresh.resolve(d), "unix:mode", 0755);
+        Files.setAttribute(fresh, "unix:mode", 0755);
+        Store.open(fresh);
+        assertThat(mode(fresh)).isEqualTo(0755);
+        for (String d : Store.PRIVATE_DIRS) assertThat(mode(fresh.resolve(d))).as(d).isEqualTo(0700);
+
+        // a directory of the user's (here a shared one, as /tmp) stays as it was, every time
+        Path mine = Files.createDirectories(root.resolve("mine"));
+        Files.setAttribute(mine, "unix:mode", 01777);
+        Store.open(mine);
+        Store.open(mine);
+        assertThat(mode(mine)).isEqualTo(01777);
+        for (String d : Store.PRIVATE_DIRS) assertThat(mode(mine.resolve(d))).as(d).isEqualTo(0700);
+    }
 }

@@ -47,22 +47,58 @@ public final class WarmPath {
 
   /** At most this many templates are kept (one per config); the least recently written go first. */
   static final int MAX_TEMPLATES = 256;
+  /**
+   * Nor more than this many bytes of them (a template is typically a few KiB: the plan plus the
+   * config's bytes, which it holds once or twice).
+   */
+  static final long MAX_CACHE_BYTES = 16L << 20;
+  /** A larger template is not kept at all; nor one for a config the launcher would not read (fast.c's MAX_CONFIG). */
+  static final long MAX_TEMPLATE_BYTES = 1L << 20;
+  static final long MAX_CONFIG_BYTES = 8L << 20;
 
-  private static void trim(Path cache) throws IOException {
-    List<Path> plans;
-    try (var files = Files.list(cache)) {
-      plans = files.filter(f -> f.getFileName().toString().endsWith(".plan")).toList();
+  /**
+   * Writes a template as {@code <key>.plan} (temp + rename), unless it is larger than
+   * {@link #MAX_TEMPLATE_BYTES}; then drops the oldest templates until at most {@link #MAX_TEMPLATES}
+   * of at most {@link #MAX_CACHE_BYTES} in all are left.
+   */
+  static void put(Path cache, String key, byte[] template) throws IOException {
+    if (template.length > MAX_TEMPLATE_BYTES) return;
+    Path tmp = Files.createTempFile(cache, ".plan", ".tmp");
+    try {
+      Files.write(tmp, template);
+      Files.move(tmp, cache.resolve(key + ".plan"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
-    if (plans.size() <= MAX_TEMPLATES) return;
-    List<Path> oldest = new ArrayList<>(plans);
-    oldest.sort(java.util.Comparator.comparing(f -> {
-      try {
-        return Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS);
-      } catch (IOException e) {
-        return java.nio.file.attribute.FileTime.fromMillis(0);
+    trim(cache);
+  }
+
+  private record Entry(Path file, long bytes, long written) {}
+
+  static void trim(Path cache) throws IOException {
+    List<Entry> plans = new ArrayList<>();
+    long total = 0;
+    try (var files = Files.list(cache)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!f.getFileName().toString().endsWith(".plan")) continue;
+        try {
+          var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          plans.add(new Entry(f, a.size(), a.lastModifiedTime().toMillis()));
+          total += a.size();
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // trimmed by another create meanwhile
+        }
       }
-    }));
-    for (Path f : oldest.subList(0, plans.size() - MAX_TEMPLATES)) Files.deleteIfExists(f);
+    }
+    if (plans.size() <= MAX_TEMPLATES && total <= MAX_CACHE_BYTES) return;
+    plans.sort(java.util.Comparator.comparingLong(Entry::written));
+    int n = plans.size();
+    for (Entry e : plans) {
+      if (n <= MAX_TEMPLATES && total <= MAX_CACHE_BYTES) break;
+      Files.deleteIfExists(e.file());
+      n--;
+      total -= e.bytes();
+    }
   }
 
   /**
@@ -72,7 +108,7 @@ public final class WarmPath {
   static void store(RuntimeContext ctx, String key, String action, byte[] config, Spec spec, ContainerRecord real, Path bundle,
       Path rootfs, List<Path> realCgroups, List<String[]> cgroupWrites, SeccompConverter.Compiled seccomp,
       boolean monitor) {
-    if (key == null || spec.linux().cgroupsPath() != null) return;
+    if (key == null || spec.linux().cgroupsPath() != null || config.length > MAX_CONFIG_BYTES) return;
     try {
       Path dir = ctx.store().root().resolve(ID);
       List<Path> cgroups = new ArrayList<>();
@@ -108,11 +144,7 @@ public final class WarmPath {
       if (!Files.getPosixFilePermissions(cache, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))) {
         return;
       }
-      Path tmp = Files.createTempFile(cache, ".plan", ".tmp");
-      Files.write(tmp, fast.encode());
-      Files.move(tmp, cache.resolve(key + ".plan"), StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-      trim(cache);
+      put(cache, key, fast.encode());
     } catch (IOException | RuntimeException e) {
       // No template: the next start takes the JVM path again.
     }
