@@ -11,13 +11,10 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +33,15 @@ public final class Responses {
 
     private Responses() {}
 
+    /*
+     * Header names are written in Go's canonical form ("Content-Type"), as dockerd's clients see
+     * them; Netty's constants are lower case.
+     */
+    static final String CONTENT_TYPE = "Content-Type", CONTENT_LENGTH = "Content-Length", CONNECTION = "Connection",
+            TRANSFER_ENCODING = "Transfer-Encoding";
+
     static void commonHeaders(HttpHeaders h) {
-        h.set(HttpHeaderNames.SERVER, "berth/" + BuildInfo.CURRENT.version() + " (linux)");
+        h.set("Server", "berth/" + BuildInfo.CURRENT.version() + " (linux)");
         h.set("Api-Version", ApiVersion.CURRENT);
         h.set("OSType", "linux");
     }
@@ -69,9 +73,9 @@ public final class Responses {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         commonHeaders(r.headers());
         if (extra != null) r.headers().add(extra);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        HttpUtil.setContentLength(r, head ? 0 : body.length);
-        HttpUtil.setKeepAlive(r, req.keepAlive());
+        r.headers().set(CONTENT_TYPE, contentType);
+        r.headers().set(CONTENT_LENGTH, head ? 0 : body.length);
+        keepAlive(r, req);
         ctx.writeAndFlush(r);
     }
 
@@ -87,13 +91,18 @@ public final class Responses {
         }
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
         commonHeaders(r.headers());
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        HttpUtil.setKeepAlive(r, req.keepAlive());
-        HttpUtil.setTransferEncodingChunked(r, true);
+        r.headers().set(CONTENT_TYPE, contentType);
+        keepAlive(r, req);
+        r.headers().set(TRANSFER_ENCODING, "chunked");
         ctx.write(r);
         for (int off = 0; off < body.length; off += CHUNK)
             ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(body, off, Math.min(CHUNK, body.length - off))));
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    /** "Connection: close" when the request did not ask to keep the connection (HttpServerKeepAliveHandler then closes it). */
+    private static void keepAlive(HttpResponse r, ApiRequest req) {
+        if (!req.keepAlive()) r.headers().set(CONNECTION, "close");
     }
 
     /** Docker's error body {@code {"message": ...}}. */
@@ -109,9 +118,9 @@ public final class Responses {
         byte[] body = errorBody(message);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         commonHeaders(r.headers());
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
-        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        HttpUtil.setContentLength(r, body.length);
+        r.headers().set(CONTENT_TYPE, JSON);
+        r.headers().set(CONNECTION, "close");
+        r.headers().set(CONTENT_LENGTH, body.length);
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 

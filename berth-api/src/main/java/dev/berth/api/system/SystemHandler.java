@@ -10,7 +10,6 @@ import dev.berth.api.http.ResourceHandler;
 import dev.berth.api.http.Responses;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Instant;
@@ -52,8 +51,8 @@ public final class SystemHandler extends ResourceHandler {
         h.set("Builder-Version", BUILDER_VERSION);
         h.set("Docker-Experimental", "false");
         h.set("Swarm", "inactive");
-        h.set(HttpHeaderNames.CACHE_CONTROL, "no-cache, no-store, must-revalidate");
-        h.set(HttpHeaderNames.PRAGMA, "no-cache");
+        h.set("Cache-Control", "no-cache, no-store, must-revalidate");
+        h.set("Pragma", "no-cache");
         Responses.send(ctx, req, HttpResponseStatus.OK, Responses.TEXT, "OK".getBytes(), h);
     }
 
