@@ -34,7 +34,7 @@ public final class RequestDecoder extends MessageToMessageDecoder<FullHttpReques
         try {
             q = new QueryStringDecoder(req.uri());
             path = q.path();
-            q.parameters();
+            q.parameters(); // decodes now, so a bad escape is answered here
         } catch (IllegalArgumentException e) {
             Responses.error(ctx, new ApiRequest(req.method(), "", ApiVersion.CURRENT, java.util.Map.of(), req.headers(), new byte[0],
                     keepAlive), HttpResponseStatus.BAD_REQUEST, "invalid request URI: " + e.getMessage());

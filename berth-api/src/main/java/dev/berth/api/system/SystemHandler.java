@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -53,7 +54,7 @@ public final class SystemHandler extends ResourceHandler {
         h.set("Swarm", "inactive");
         h.set("Cache-Control", "no-cache, no-store, must-revalidate");
         h.set("Pragma", "no-cache");
-        Responses.send(ctx, req, HttpResponseStatus.OK, Responses.TEXT, "OK".getBytes(), h);
+        Responses.send(ctx, req, HttpResponseStatus.OK, Responses.TEXT, "OK".getBytes(StandardCharsets.US_ASCII), h);
     }
 
     /** GoVersion honestly: berthd is Java; the field names the runtime that runs it. */
