@@ -1,0 +1,116 @@
+package dev.berth.api.daemon;
+
+import dev.berth.api.BuildInfo;
+import dev.berth.api.http.ApiInitializer;
+import dev.berth.api.http.ApiVersion;
+import dev.berth.cgroups.CgroupLayout;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutorGroup;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * berthd: the Docker Engine API on a unix socket ({@code bin/berthd}).
+ *
+ * <pre>
+ * berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth]
+ * </pre>
+ *
+ * The socket comes from {@code --host}, else {@code $BERTHD_HOST}, else /run/berth/berth.sock;
+ * the state root from {@code --root}, else {@code $BERTH_ROOT}, else /var/lib/berth (the image
+ * store bin/berth uses). Exit status: 0 after SIGTERM/SIGINT, 1 if it cannot start, 2 for a bad
+ * command line.
+ */
+public final class Berthd {
+    /** Threads that run the resource handlers (they may block on files or the engine). */
+    static final int HANDLER_THREADS = 4;
+
+    private Berthd() {}
+
+    record Options(Path socket, Path root) {}
+
+    public static void main(String[] args) {
+        Options o;
+        try {
+            o = parse(args, System.getenv("BERTHD_HOST"), System.getenv("BERTH_ROOT"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("berthd: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (o == null) return; // --help, --version
+        EventExecutorGroup handlers = new DefaultEventExecutorGroup(HANDLER_THREADS);
+        SocketListener listener;
+        try {
+            LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
+            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers));
+        } catch (SocketListener.Refused e) {
+            System.err.println("berthd: " + e.getMessage());
+            System.exit(1);
+            return;
+        } catch (Exception e) {
+            System.err.println("berthd: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            listener.close();
+            handlers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }, "berthd-shutdown"));
+        System.err.println("berthd " + BuildInfo.CURRENT.version() + ": API " + ApiVersion.CURRENT + " (down to "
+                + ApiVersion.MINIMUM + ") on unix://" + listener.socket() + ", root " + o.root());
+        listener.awaitClose();
+    }
+
+    static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth]";
+
+    /** The options, or null after printing help or the version. */
+    static Options parse(String[] args, String hostEnv, String rootEnv) {
+        String host = hostEnv != null && !hostEnv.isBlank() ? hostEnv : null;
+        String root = rootEnv != null && !rootEnv.isBlank() ? rootEnv : null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String value = null;
+            int eq = a.indexOf('=');
+            String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
+            if (a.startsWith("--") && eq > 0) value = a.substring(eq + 1);
+            switch (name) {
+                case "-H", "--host" -> host = value != null ? value : next(args, ++i, name);
+                case "--root" -> root = value != null ? value : next(args, ++i, name);
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return null;
+                }
+                case "-v", "--version" -> {
+                    System.out.println("berthd " + BuildInfo.CURRENT.version() + ", build " + BuildInfo.CURRENT.gitCommit()
+                            + ", API " + ApiVersion.CURRENT);
+                    return null;
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        return new Options(socketPath(host), root == null ? Path.of("/var/lib/berth") : absolute(root, "--root"));
+    }
+
+    private static String next(String[] args, int i, String flag) {
+        if (i >= args.length) throw new IllegalArgumentException(flag + " needs a value");
+        return args[i];
+    }
+
+    /** {@code unix:///path} or a plain absolute path; other schemes (tcp) are not served yet. */
+    static Path socketPath(String host) {
+        if (host == null) return SocketListener.DEFAULT_SOCKET;
+        String p = host;
+        if (host.startsWith("unix://")) p = host.substring("unix://".length());
+        else if (host.contains("://")) {
+            throw new IllegalArgumentException("--host " + host + ": only unix:// sockets are served (TCP needs mutual TLS, not done yet)");
+        }
+        return absolute(p, "--host");
+    }
+
+    private static Path absolute(String p, String flag) {
+        if (p.isEmpty() || !p.startsWith("/")) throw new IllegalArgumentException(flag + " " + p + ": must be an absolute path");
+        return Path.of(p).normalize();
+    }
+}

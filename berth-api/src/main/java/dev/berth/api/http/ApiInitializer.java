@@ -1,0 +1,42 @@
+package dev.berth.api.http;
+
+import dev.berth.api.system.SystemBackend;
+import dev.berth.api.system.SystemHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.util.concurrent.EventExecutorGroup;
+
+/**
+ * The one pipeline of an API connection: HTTP/1.1 codec, keep-alive, body aggregation, request
+ * decoding (version prefix, malformed input), then one handler per resource group, then 404.
+ * Resource handlers run on {@code handlers} (they may block on the file system or the engine), not
+ * on the event loop; null runs them on the channel's own loop (tests with EmbeddedChannel).
+ */
+public final class ApiInitializer extends ChannelInitializer<Channel> {
+    /** Request line and header limits (dockerd: Go's 1 MiB header default; the CLI sends a few hundred bytes). */
+    static final int MAX_INITIAL_LINE = 16 * 1024, MAX_HEADERS = 256 * 1024;
+    /** Largest request body aggregated (container create JSON and the like; streams will bypass it). */
+    public static final int MAX_BODY = 4 * 1024 * 1024;
+
+    private final SystemBackend system;
+    private final EventExecutorGroup handlers;
+
+    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
+        this.system = system;
+        this.handlers = handlers;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192));
+        p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        p.addLast("aggregate", new ApiAggregator(MAX_BODY));
+        p.addLast("request", new RequestDecoder());
+        p.addLast(handlers, "system", new SystemHandler(system));
+        p.addLast("not-found", new NotFoundHandler());
+    }
+}

@@ -1,0 +1,36 @@
+package dev.berth.api.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class BerthdTest {
+    static Berthd.Options parse(String hostEnv, String... args) { return Berthd.parse(args, hostEnv, null); }
+
+    @Test
+    void defaultsToRunBerthAndVarLibBerth() {
+        Berthd.Options o = parse(null);
+        assertThat(o.socket()).isEqualTo(Path.of("/run/berth/berth.sock"));
+        assertThat(o.root()).isEqualTo(Path.of("/var/lib/berth"));
+    }
+
+    @Test
+    void hostFromFlagOrEnvironment() {
+        assertThat(parse(null, "-H", "unix:///tmp/x/b.sock").socket()).isEqualTo(Path.of("/tmp/x/b.sock"));
+        assertThat(parse(null, "--host=/tmp/y.sock").socket()).isEqualTo(Path.of("/tmp/y.sock"));
+        assertThat(parse("unix:///tmp/env.sock").socket()).isEqualTo(Path.of("/tmp/env.sock"));
+        assertThat(parse("unix:///tmp/env.sock", "-H", "unix:///tmp/flag.sock").socket()).isEqualTo(Path.of("/tmp/flag.sock"));
+        assertThat(Berthd.parse(new String[] {"--root", "/srv/b"}, null, "/ignored").root()).isEqualTo(Path.of("/srv/b"));
+        assertThat(Berthd.parse(new String[0], null, "/srv/env").root()).isEqualTo(Path.of("/srv/env"));
+    }
+
+    @Test
+    void badCommandLinesNameWhatIsWrong() {
+        assertThatThrownBy(() -> parse(null, "-H", "tcp://0.0.0.0:2375")).hasMessageContaining("only unix:// sockets");
+        assertThatThrownBy(() -> parse(null, "-H", "unix://relative.sock")).hasMessageContaining("must be an absolute path");
+        assertThatThrownBy(() -> parse(null, "--root")).hasMessageContaining("--root needs a value");
+        assertThatThrownBy(() -> parse(null, "--frobnicate")).hasMessageContaining("unknown argument --frobnicate");
+    }
+}
