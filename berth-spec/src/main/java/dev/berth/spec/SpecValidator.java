@@ -60,6 +60,7 @@ public final class SpecValidator {
         throw new SpecException("mounts[" + i + "].uidMappings", "id-mapped mounts are not supported");
       }
     }
+    if (find(linux, "mount") == null) withoutMountNamespace(spec, linux);
     if (linux.rootfsPropagation() != null && !linux.rootfsPropagation().isEmpty()
         && !PROPAGATION.contains(linux.rootfsPropagation())) {
       throw new SpecException("linux.rootfsPropagation", "unknown propagation \"" + linux.rootfsPropagation() + "\"");
@@ -89,6 +90,34 @@ public final class SpecValidator {
       if (find(linux, "time") == null) throw new SpecException("linux.timeOffsets", "needs a time namespace");
     }
     return spec;
+  }
+
+  /**
+   * No mount namespace: the container shares the runtime's (the runtime-spec allows it); its root
+   * is entered with chroot and nothing is mounted. What can only be done by mounting is refused,
+   * since the mount would be the host's; sysctls, hooks, users, capabilities and seccomp still apply.
+   */
+  private static void withoutMountNamespace(Spec spec, Linux linux) {
+    String why = "needs a mount namespace: linux.namespaces has no \"mount\", so it would be mounted on the host";
+    if (!spec.mounts().isEmpty()) {
+      throw new SpecException("mounts[0]", "\"" + spec.mounts().getFirst().destination() + "\" " + why);
+    }
+    if (!linux.maskedPaths().isEmpty()) {
+      throw new SpecException("linux.maskedPaths", "\"" + linux.maskedPaths().getFirst() + "\" " + why);
+    }
+    if (!linux.readonlyPaths().isEmpty()) {
+      throw new SpecException("linux.readonlyPaths", "\"" + linux.readonlyPaths().getFirst() + "\" " + why);
+    }
+    if (spec.root().readonly()) throw new SpecException("root.readonly", "a read-only root " + why);
+    if (!linux.devices().isEmpty()) {
+      throw new SpecException("linux.devices", "\"" + linux.devices().getFirst().path() + "\" " + why + " (in /dev)");
+    }
+    if (linux.rootfsPropagation() != null && !linux.rootfsPropagation().isEmpty()) {
+      throw new SpecException("linux.rootfsPropagation", "needs a mount namespace: linux.namespaces has no \"mount\"");
+    }
+    if (spec.process().terminal()) {
+      throw new SpecException("process.terminal", "the pty at /dev/console " + why);
+    }
   }
 
   public static void validateProcess(Process p, String field) {
