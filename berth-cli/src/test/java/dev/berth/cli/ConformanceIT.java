@@ -160,6 +160,39 @@ class ConformanceIT extends RuncTest {
     assertThat(r.err()).contains("killed by SIGSYS: linux.seccomp refused a system call");
   }
 
+  /** runtime-spec: an errno for an action that returns none MUST fail (default and per rule). */
+  @Test
+  void errnoRetOnlyWithAnErrnoAction() throws Exception {
+    Path b = runc.bundle("b", c -> {
+      ObjectNode s = ((ObjectNode) c.get("linux")).putObject("seccomp");
+      s.put("defaultAction", "SCMP_ACT_ALLOW").put("defaultErrnoRet", 1);
+    }, "true");
+    Runc.Result r = runc.run("create", "--bundle", b.toString(), "errno1");
+    assertThat(r.err()).isEqualTo("berth-runc: config.json: linux.seccomp.defaultErrnoRet: only SCMP_ACT_ERRNO and "
+        + "SCMP_ACT_TRACE return an errno, not SCMP_ACT_ALLOW\n");
+    assertThat(r.code()).isNotZero();
+    runc.assertGone("errno1");
+    Path b2 = runc.bundle("b2", c -> {
+      ObjectNode s = ((ObjectNode) c.get("linux")).putObject("seccomp");
+      s.put("defaultAction", "SCMP_ACT_ALLOW");
+      ObjectNode rule = s.putArray("syscalls").addObject();
+      rule.putArray("names").add("mkdir");
+      rule.put("action", "SCMP_ACT_KILL").put("errnoRet", 5);
+    }, "true");
+    r = runc.run("create", "--bundle", b2.toString(), "errno2");
+    assertThat(r.err()).isEqualTo("berth-runc: config.json: linux.seccomp.syscalls[0].errnoRet: only SCMP_ACT_ERRNO and "
+        + "SCMP_ACT_TRACE return an errno, not SCMP_ACT_KILL\n");
+    runc.assertGone("errno2");
+  }
+
+  /** runtime-spec 1.2: a relative mount destination (deprecated) is relative to "/". */
+  @Test
+  void relativeMountDestinationIsRelativeToRoot() throws Exception {
+    Path b = runc.bundle("b", c -> ((ArrayNode) c.get("mounts")).addObject().put("destination", "scratch")
+        .put("type", "tmpfs").put("source", "tmpfs"), "sh", "-c", "grep -o ' /scratch .* - [a-z]*' /proc/self/mountinfo | awk '{print $1, $NF}'");
+    assertThat(runc.output(b, "reldest")).isEqualTo("/scratch tmpfs\n");
+  }
+
   /** A config without a mount namespace: only what needs no mount. */
   static Consumer<ObjectNode> noMountNamespace(Consumer<ObjectNode> more) {
     return c -> {

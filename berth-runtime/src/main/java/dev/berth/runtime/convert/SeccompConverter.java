@@ -75,6 +75,8 @@ public final class SeccompConverter {
   private static final List<String> REFUSING =
       List.of("SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP");
 
+  private static final List<String> ERRNO_ACTIONS = List.of("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE");
+
   /** Syscalls without which any process crashes (cannot exit, return from a signal, get memory). */
   private static final List<String> ESSENTIAL = List.of("exit_group", "exit", "rt_sigreturn", "brk", "mmap", "munmap");
 
@@ -100,6 +102,19 @@ public final class SeccompConverter {
    * process dies of SIGSYS); refused here, at create, naming the cause.
    */
   static void checkStartable(Node n) {
+    // runtime-spec: an errno for an action that returns none MUST fail
+    if (n.has("defaultErrnoRet") && !ERRNO_ACTIONS.contains(n.string("defaultAction"))) {
+      throw new SpecException("linux.seccomp.defaultErrnoRet", "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not "
+          + n.string("defaultAction"));
+    }
+    List<Node> rules = n.list("syscalls", r -> r);
+    for (int i = 0; i < rules.size(); i++) {
+      Node r = rules.get(i).requireObject();
+      if (r.has("errnoRet") && !ERRNO_ACTIONS.contains(r.string("action"))) {
+        throw new SpecException("linux.seccomp.syscalls[" + i + "].errnoRet",
+            "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not " + r.string("action"));
+      }
+    }
     String action = actionFor(n, "execve");
     if (action != null && REFUSING.contains(action)) {
       throw new SpecException("linux.seccomp", "the profile refuses execve (" + action
