@@ -89,7 +89,7 @@ int set_hostname(const struct plan *plan, struct berr *err);
 
 /* process.c */
 int process_prepare(struct launch *l, struct berr *err);  /* up to, not including, the exec fifo */
-int process_exec(struct launch *l, struct berr *err);     /* seccomp (NNP), close fds, execve */
+int process_exec(struct launch *l, struct berr *err);     /* close fds, seccomp (last), execve */
 int set_oom_score_adj(const struct plan *plan, pid_t pid, struct berr *err);
 int join_cgroups(const struct plan *plan, pid_t pid, struct berr *err);
 

@@ -268,7 +268,8 @@ int process_exec(struct launch *l, struct berr *err)
   if (seccomp_load(l, err) < 0)
     return -1;
   execve(l->exec_path, argv, envp);
-  if (l->seccomp_loaded)
-    return berr_sys(err, "exec: %s (refused under linux.seccomp: does it allow execve?)", l->exec_path);
+  /* the access(X_OK) before was fine: EPERM now is most likely the filter's SCMP_ACT_ERRNO */
+  if (l->seccomp_loaded && errno == EPERM)
+    return berr_sys(err, "exec: %s (under linux.seccomp: a conditional rule refusing execve?)", l->exec_path);
   return berr_sys(err, "exec: %s", l->exec_path);
 }

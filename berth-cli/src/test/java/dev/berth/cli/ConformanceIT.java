@@ -135,6 +135,29 @@ class ConformanceIT extends RuncTest {
     runc.assertGone("noexecve");
   }
 
+  /** An execve refused only by a conditional rule (not refusable at create) is reported by start and run. */
+  @Test
+  void execveRefusedByAConditionalRuleIsReported() throws Exception {
+    Path b = runc.bundle("b", c -> {
+      ObjectNode s = ((ObjectNode) c.get("linux")).putObject("seccomp");
+      s.put("defaultAction", "SCMP_ACT_ALLOW");
+      ObjectNode rule = s.putArray("syscalls").addObject();
+      rule.putArray("names").add("execve");
+      rule.put("action", "SCMP_ACT_ERRNO");
+      rule.putArray("args").addObject().put("index", 2).put("value", 0).put("op", "SCMP_CMP_NE"); // envp != NULL
+    }, "/bin/echo", "never");
+    String expected = "berth-runc: exec: /bin/echo (under linux.seccomp: a conditional rule refusing execve?): "
+        + "Operation not permitted\n";
+    Runc.Result r = runc.run("run", "--bundle", b.toString(), "condexec");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).isEqualTo(expected);
+    runc.run("create", "--bundle", b.toString(), "condexec2").ok();
+    Runc.Result start = runc.run("start", "condexec2");
+    assertThat(start.code()).isNotZero();
+    assertThat(start.err()).isEqualTo(expected);
+    runc.run("delete", "condexec2").ok();
+  }
+
   /** issue 9: a process that cannot exit dies of SIGSEGV (139); the launcher says why. */
   @Test
   void refusedExitGroupIsExplained() throws Exception {
