@@ -109,6 +109,12 @@ class SpecTest {
         "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":10},"
             + "{\"type\":\"RLIMIT_NOFILE\",\"hard\":20,\"soft\":20}]"))))
         .hasMessage("process.rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\"");
+    // runtime-spec: unsupported values MUST be an error (not silently ignored)
+    assertThatThrownBy(() -> parse(MIN.formatted("").replace("\"cwd\":\"/\"",
+        "\"cwd\":\"/\",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_IDLE\",\"priority\":4}")))
+        .hasMessage("process.ioPriority: not supported by berth (refused rather than ignored)");
+    assertThatThrownBy(() -> parse(MIN.formatted("").replace("\"namespaces\"", "\"intelRdt\":{\"closID\":\"x\"},\"namespaces\"")))
+        .hasMessage("linux.intelRdt: not supported by berth (refused rather than ignored)");
     // runtime-spec: a hook's path MUST be absolute
     assertThatThrownBy(() -> SpecValidator.validate(parse(MIN.formatted(",\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"))))
         .hasMessage("hooks.poststart[0].path: must be absolute: \"true\"");
