@@ -141,7 +141,7 @@ struct launch {
   int listener_fd;   /* connected seccomp listener socket or -1 */
   int fifo_fd;       /* O_PATH of T_EXEC_FIFO in the init, or -1 */
   int rootfd;        /* O_PATH of the bound rootfs in the init (rootfs_enter), or -1 */
-  int fifo_dirfd;    /* without a mount namespace (no /proc to reopen fifo_fd): its directory, or -1 */
+  int proc_fds;      /* without a mount namespace (no /proc after the chroot): O_PATH of /proc/self/fd, or -1 */
   int pty_master;    /* in the launcher when relaying, or -1 */
   pid_t child;       /* host pid of the container init / exec'd process */
   pid_t host_pid;    /* the same, as seen by the init (for hooks) */

@@ -76,24 +76,22 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
   if (sync_send(l->sync_child, SYNC_READY, 0, -1, &err) < 0)
     goto fail;
   close(l->sync_child);
-  if (l->fifo_fd >= 0 || l->fifo_dirfd >= 0) {
+  if (l->fifo_fd >= 0) {
     char p[64];
     snprintf(p, sizeof p, "/proc/self/fd/%d", l->fifo_fd);
     /* blocks until `start` opens the read end; the write end stays open (O_CLOEXEC) so that a
      * failure from here to the execve reaches `start` as text after the byte, and a successful
      * execve shows there as end of file */
-    int w = l->fifo_fd >= 0 ? open(p, O_WRONLY | O_CLOEXEC)
-                            : openat(l->fifo_dirfd, strrchr(plan_get(l->plan, T_EXEC_FIFO), '/') + 1,
-                                     O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    int w = l->proc_fds >= 0 ? openat(l->proc_fds, p + strlen("/proc/self/fd/"), O_WRONLY | O_CLOEXEC)
+                             : open(p, O_WRONLY | O_CLOEXEC);
     if (w < 0 || write_all(w, "0", 1) < 0) {
       berr_sys(&err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
       goto late_fail;
     }
     l->start_fd = w;
-    if (l->fifo_fd >= 0)
-      close(l->fifo_fd);
-    if (l->fifo_dirfd >= 0)
-      close(l->fifo_dirfd);
+    close(l->fifo_fd);
+    if (l->proc_fds >= 0)
+      close(l->proc_fds);
   }
   if (hooks_run(l->plan, "startContainer", "created", l->host_pid, &err) < 0)
     goto late_fail;

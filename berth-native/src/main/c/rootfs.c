@@ -384,22 +384,6 @@ static int make_parent_mount_private(const char *rootfs, struct berr *err)
 
 static bool own_mount_ns(const struct launch *l) { return (l->ns.newflags | l->ns.join_flags) & CLONE_NEWNS; }
 
-/* The exec fifo's directory: without a mount namespace there is no /proc after the chroot to
- * reopen an O_PATH fd of the fifo through, so the init opens it by name in this directory. */
-static int open_fifo_dir(struct launch *l, const char *fifo, struct berr *err)
-{
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", fifo);
-  char *slash = strrchr(dir, '/');
-  if (!slash || !slash[1])
-    return berr_set(err, EINVAL, "exec fifo: %s", fifo);
-  *(slash == dir ? slash + 1 : slash) = 0;
-  l->fifo_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (l->fifo_dirfd < 0)
-    return berr_sys(err, "open exec fifo: %s", fifo);
-  return 0;
-}
-
 /* The host paths the init needs (the rootfs, the exec fifo) are resolved here, before it becomes
  * root of its user namespace: until then its filesystem ids are still the caller's (host root), so
  * a rootfs under root-only 0700 directories, as berth's image store keeps them (no other host user
@@ -430,13 +414,15 @@ int rootfs_enter(struct launch *l, struct berr *err)
   if (l->rootfd < 0)
     return berr_sys(err, "open: %s", rootfs);
   const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
-  if (fifo && !own_mount_ns(l))
-    return open_fifo_dir(l, fifo, err);
   if (l->fifo_fd < 0 && fifo) {
     l->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
     if (l->fifo_fd < 0)
       return berr_sys(err, "open exec fifo: %s", fifo);
   }
+  /* the fifo is reopened for writing through /proc/self/fd/N, and the chroot leaves no /proc:
+   * keep the directory (as root of a user namespace the init may not search the state dir) */
+  if (fifo && !own_mount_ns(l) && (l->proc_fds = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return berr_sys(err, "open: /proc/self/fd");
   return 0;
 }
 

@@ -87,3 +87,12 @@ class ConformanceTest(test_launch.LaunchTest):
         out = self.run_ok(p).split()
         self.assertEqual(out, ["/" + self.marker, "1"])
         self.assertNoLeftovers()
+
+    def test_without_a_mount_namespace_in_a_user_namespace(self):
+        # the init reopens the exec fifo after the chroot as root of its user namespace (host uid
+        # 100000), which may not search the state directory: through its own /proc fd table
+        os.chmod(self.state, 0o700)
+        p = self.plan("sh", "-c", "id -u; ls /.berth-rootfs-*", namespaces=(CLONE_NEWPID, CLONE_NEWUTS), userns=True)
+        p.remove(T_MOUNT).remove(T_DEVICE)
+        self.assertEqual(self.run_ok(p).split(), ["0", "/" + self.marker])
+        self.assertNoLeftovers()
