@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
 #include "plan.h"
 
 struct berr {
@@ -88,7 +89,7 @@ int set_hostname(const struct plan *plan, struct berr *err);
 
 /* process.c */
 int process_prepare(struct launch *l, struct berr *err);  /* up to, not including, the exec fifo */
-int process_exec(struct launch *l, struct berr *err);     /* seccomp (NNP), close fds, execve */
+int process_exec(struct launch *l, struct berr *err);     /* close fds, seccomp (last), execve */
 int set_oom_score_adj(const struct plan *plan, pid_t pid, struct berr *err);
 int join_cgroups(const struct plan *plan, pid_t pid, struct berr *err);
 
@@ -105,7 +106,8 @@ char *state_json(const struct plan *plan, const char *status, pid_t pid); /* mal
 
 /* seccomp.c */
 int seccomp_connect_listener(const struct plan *plan, int *fd, struct berr *err); /* *fd = -1 when none */
-int seccomp_install(struct launch *l, struct berr *err);
+int seccomp_prepare(struct launch *l, struct berr *err); /* copy the program (may allocate) */
+int seccomp_load(struct launch *l, struct berr *err);    /* install it: the last call before execve */
 
 /* monitor.c */
 int monitor_wait(struct launch *l, int *status_out, struct berr *err);
@@ -139,6 +141,7 @@ struct launch {
   int listener_fd;   /* connected seccomp listener socket or -1 */
   int fifo_fd;       /* O_PATH of T_EXEC_FIFO in the init, or -1 */
   int rootfd;        /* O_PATH of the bound rootfs in the init (rootfs_enter), or -1 */
+  int proc_fds;      /* without a mount namespace (no /proc after the chroot): O_PATH of /proc/self/fd, or -1 */
   int pty_master;    /* in the launcher when relaying, or -1 */
   pid_t child;       /* host pid of the container init / exec'd process */
   pid_t host_pid;    /* the same, as seen by the init (for hooks) */
@@ -147,6 +150,12 @@ struct launch {
   uint64_t preserved_open; /* which of fds 3..66 the caller passed (T_PRESERVE_FDS) */
   bool timens;       /* new time namespace with offsets: the init unshares it itself */
   bool cleaned;      /* failure already undone (by the monitor) */
+  int start_fd;      /* init: the exec fifo's write end, kept open (O_CLOEXEC) after the start byte:
+                      * a failure before the exec is written there for `start` to report; a
+                      * successful execve closes it */
+  struct sock_fprog seccomp_prog; /* prepared by seccomp_prepare, .filter NULL when none */
+  unsigned seccomp_flags;
+  bool seccomp_loaded;
 };
 
 #endif

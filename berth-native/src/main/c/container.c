@@ -20,6 +20,18 @@
 #include <unistd.h>
 #include "berth.h"
 
+/* A failure after READY (after `start`): to whoever reads the exec fifo (`start`, or `run`'s
+ * release_init), which reports it and fails; on stderr only if that cannot be done. */
+static void report_late_error(struct launch *l, const struct berr *err)
+{
+  char text[1280];
+  berr_format(err, text, sizeof text);
+  signal(SIGPIPE, SIG_IGN); /* a reader gone (killed `start`): EPIPE, then stderr */
+  if (l->start_fd >= 0 && write_all(l->start_fd, text, strlen(text)) == 0)
+    return;
+  log_error(err);
+}
+
 /* The container init: runs in the new namespaces, never returns. */
 static void __attribute__((noreturn)) init_main(struct launch *l)
 {
@@ -67,20 +79,26 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
   if (l->fifo_fd >= 0) {
     char p[64];
     snprintf(p, sizeof p, "/proc/self/fd/%d", l->fifo_fd);
-    int w = open(p, O_WRONLY | O_CLOEXEC);
+    /* blocks until `start` opens the read end; the write end stays open (O_CLOEXEC) so that a
+     * failure from here to the execve reaches `start` as text after the byte, and a successful
+     * execve shows there as end of file */
+    int w = l->proc_fds >= 0 ? openat(l->proc_fds, p + strlen("/proc/self/fd/"), O_WRONLY | O_CLOEXEC)
+                             : open(p, O_WRONLY | O_CLOEXEC);
     if (w < 0 || write_all(w, "0", 1) < 0) {
       berr_sys(&err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
       goto late_fail;
     }
-    close(w);
+    l->start_fd = w;
     close(l->fifo_fd);
+    if (l->proc_fds >= 0)
+      close(l->proc_fds);
   }
   if (hooks_run(l->plan, "startContainer", "created", l->host_pid, &err) < 0)
     goto late_fail;
   signal(SIGPIPE, SIG_DFL);
   process_exec(l, &err);
 late_fail:
-  log_error(&err);
+  report_late_error(l, &err);
   _exit(127);
 fail:
   sync_send_error(l->sync_child, &err);
@@ -213,13 +231,60 @@ static int release_init(struct launch *l, struct berr *err)
       nanosleep(&ts, NULL);
     }
   }
+  if (n != 1) {
+    close(fd);
+    if (pidfd >= 0)
+      close(pidfd);
+    unlink(fifo);
+    return berr_set(err, EPIPE, "container init exited before start: %s", fifo);
+  }
+  unlink(fifo);
+  /* then until end of file: the init's execve (or its death) closes the write end; text before
+   * that is the init's error (see report_late_error) */
+  char text[1280];
+  size_t len = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR)
+      break;
+    ssize_t r = read(fd, text + len, sizeof text - 1 - len);
+    if (r > 0) {
+      len += (size_t) r;
+      if (len == sizeof text - 1)
+        break;
+    } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+      break;
+    }
+  }
   close(fd);
   if (pidfd >= 0)
     close(pidfd);
-  unlink(fifo);
-  if (n != 1)
-    return berr_set(err, EPIPE, "container init exited before start: %s", fifo);
+  text[len] = 0;
+  if (len)
+    return berr_set(err, 0, "%s", text);
   return 0;
+}
+
+/* A process killed by SIGSYS was killed by its seccomp filter (SCMP_ACT_KILL*, or SCMP_ACT_TRAP
+ * unhandled); one killed by SIGSEGV/SIGILL/SIGBUS under a profile refusing what every process needs
+ * (Java's hint, T_SECCOMP field 2) most likely by that. Said on stderr (and T_LOG), since the exit
+ * code alone (128+signal) names no cause. */
+static void explain_death(const struct plan *plan, int status)
+{
+  const struct plan_record *s = plan_find(plan, T_SECCOMP);
+  if (!s || !WIFSIGNALED(status))
+    return;
+  int sig = WTERMSIG(status);
+  char text[1280];
+  if (sig == SIGSYS)
+    snprintf(text, sizeof text, "container process killed by SIGSYS: linux.seccomp refused a system call it made "
+                                "(SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS or SCMP_ACT_TRAP)");
+  else if ((sig == SIGSEGV || sig == SIGILL || sig == SIGBUS) && *plan_str(s, 2))
+    snprintf(text, sizeof text, "container process killed by signal %d (%s): %s", sig, strsignal(sig),
+             plan_str(s, 2));
+  else
+    return;
+  log_error_text(text);
 }
 
 int container_launch(struct launch *l, struct berr *err)
@@ -241,11 +306,8 @@ int container_launch(struct launch *l, struct berr *err)
   l->sync_child = sp[1];
   if ((l->run || l->monitor) && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     return berr_sys(err, "prctl: PR_SET_CHILD_SUBREAPER");
-  /* refuse what would change the host's own: mounts need a mount namespace of the container's,
-   * a hostname a uts namespace of its own */
-  if (!((l->ns.newflags | l->ns.join_flags) & CLONE_NEWNS))
-    return berr_set(err, EINVAL, "plan: rootfs without a new mount namespace: %s",
-                    plan_get(l->plan, T_ROOTFS) ? plan_get(l->plan, T_ROOTFS) : "");
+  /* refuse what would change the host's own: a hostname needs a uts namespace of its own (mounts
+   * without a mount namespace: rootfs_enter_shared) */
   if ((plan_get(l->plan, T_HOSTNAME) || plan_get(l->plan, T_DOMAINNAME)) &&
       !((l->ns.newflags | l->ns.join_flags) & CLONE_NEWUTS))
     return berr_set(err, EINVAL, "plan: hostname without a new uts namespace: %s",
@@ -278,6 +340,7 @@ int container_launch(struct launch *l, struct berr *err)
   if (!l->run && !l->monitor)
     return 0;
   if (l->run) {
+    /* reads on to the execve: a failed exec fails run, and run -d too (the monitor reports after) */
     if (release_init(l, err) < 0)
       return -1;
     struct berr warn = {0};
@@ -300,6 +363,7 @@ int container_launch(struct launch *l, struct berr *err)
   if (r < 0)
     return -1;
   l->child = 0;
+  explain_death(l->plan, status);
   /* A foreground run is over: undo it all. A detached (monitored) one stays "stopped" until delete. */
   if (l->run && !l->monitor) {
     struct berr warn = {0};

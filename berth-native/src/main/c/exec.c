@@ -27,6 +27,13 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
     sync_send_error(l->sync_child, &err);
     _exit(1);
   }
+  /* a container without a mount namespace of its own: its root is the init's (chroot) */
+  const char *root = plan_get(l->plan, T_ROOTFS);
+  if (root && *root && (chroot(root) < 0 || chdir("/") < 0)) {
+    berr_sys(&err, "chroot: %s", root);
+    sync_send_error(l->sync_child, &err);
+    _exit(1);
+  }
   if (terminal_setup(l, &err) < 0 || process_prepare(l, &err) < 0) {
     sync_send_error(l->sync_child, &err);
     _exit(1);

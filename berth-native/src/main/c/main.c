@@ -109,7 +109,8 @@ int main(int argc, char **argv)
   struct launch l;
   memset(&l, 0, sizeof l);
   l.plan = &plan;
-  l.report_fd = l.sync_parent = l.sync_child = l.console_fd = l.listener_fd = l.fifo_fd = l.rootfd = l.pty_master = -1;
+  l.report_fd = l.sync_parent = l.sync_child = l.console_fd = l.listener_fd = l.fifo_fd = l.proc_fds = l.rootfd =
+      l.pty_master = l.start_fd = -1;
   l.preserved_open = preserved_open;
   l.action = plan_get(&plan, T_ACTION);
   if (!l.action)

@@ -74,7 +74,11 @@ static int set_lsm(const struct plan *plan, struct berr *err)
   return 0;
 }
 
-static int set_user_and_caps(const struct plan *plan, struct berr *err)
+/* keep_admin: without no_new_privs the seccomp filter needs CAP_SYS_ADMIN when it is installed, and
+ * it is installed last (just before execve). CAP_SYS_ADMIN then stays in the effective and permitted
+ * sets until the execve, which recomputes both from the bounding, inheritable and ambient sets set
+ * here (and the file's): the process never holds it unless the config grants it. */
+static int set_user_and_caps(const struct plan *plan, bool keep_admin, struct berr *err)
 {
   const struct plan_record *u = plan_find(plan, T_USER), *c = plan_find(plan, T_CAPS);
   uint64_t caps[5] = {0};
@@ -119,6 +123,10 @@ static int set_user_and_caps(const struct plan *plan, struct berr *err)
   if (c) {
     struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct d[2];
+    if (keep_admin) {
+      caps[1] |= 1ULL << CAP_SYS_ADMIN;
+      caps[3] |= 1ULL << CAP_SYS_ADMIN;
+    }
     for (int i = 0; i < 2; i++) {
       d[i].effective = (uint32_t) (caps[1] >> (32 * i));
       d[i].inheritable = (uint32_t) (caps[2] >> (32 * i));
@@ -171,6 +179,9 @@ static int lookup_path(struct launch *l, char **env, struct berr *err)
       return berr_sys(err, "exec: %s", arg0);
     if (S_ISDIR(st.st_mode))
       return berr_set(err, EISDIR, "exec: %s", arg0);
+    /* as runc: a file the process may not execute fails the create, not silently after start */
+    if (access(arg0, X_OK) < 0)
+      return berr_sys(err, "exec: %s", arg0);
     l->exec_path = strdup(arg0);
     return 0;
   }
@@ -208,8 +219,9 @@ int process_prepare(struct launch *l, struct berr *err)
   bool nnp = plan_find(plan, T_NO_NEW_PRIVS) != NULL;
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return berr_sys(err, "prctl: PR_SET_NO_NEW_PRIVS");
-  /* without no_new_privs the filter needs CAP_SYS_ADMIN: install it before dropping caps (as runc) */
-  if (!nnp && seccomp_install(l, err) < 0)
+  /* the filter is installed by process_exec, as the last call before execve (with or without
+   * no_new_privs): here only what may allocate or fail */
+  if (seccomp_prepare(l, err) < 0)
     return -1;
   if (set_cwd(plan, err) < 0)
     return -1;
@@ -217,7 +229,7 @@ int process_prepare(struct launch *l, struct berr *err)
   mode_t um = 022;
   if (u && *plan_str(u, 2))
     um = (mode_t) strtoul(plan_str(u, 2), NULL, 8);
-  if (set_user_and_caps(plan, err) < 0)
+  if (set_user_and_caps(plan, l->seccomp_prog.filter && !nnp, err) < 0)
     return -1;
   umask(um);
   char **env = NULL;
@@ -229,11 +241,11 @@ int process_prepare(struct launch *l, struct berr *err)
   return r;
 }
 
+/* runc's order, stricter: fds marked close-on-exec, argv/env built and the signal mask restored
+ * first; then the seccomp filter; then nothing but execve (a listener's notify fd excepted). */
 int process_exec(struct launch *l, struct berr *err)
 {
   const struct plan *plan = l->plan;
-  if (plan_find(plan, T_NO_NEW_PRIVS) && seccomp_install(l, err) < 0)
-    return -1;
   uint64_t npreserve = 0;
   if (plan_get(plan, T_PRESERVE_FDS) && parse_u64(plan_get(plan, T_PRESERVE_FDS), &npreserve, err) < 0)
     return berr_wrap(err, "preserve fds");
@@ -247,12 +259,17 @@ int process_exec(struct launch *l, struct berr *err)
     else if (fl >= 0)
       close(fd); /* a placeholder (see main.c) */
   }
-  sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   const struct plan_record *a = plan_find(plan, T_ARGS), *e = plan_find(plan, T_ENV);
   char **argv = plan_strv(a, 0, a->nfields);
   char **envp = e ? plan_strv(e, 0, e->nfields) : calloc(1, sizeof(char *));
   if (!argv || !envp)
     return berr_sys(err, "exec: %s", l->exec_path);
+  sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+  if (seccomp_load(l, err) < 0)
+    return -1;
   execve(l->exec_path, argv, envp);
+  /* the access(X_OK) before was fine: EPERM now is most likely the filter's SCMP_ACT_ERRNO */
+  if (l->seccomp_loaded && errno == EPERM)
+    return berr_sys(err, "exec: %s (under linux.seccomp: a conditional rule refusing execve?)", l->exec_path);
   return berr_sys(err, "exec: %s", l->exec_path);
 }

@@ -382,43 +382,92 @@ static int make_parent_mount_private(const char *rootfs, struct berr *err)
   return 0;
 }
 
+static bool own_mount_ns(const struct launch *l) { return (l->ns.newflags | l->ns.join_flags) & CLONE_NEWNS; }
+
 /* The host paths the init needs (the rootfs, the exec fifo) are resolved here, before it becomes
  * root of its user namespace: until then its filesystem ids are still the caller's (host root), so
  * a rootfs under root-only 0700 directories, as berth's image store keeps them (no other host user
  * may reach a container's files), is reachable; afterwards the init uses only these descriptors.
- * The mounts need CAP_SYS_ADMIN over the new mount namespace, which the init has from its clone. */
+ * The mounts need CAP_SYS_ADMIN over the new mount namespace, which the init has from its clone.
+ * Without a mount namespace of the container's (the runtime's is shared, as the spec allows)
+ * nothing is mounted here: see rootfs_enter_shared. */
 int rootfs_enter(struct launch *l, struct berr *err)
 {
   const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
   if (!rr)
     return berr_set(err, EINVAL, "plan: no rootfs");
   const char *rootfs = plan_str(rr, 0);
-  uint64_t prop = 0;
-  if (*plan_str(rr, 3) && parse_u64(plan_str(rr, 3), &prop, err) < 0)
-    return berr_wrap(err, "rootfs propagation");
-  if (!prop)
-    prop = MS_SLAVE | MS_REC;
-  if (mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
-    return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
-  if ((prop & MS_SHARED) && make_parent_mount_private(rootfs, err) < 0)
-    return -1;
-  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return berr_sys(err, "bind rootfs: %s", rootfs);
+  if (own_mount_ns(l)) {
+    uint64_t prop = 0;
+    if (*plan_str(rr, 3) && parse_u64(plan_str(rr, 3), &prop, err) < 0)
+      return berr_wrap(err, "rootfs propagation");
+    if (!prop)
+      prop = MS_SLAVE | MS_REC;
+    if (mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
+      return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
+    if ((prop & MS_SHARED) && make_parent_mount_private(rootfs, err) < 0)
+      return -1;
+    if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return berr_sys(err, "bind rootfs: %s", rootfs);
+  }
   l->rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (l->rootfd < 0)
     return berr_sys(err, "open: %s", rootfs);
-  if (l->fifo_fd < 0 && plan_get(l->plan, T_EXEC_FIFO)) {
-    l->fifo_fd = open(plan_get(l->plan, T_EXEC_FIFO), O_PATH | O_CLOEXEC);
+  const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
+  if (l->fifo_fd < 0 && fifo) {
+    l->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
     if (l->fifo_fd < 0)
-      return berr_sys(err, "open exec fifo: %s", plan_get(l->plan, T_EXEC_FIFO));
+      return berr_sys(err, "open exec fifo: %s", fifo);
   }
+  /* the fifo is reopened for writing through /proc/self/fd/N, and the chroot leaves no /proc:
+   * keep the directory (as root of a user namespace the init may not search the state dir) */
+  if (fifo && !own_mount_ns(l) && (l->proc_fds = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return berr_sys(err, "open: /proc/self/fd");
   return 0;
+}
+
+static int write_sysctls(const struct plan *plan, struct berr *err);
+
+/* No mount namespace: nothing is mounted, the root is entered with chroot. Java refuses what would
+ * need a mount (mounts, devices, masked and read-only paths, a read-only root, a terminal's
+ * /dev/console); checked again here, since a mount now would be the host's. Sysctls are written
+ * before the chroot (the host's /proc shows this process its new namespaces' values). */
+static int rootfs_enter_shared(struct launch *l, const char *rootfs, const struct plan_record *rr, struct berr *err)
+{
+  static const uint16_t need_mount[] = {T_MOUNT, T_DEVICE, T_MASKED, T_READONLY_PATH};
+  int r = -1;
+  for (size_t i = 0; i < sizeof need_mount / sizeof need_mount[0]; i++)
+    if (plan_find(l->plan, need_mount[i])) {
+      berr_set(err, EINVAL, "plan: mounts without a mount namespace of the container's: %s",
+               plan_str(plan_find(l->plan, need_mount[i]), 0));
+      goto out;
+    }
+  if (strcmp(plan_str(rr, 1), "1") == 0 || plan_find(l->plan, T_TERMINAL)) {
+    berr_set(err, EINVAL, "plan: read-only root or terminal without a mount namespace: %s", rootfs);
+    goto out;
+  }
+  if (write_sysctls(l->plan, err) < 0 || hooks_run(l->plan, "createContainer", "creating", l->host_pid, err) < 0)
+    goto out;
+  if (fchdir(l->rootfd) < 0)
+    berr_sys(err, "chdir: %s", rootfs);
+  else if (chroot(".") < 0)
+    berr_sys(err, "chroot: %s", rootfs);
+  else if (chdir("/") < 0)
+    berr_sys(err, "chdir: /");
+  else
+    r = 0;
+out:
+  close(l->rootfd);
+  l->rootfd = -1;
+  return r;
 }
 
 int rootfs_setup(struct launch *l, struct berr *err)
 {
   const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
   const char *rootfs = plan_str(rr, 0);
+  if (!own_mount_ns(l))
+    return rootfs_enter_shared(l, rootfs, rr, err);
   int rootfd = l->rootfd;
   bool dev_mounted = false;
   for (const struct plan_record *m = NULL; (m = plan_next(l->plan, T_MOUNT, m));) {
@@ -526,8 +575,18 @@ static int write_sysctl(const char *key, const char *value, struct berr *err)
   return r < 0 ? berr_wrap(err, "sysctl %s", key) : 0;
 }
 
+static int write_sysctls(const struct plan *plan, struct berr *err)
+{
+  for (const struct plan_record *r = NULL; (r = plan_next(plan, T_SYSCTL, r));)
+    if (write_sysctl(plan_str(r, 0), plan_str(r, 1), err) < 0)
+      return -1;
+  return 0;
+}
+
 int rootfs_finish(struct launch *l, struct berr *err)
 {
+  if (!own_mount_ns(l))
+    return 0; /* see rootfs_enter_shared */
   bool userns = l->ns.newflags & CLONE_NEWUSER;
   const struct plan_record *rr = plan_find(l->plan, T_ROOTFS);
   uint64_t prop = 0;
@@ -536,9 +595,8 @@ int rootfs_finish(struct launch *l, struct berr *err)
       mount(NULL, "/", NULL, (unsigned long) prop, NULL) < 0)
     return berr_sys(err, "rootfs propagation: 0x%lx", (unsigned long) prop);
   /* sysctls first (as runc): readonlyPaths usually include /proc/sys */
-  for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_SYSCTL, r));)
-    if (write_sysctl(plan_str(r, 0), plan_str(r, 1), err) < 0)
-      return -1;
+  if (write_sysctls(l->plan, err) < 0)
+    return -1;
   for (const struct plan_record *r = NULL; (r = plan_next(l->plan, T_MASKED, r));)
     if (mask_path(plan_str(r, 0), err) < 0)
       return -1;

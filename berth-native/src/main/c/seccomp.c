@@ -92,7 +92,9 @@ static int send_notify_fd(struct launch *l, int notify, struct berr *err)
   return ret;
 }
 
-int seccomp_install(struct launch *l, struct berr *err)
+/* Everything the filter needs that may allocate or fail, done before the fifo; seccomp_load is then
+ * the one syscall before execve. */
+int seccomp_prepare(struct launch *l, struct berr *err)
 {
   const struct plan_record *r = plan_find(l->plan, T_SECCOMP);
   if (!r || r->nfields < 1 || r->fields[0].len == 0)
@@ -102,20 +104,30 @@ int seccomp_install(struct launch *l, struct berr *err)
     return berr_wrap(err, "seccomp flags");
   if (r->fields[0].len % sizeof(struct sock_filter) || r->fields[0].len / sizeof(struct sock_filter) > 0xffff)
     return berr_set(err, EINVAL, "seccomp: program length %u", r->fields[0].len);
-  bool listener = flags & SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  if (listener && l->listener_fd < 0)
+  if ((flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && l->listener_fd < 0)
     return berr_set(err, EINVAL, "seccomp: notify without a listener socket: flags %s", plan_str(r, 1));
   /* the plan buffer is only byte aligned: copy */
   struct sock_filter *copy = malloc(r->fields[0].len);
   if (!copy)
     return berr_sys(err, "seccomp");
   memcpy(copy, r->fields[0].data, r->fields[0].len);
-  struct sock_fprog prog = {.len = (unsigned short) (r->fields[0].len / sizeof(struct sock_filter)), .filter = copy};
-  long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned) flags, &prog);
-  free(copy);
+  l->seccomp_prog.len = (unsigned short) (r->fields[0].len / sizeof(struct sock_filter));
+  l->seccomp_prog.filter = copy;
+  l->seccomp_flags = (unsigned) flags;
+  return 0;
+}
+
+/* Install the prepared filter. Without a listener this is the last syscall before execve; with one
+ * (SCMP_ACT_NOTIFY) the notify fd only exists now, so it is sent (and closed) afterwards, as runc. */
+int seccomp_load(struct launch *l, struct berr *err)
+{
+  if (!l->seccomp_prog.filter)
+    return 0;
+  long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, l->seccomp_flags, &l->seccomp_prog);
   if (ret < 0)
-    return berr_sys(err, "seccomp: install filter (flags %s)", plan_str(r, 1));
-  if (listener) {
+    return berr_sys(err, "seccomp: install filter (flags %u)", l->seccomp_flags);
+  l->seccomp_loaded = true;
+  if (l->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
     int notify = (int) ret;
     int s = send_notify_fd(l, notify, err);
     close(notify);

@@ -977,10 +977,10 @@ class LaunchTest(unittest.TestCase):
         self.assertNoLeftovers()
 
     def test_refuses_to_touch_the_host(self):
-        p = self.plan("true", namespaces=(CLONE_NEWPID,))
+        p = self.plan("true", namespaces=(CLONE_NEWPID,))  # mounts and devices, no mount namespace
         rc, _, err = self.launch(p)
         self.assertEqual(rc, 1)
-        self.assertIn("without a new mount namespace", err)
+        self.assertIn("mounts without a mount namespace of the container's", err)
         p = self.plan("true", namespaces=(CLONE_NEWNS,), fifo=False)
         p.add(T_HOSTNAME, "not-the-host")
         rc, _, err = self.launch(p)

@@ -49,6 +49,9 @@ public record Linux(
       }
       offsets = List.copyOf(list);
     }
+    for (String f : List.of("intelRdt", "netDevices")) {
+      if (n.has(f)) throw n.get(f).error("not supported by berth (refused rather than ignored)");
+    }
     return new Linux(
         n.list("namespaces", Namespace::of),
         n.list("uidMappings", Spec.IdMapping::of),

@@ -17,8 +17,14 @@ public record Process(
     String selinuxLabel,
     User user) {
 
+  /** Runtime-spec 1.2 fields berth cannot apply: an error, as the spec requires, not ignored. */
+  static final List<String> UNSUPPORTED = List.of("scheduler", "ioPriority", "execCPUAffinity");
+
   public static Process of(Node n) {
     n.requireObject();
+    for (String f : UNSUPPORTED) {
+      if (n.has(f)) throw n.get(f).error("not supported by berth (refused rather than ignored)");
+    }
     return new Process(
         n.optBool("terminal", false),
         n.has("consoleSize") ? ConsoleSize.of(n.get("consoleSize")) : null,

@@ -59,7 +59,25 @@ public final class SpecValidator {
       if (!m.uidMappings().isEmpty() || !m.gidMappings().isEmpty()) {
         throw new SpecException("mounts[" + i + "].uidMappings", "id-mapped mounts are not supported");
       }
+      // runtime-spec 1.2: idmap/ridmap MUST give an id-mapped mount (or an error): not ignored
+      for (String o : m.options()) {
+        if (o.equals("idmap") || o.equals("ridmap")) {
+          throw new SpecException("mounts[" + i + "].options", "\"" + o + "\": id-mapped mounts are not supported");
+        }
+      }
     }
+    if (find(linux, "mount") == null) withoutMountNamespace(spec, linux);
+    Spec.Hooks h = spec.hooks();
+    java.util.Map<String, List<Spec.Hook>> stages = new java.util.LinkedHashMap<>();
+    stages.put("prestart", h.prestart());
+    stages.put("createRuntime", h.createRuntime());
+    stages.put("createContainer", h.createContainer());
+    stages.put("startContainer", h.startContainer());
+    stages.put("poststart", h.poststart());
+    stages.put("poststop", h.poststop());
+    stages.forEach((stage, hooks) -> {
+      for (int i = 0; i < hooks.size(); i++) absolute(hooks.get(i).path(), "hooks." + stage + "[" + i + "].path");
+    });
     if (linux.rootfsPropagation() != null && !linux.rootfsPropagation().isEmpty()
         && !PROPAGATION.contains(linux.rootfsPropagation())) {
       throw new SpecException("linux.rootfsPropagation", "unknown propagation \"" + linux.rootfsPropagation() + "\"");
@@ -91,6 +109,34 @@ public final class SpecValidator {
     return spec;
   }
 
+  /**
+   * No mount namespace: the container shares the runtime's (the runtime-spec allows it); its root
+   * is entered with chroot and nothing is mounted. What can only be done by mounting is refused,
+   * since the mount would be the host's; sysctls, hooks, users, capabilities and seccomp still apply.
+   */
+  private static void withoutMountNamespace(Spec spec, Linux linux) {
+    String why = "needs a mount namespace: linux.namespaces has no \"mount\", so it would be mounted on the host";
+    if (!spec.mounts().isEmpty()) {
+      throw new SpecException("mounts[0]", "\"" + spec.mounts().getFirst().destination() + "\" " + why);
+    }
+    if (!linux.maskedPaths().isEmpty()) {
+      throw new SpecException("linux.maskedPaths", "\"" + linux.maskedPaths().getFirst() + "\" " + why);
+    }
+    if (!linux.readonlyPaths().isEmpty()) {
+      throw new SpecException("linux.readonlyPaths", "\"" + linux.readonlyPaths().getFirst() + "\" " + why);
+    }
+    if (spec.root().readonly()) throw new SpecException("root.readonly", "a read-only root " + why);
+    if (!linux.devices().isEmpty()) {
+      throw new SpecException("linux.devices", "\"" + linux.devices().getFirst().path() + "\" " + why + " (in /dev)");
+    }
+    if (linux.rootfsPropagation() != null && !linux.rootfsPropagation().isEmpty()) {
+      throw new SpecException("linux.rootfsPropagation", "needs a mount namespace: linux.namespaces has no \"mount\"");
+    }
+    if (spec.process().terminal()) {
+      throw new SpecException("process.terminal", "the pty at /dev/console " + why);
+    }
+  }
+
   public static void validateProcess(Process p, String field) {
     checkId(p.user().uid(), field + ".user.uid");
     checkId(p.user().gid(), field + ".user.gid");
@@ -105,8 +151,12 @@ public final class SpecValidator {
         throw new SpecException(field + ".env[" + i + "]", "expected KEY=VALUE, got \"" + p.env().get(i) + "\"");
       }
     }
+    Set<String> rlimitTypes = new HashSet<>();
     for (int i = 0; i < p.rlimits().size(); i++) {
       Process.Rlimit r = p.rlimits().get(i);
+      if (!rlimitTypes.add(r.type())) {
+        throw new SpecException(field + ".rlimits[" + i + "].type", "duplicate rlimit \"" + r.type() + "\"");
+      }
       if (Long.compareUnsigned(r.soft(), r.hard()) > 0) {
         throw new SpecException(field + ".rlimits[" + i + "]", r.type() + ": soft limit " + Long.toUnsignedString(r.soft())
             + " is above hard limit " + Long.toUnsignedString(r.hard()));
@@ -126,7 +176,7 @@ public final class SpecValidator {
    */
   public static String cleanDestination(String dest, String field) {
     if (dest == null || dest.isEmpty()) throw new SpecException(field, "is required");
-    if (!dest.startsWith("/")) throw new SpecException(field, "must be absolute: \"" + dest + "\"");
+    // runtime-spec 1.2: a relative destination (deprecated) MUST be taken as relative to "/"
     if (dest.indexOf('\0') >= 0) throw new SpecException(field, "contains a NUL byte");
     java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
     for (String c : dest.split("/")) {

@@ -76,6 +76,12 @@ class SpecTest {
         ",\"mounts\":[{\"destination\":\"/../../etc\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]"))))
         .hasMessage("mounts[0].destination: escapes the container root: \"/../../etc\"");
     assertThat(SpecValidator.cleanDestination("/a/./b//c/../d", "x")).isEqualTo("/a/b/d");
+    // runtime-spec 1.2: a relative destination MUST be interpreted as relative to "/"
+    assertThat(SpecValidator.cleanDestination("data/x", "x")).isEqualTo("/data/x");
+    assertThatThrownBy(() -> SpecValidator.cleanDestination("../etc", "x")).hasMessage("x: escapes the container root: \"../etc\"");
+    assertThatThrownBy(() -> SpecValidator.validate(parse(MIN.formatted(
+        ",\"mounts\":[{\"destination\":\"/d\",\"type\":\"bind\",\"source\":\"/tmp\",\"options\":[\"rbind\",\"idmap\"]}]"))))
+        .hasMessage("mounts[0].options: \"idmap\": id-mapped mounts are not supported");
   }
 
   @Test
@@ -98,6 +104,20 @@ class SpecTest {
     assertThatThrownBy(() -> SpecValidator.validate(parse(MIN.formatted("").replace("\"cwd\":\"/\"",
         "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":20}]"))))
         .hasMessageContaining("soft limit 20 is above hard limit 10");
+    // runtime-spec: duplicated rlimit types MUST be an error
+    assertThatThrownBy(() -> SpecValidator.validate(parse(MIN.formatted("").replace("\"cwd\":\"/\"",
+        "\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":10},"
+            + "{\"type\":\"RLIMIT_NOFILE\",\"hard\":20,\"soft\":20}]"))))
+        .hasMessage("process.rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\"");
+    // runtime-spec: unsupported values MUST be an error (not silently ignored)
+    assertThatThrownBy(() -> parse(MIN.formatted("").replace("\"cwd\":\"/\"",
+        "\"cwd\":\"/\",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_IDLE\",\"priority\":4}")))
+        .hasMessage("process.ioPriority: not supported by berth (refused rather than ignored)");
+    assertThatThrownBy(() -> parse(MIN.formatted("").replace("\"namespaces\"", "\"intelRdt\":{\"closID\":\"x\"},\"namespaces\"")))
+        .hasMessage("linux.intelRdt: not supported by berth (refused rather than ignored)");
+    // runtime-spec: a hook's path MUST be absolute
+    assertThatThrownBy(() -> SpecValidator.validate(parse(MIN.formatted(",\"hooks\":{\"poststart\":[{\"path\":\"true\"}]}"))))
+        .hasMessage("hooks.poststart[0].path: must be absolute: \"true\"");
   }
 
   static String user(String user) {

@@ -41,6 +41,7 @@ public final class SeccompConverter {
   public static Compiled compile(Node n, Path cacheDir) {
     if (n == null || !n.present()) return new Compiled(null, 0);
     n.requireObject();
+    checkStartable(n);
     Path cached = cacheDir == null ? null : cacheDir.resolve(key(n) + ".bpf");
     if (cached != null) {
       Compiled hit = read(cacheDir, cached);
@@ -69,6 +70,77 @@ public final class SeccompConverter {
     } catch (IllegalArgumentException e) {
       throw new SpecException("", e.getMessage());
     }
+  }
+
+  private static final List<String> REFUSING =
+      List.of("SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP");
+
+  private static final List<String> ERRNO_ACTIONS = List.of("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE");
+
+  /** Syscalls without which any process crashes (cannot exit, return from a signal, get memory). */
+  private static final List<String> ESSENTIAL = List.of("exit_group", "exit", "rt_sigreturn", "brk", "mmap", "munmap");
+
+  /**
+   * What the profile does with {@code syscall} whatever its arguments: the action of the first rule
+   * naming it without argument conditions, null when only conditional rules name it (it depends),
+   * else the default action.
+   */
+  static String actionFor(Node n, String syscall) {
+    boolean conditional = false;
+    for (Node r : n.list("syscalls", r -> r)) {
+      r.requireObject();
+      if (!r.strings("names").contains(syscall)) continue;
+      if (r.list("args", a -> a).isEmpty()) return r.string("action");
+      conditional = true;
+    }
+    return conditional ? null : n.string("defaultAction");
+  }
+
+  /**
+   * The launcher's last call is execve, made under the filter: a profile that refuses it whatever
+   * its arguments can never start the process (runc fails at start with a bare errno, or the
+   * process dies of SIGSYS); refused here, at create, naming the cause.
+   */
+  static void checkStartable(Node n) {
+    // runtime-spec: an errno for an action that returns none MUST fail
+    if (n.has("defaultErrnoRet") && !ERRNO_ACTIONS.contains(n.string("defaultAction"))) {
+      throw new SpecException("linux.seccomp.defaultErrnoRet", "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not "
+          + n.string("defaultAction"));
+    }
+    List<Node> rules = n.list("syscalls", r -> r);
+    for (int i = 0; i < rules.size(); i++) {
+      Node r = rules.get(i).requireObject();
+      if (r.has("errnoRet") && !ERRNO_ACTIONS.contains(r.string("action"))) {
+        throw new SpecException("linux.seccomp.syscalls[" + i + "].errnoRet",
+            "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not " + r.string("action"));
+      }
+    }
+    String action = actionFor(n, "execve");
+    if (action != null && REFUSING.contains(action)) {
+      throw new SpecException("linux.seccomp", "the profile refuses execve (" + action
+          + "): the container's process could never be started; allow execve");
+    }
+  }
+
+  /**
+   * The launcher's words when the process is killed by a signal (plan {@code T_SECCOMP} field 2):
+   * which essential syscalls the profile refuses, or "" when none. A process whose exit_group is
+   * refused dies of SIGSEGV when it tries to exit (glibc falls through to an illegal instruction).
+   */
+  public static String deathHint(Node n) {
+    if (n == null || !n.present()) return "";
+    List<String> refused = new java.util.ArrayList<>();
+    String how = null;
+    for (String s : ESSENTIAL) {
+      String a = actionFor(n, s);
+      if (a != null && REFUSING.contains(a)) {
+        refused.add(s);
+        how = how == null ? a : how;
+      }
+    }
+    if (refused.isEmpty()) return "";
+    return "linux.seccomp refuses " + String.join(", ", refused) + " (" + how
+        + "): a process that cannot exit or get memory is killed by the kernel when it tries";
   }
 
   private static String key(Node n) {

@@ -73,14 +73,16 @@ public final class SpecConverter {
     for (int i = 0; i < spec.mounts().size(); i++) {
       mount(plan, spec.mounts().get(i), "mounts[" + i + "]", o.bundle(), cgroupNs, cgroupDirs, hierarchies);
     }
-    devices(plan, linux, user != null);
+    // Without a mount namespace nothing is mounted and no device made: the rootfs's /dev is as is.
+    if (SpecValidator.find(linux, "mount") != null) devices(plan, linux, user != null);
     for (String p : linux.maskedPaths()) plan.add(PlanTag.MASKED, p);
     for (String p : linux.readonlyPaths()) plan.add(PlanTag.READONLY_PATH, p);
     linux.sysctl().forEach((k, v) -> plan.add(PlanTag.SYSCTL, k, v));
     for (Path d : cgroupDirs) plan.add(PlanTag.CGROUP, d);
     if (linux.personality() != null) plan.add(PlanTag.PERSONALITY, linux.personality());
 
-    process(plan, spec.process(), o, seccompBpf, seccompFlags);
+    process(plan, spec.process(), o, seccompBpf, seccompFlags,
+        seccompBpf == null ? "" : SeccompConverter.deathHint(spec.linux().seccomp()));
     boolean listener = seccompBpf != null && spec.linux().seccomp().optString("listenerPath") != null;
     if (listener) {
       String meta = spec.linux().seccomp().optString("listenerMetadata");
@@ -112,8 +114,10 @@ public final class SpecConverter {
     for (String t : namespaceTypes) {
       if (!t.equals("user")) plan.add(PlanTag.NAMESPACE, CLONE_FLAGS.get(t), "/proc/" + pid + "/ns/" + PROC_NS.get(t));
     }
+    // No mount namespace to join (the container shares the runtime's): enter the init's root.
+    if (!namespaceTypes.contains("mount")) plan.add(PlanTag.ROOTFS, "/proc/" + pid + "/root", 0, 0, 0);
     for (Path d : cgroupDirs) plan.add(PlanTag.CGROUP, d);
-    process(plan, p, o, seccompBpf, seccompFlags);
+    process(plan, p, o, seccompBpf, seccompFlags, "");
     if (o.pidFile() != null && !o.detach()) plan.add(PlanTag.EXEC_WAIT);
     return plan;
   }
@@ -129,7 +133,7 @@ public final class SpecConverter {
     if (o.preserveFds() > 0) plan.add(PlanTag.PRESERVE_FDS, o.preserveFds());
   }
 
-  static void process(Plan plan, Process p, LaunchOptions o, byte[] seccompBpf, int seccompFlags) {
+  static void process(Plan plan, Process p, LaunchOptions o, byte[] seccompBpf, int seccompFlags, String seccompHint) {
     plan.add(PlanTag.ARGS, p.args());
     plan.add(PlanTag.ENV, p.env());
     plan.add(PlanTag.CWD, p.cwd());
@@ -164,7 +168,7 @@ public final class SpecConverter {
       var size = p.consoleSize();
       plan.add(PlanTag.TERMINAL, size == null ? 0 : size.height(), size == null ? 0 : size.width());
     }
-    if (seccompBpf != null) plan.add(PlanTag.SECCOMP, seccompBpf, seccompFlags);
+    if (seccompBpf != null) plan.add(PlanTag.SECCOMP, seccompBpf, seccompFlags, seccompHint);
     if (p.apparmorProfile() != null && !p.apparmorProfile().isEmpty() && HostSecurity.apparmor()) {
       plan.add(PlanTag.APPARMOR, p.apparmorProfile());
     }
