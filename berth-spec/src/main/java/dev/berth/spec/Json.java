@@ -185,9 +185,13 @@ public final class Json {
         case 'u' -> {
           int cp = hex4();
           if (Character.isHighSurrogate((char) cp) && pos + 1 < in.length && in[pos] == '\\' && in[pos + 1] == 'u') {
+            int next = pos;
             pos += 2;
             int lo = hex4();
-            cp = Character.toCodePoint((char) cp, (char) lo);
+            // a pair makes one code point; otherwise the next escape stands alone (and a lone
+            // surrogate becomes '?' in UTF-8, as String does)
+            if (Character.isLowSurrogate((char) lo)) cp = Character.toCodePoint((char) cp, (char) lo);
+            else pos = next;
           }
           b.writeBytes(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
         }
@@ -234,7 +238,15 @@ public final class Json {
       while (pos < in.length && digit(in[pos])) pos++;
     }
     String text = new String(in, start, pos - start, StandardCharsets.US_ASCII);
-    if (!integral) return Double.parseDouble(text);
+    if (!integral) {
+      // 1e999 would be Infinity, which JSON cannot write back (runc refuses it too).
+      double d = Double.parseDouble(text);
+      if (Double.isInfinite(d)) {
+        pos = start;
+        throw fail("number out of range");
+      }
+      return d;
+    }
     if (pos - start <= 18) return Long.parseLong(text);
     BigInteger big = new BigInteger(text);
     return big.bitLength() < 64 ? (Object) big.longValue() : big;
