@@ -14,6 +14,9 @@ public record Descriptor(String mediaType, String digest, long size, Map<String,
         if (digest == null) throw new ImageException.BadManifest("descriptor without digest");
         Digest.parse(digest);
         if (size < 0) throw new ImageException.BadManifest("descriptor " + digest + " has negative size " + size);
+        if (annotations != null)   // (Map.of's containsValue(null) would throw)
+            for (var a : annotations.entrySet())
+                if (a.getValue() == null) throw new ImageException.BadManifest("descriptor " + digest + ": annotation " + a.getKey() + " has no value");
         annotations = annotations == null || annotations.isEmpty() ? null : Map.copyOf(annotations);
     }
 

@@ -11,6 +11,8 @@ import java.util.Map;
 public record Index(int schemaVersion, String mediaType, List<Descriptor> manifests, Map<String, String> annotations) {
     public Index {
         if (schemaVersion != 2) throw new ImageException.BadManifest("index schemaVersion " + schemaVersion + " is not supported (want 2)");
+        if (manifests != null)   // (List.of's contains(null) would throw)
+            for (int i = 0; i < manifests.size(); i++) if (manifests.get(i) == null) throw new ImageException.BadManifest("index entry " + i + " is null");
         manifests = manifests == null ? List.of() : List.copyOf(manifests);
     }
 

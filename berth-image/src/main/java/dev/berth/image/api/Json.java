@@ -15,7 +15,9 @@ public final class Json {
 
     public static <T> T read(byte[] bytes, Class<T> type, String what) {
         try {
-            return MAPPER.readValue(bytes, type);
+            T v = MAPPER.readValue(bytes, type);
+            if (v == null) throw new ImageException.BadManifest(what + " is null, not a JSON object");
+            return v;
         } catch (ImageException e) {
             throw e;
         } catch (IOException e) {

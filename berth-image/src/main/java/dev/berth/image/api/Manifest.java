@@ -13,8 +13,10 @@ public record Manifest(int schemaVersion, String mediaType, Descriptor config, L
     public Manifest {
         if (schemaVersion != 2) throw new ImageException.BadManifest("manifest schemaVersion " + schemaVersion + " is not supported (want 2)");
         if (config == null) throw new ImageException.BadManifest("manifest has no config");
-        if (!MediaTypes.CONFIGS.contains(config.mediaType()))
+        if (config.mediaType() == null || !MediaTypes.CONFIGS.contains(config.mediaType()))
             throw new ImageException.BadManifest("manifest config has wrong media type: " + config.mediaType());
+        if (layers != null)   // (List.of's contains(null) would throw)
+            for (int i = 0; i < layers.size(); i++) if (layers.get(i) == null) throw new ImageException.BadManifest("manifest layer " + i + " is null");
         layers = layers == null ? List.of() : List.copyOf(layers);
         for (Descriptor l : layers)
             if (!MediaTypes.isLayer(l.mediaType()))

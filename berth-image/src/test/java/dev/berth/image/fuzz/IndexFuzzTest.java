@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
  * and the store's index.json read them) and platform selection with raw bytes. The contract: an
  * index is returned whose descriptors hold valid digests and from which a platform is selected or
  * reported missing ({@link ImageException.NotFound}), or an {@link ImageException} names what is
- * wrong (never an NPE, ClassCastException, StackOverflowError or OutOfMemoryError), in bounded
+ * wrong (never an NPE, ClassCastException, StackOverflowError or OutOfMemoryError, nor a "not valid
+ * JSON" error that hides an exception of a record constructor), in bounded
  * time; what is returned writes back to JSON that reads as the same index.
  */
 @Tag("fuzz-index")
@@ -34,6 +35,7 @@ class IndexFuzzTest {
             idx = Json.read(json, Index.class, "index");
         } catch (ImageException e) {
             assertThat(e.getMessage()).isNotBlank();
+            JsonContract.constructorsThrowOnlyImageExceptions(json, Index.class);
             return;
         }
         assertThat(idx.schemaVersion()).isEqualTo(2);

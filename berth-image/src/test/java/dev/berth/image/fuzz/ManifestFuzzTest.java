@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Timeout;
  * Fuzzes the image manifest parser ({@link Json#read} into {@link Manifest}, as pull, load and the
  * store read manifests) with raw bytes. The contract: a manifest is returned whose descriptors hold
  * valid digests, or an {@link ImageException} names what is wrong (never an NPE,
- * ClassCastException, StackOverflowError or OutOfMemoryError), in bounded time; what is returned
+ * ClassCastException, StackOverflowError or OutOfMemoryError, nor a "not valid JSON" error that hides
+ * an exception of a record constructor), in bounded time; what is returned
  * writes back to JSON that reads as the same manifest.
  */
 @Tag("fuzz-manifest")
@@ -28,6 +29,7 @@ class ManifestFuzzTest {
             m = Json.read(json, Manifest.class, "manifest");
         } catch (ImageException e) {
             assertThat(e.getMessage()).isNotBlank();
+            JsonContract.constructorsThrowOnlyImageExceptions(json, Manifest.class);
             return;
         }
         assertThat(m.schemaVersion()).isEqualTo(2);
