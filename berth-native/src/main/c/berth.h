@@ -47,6 +47,7 @@ int write_all(int fd, const void *buf, size_t len);
 int write_file_at(int dirfd, const char *path, const char *data, struct berr *err);
 int write_file_atomic(const char *path, const char *data, struct berr *err);
 int write_file_atomic_at(int dirfd, const char *name, const char *data, struct berr *err);
+int write_proc_record(const char *dir, const char *name, struct berr *err); /* "pid starttime" */
 int check_procfs(int fd, const char *what, struct berr *err);
 int write_proc_file(const char *path, const char *data, struct berr *err);
 int dirfd_and_base(const char *path, int *dirfd, const char **base, struct berr *err);
@@ -111,6 +112,7 @@ int seccomp_load(struct launch *l, struct berr *err);    /* install it: the last
 
 /* monitor.c */
 int monitor_wait(struct launch *l, int *status_out, struct berr *err);
+void __attribute__((noreturn)) keeper_run(const struct plan *plan, pid_t monitor);
 int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);
 void kill_cgroups(const struct plan *plan);

@@ -32,6 +32,9 @@ static void report_late_error(struct launch *l, const struct berr *err)
   log_error(err);
 }
 
+/* Set once the launcher has recorded the container (pid files): the monitor no longer undoes it. */
+static bool monitor_recorded;
+
 /* The container init: runs in the new namespaces, never returns. */
 static void __attribute__((noreturn)) init_main(struct launch *l)
 {
@@ -75,6 +78,10 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
     goto fail;
   if (sync_send(l->sync_child, SYNC_READY, 0, -1, &err) < 0)
     goto fail;
+  /* Ready, but not ours to keep until the launcher has recorded us (pid files): a launcher killed
+   * before that must not leave a live init nobody knows of. EOF here = the launcher died. */
+  if (sync_recv(l->sync_child, &m, NULL, &err) != 0 || m.type != SYNC_GO)
+    _exit(1);
   close(l->sync_child);
   if (l->fifo_fd >= 0) {
     char p[64];
@@ -333,25 +340,53 @@ int container_launch(struct launch *l, struct berr *err)
     return -1;
   if (sync_await_ready(l, "container init", err) < 0)
     return -1;
+  if (l->monitor) {
+    /* the launcher writes the pid files; tell it the pid and wait until it has (if it is killed
+     * before, the create failed: undo it all rather than run a container nobody recorded) */
+    struct sync_msg ack;
+    if (sync_send(l->report_fd, SYNC_READY, l->child, -1, err) < 0)
+      return -1;
+    int r = sync_recv(l->report_fd, &ack, NULL, err);
+    if (r < 0)
+      return -1;
+    if (r == 1 || ack.type != SYNC_GO) {
+      close(l->report_fd);
+      l->report_fd = -1;
+      return berr_set(err, 0, "launcher exited before recording the container");
+    }
+    /* recorded: from here on the container's end is recorded, never undone (that is delete's) */
+    monitor_recorded = true;
+  } else if (write_pid_files(l->plan, l->child, err) < 0) {
+    return -1;
+  }
+  /* recorded: the init may now wait for start on its own; it closes its end just before it opens
+   * the exec fifo, and we return no earlier (`start` then finds it there, as before). A monitor
+   * whose init died meanwhile goes on to record that end. */
+  if (sync_send(l->sync_parent, SYNC_GO, 0, -1, err) < 0 && !l->monitor)
+    return -1;
+  struct sync_msg eof;
+  struct berr ignored;
+  sync_recv(l->sync_parent, &eof, NULL, &ignored);
   close(l->sync_parent);
   l->sync_parent = -1;
-  if (!l->monitor && write_pid_files(l->plan, l->child, err) < 0)
-    return -1;
   if (!l->run && !l->monitor)
     return 0;
   if (l->run) {
-    /* reads on to the execve: a failed exec fails run, and run -d too (the monitor reports after) */
-    if (release_init(l, err) < 0)
+    /* reads on to the execve: a failed exec fails run, and run -d too (the monitor reports after,
+     * and undoes it all: the launcher is still waiting, so nobody else holds the container yet) */
+    if (release_init(l, err) < 0) {
+      monitor_recorded = false;
       return -1;
+    }
     struct berr warn = {0};
     if (hooks_run(l->plan, "poststart", "running", l->child, &warn) < 0)
       log_warning(&warn);
   }
   if (l->monitor) {
-    /* The launcher writes the pid files; tell it the pid. Only now: `run -d` returns with the
-     * container started (no exec fifo left), as runc's does. */
-    if (sync_send(l->report_fd, SYNC_READY, l->child, -1, err) < 0)
-      return -1;
+    /* the launcher returns now (run -d: started, as runc): nothing of the setup is left that a
+     * kill of the monitor or a delete could catch half-way */
+    struct berr ignored_send;
+    sync_send(l->report_fd, SYNC_READY, 0, -1, &ignored_send);
     close(l->report_fd);
     l->report_fd = -1;
   }
@@ -378,7 +413,40 @@ int container_launch(struct launch *l, struct berr *err)
   return exit_code_of(status);
 }
 
-/* Detached: a monitor (setsid) is the init's parent; we report its outcome and exit. */
+/* The monitor: sets the container up as the init's parent and subreaper, then waits for it. */
+static void __attribute__((noreturn)) monitor_main(struct launch *l, int report_fd)
+{
+  setsid(); /* a session of its own, apart from the keeper's */
+  l->monitor = true;
+  l->report_fd = report_fd;
+  struct berr merr = {0};
+  /* first of all, before anything of ours is in the state directory: delete must know whom to
+   * wait for (it may write the exit status there) */
+  const char *sd = plan_get(l->plan, T_STATE_DIR);
+  int r = sd && *sd && write_proc_record(sd, "monitor", &merr) < 0 ? -1 : container_launch(l, &merr);
+  if (r < 0) {
+    if (l->report_fd >= 0)
+      sync_send_error(l->report_fd, &merr);
+    else
+      log_error(&merr);
+    if (monitor_recorded)
+      kill(getpid(), SIGKILL); /* recorded: never undone; the keeper takes over and records the end */
+    if (l->child > 0) {
+      kill(l->child, SIGKILL);
+      waitpid(l->child, NULL, 0);
+    }
+    kill_cgroups(l->plan);
+    run_cleanup(l->plan);
+    _exit(1);
+  }
+  _exit(0);
+}
+
+/*
+ * Detached: a keeper K (setsid, subreaper) forks the monitor M, the init's parent; we report M's
+ * outcome and exit. K only waits: if M is killed, the init is re-parented to K (the nearest
+ * subreaper), which then records its exit status instead (monitor.c, keeper_run).
+ */
 int container_launch_monitored(struct launch *l, struct berr *err)
 {
   int sp[2];
@@ -390,29 +458,33 @@ int container_launch_monitored(struct launch *l, struct berr *err)
   if (m == 0) {
     close(sp[0]);
     setsid();
-    l->monitor = true;
-    l->report_fd = sp[1];
-    struct berr merr = {0};
-    int r = container_launch(l, &merr);
-    if (r < 0) {
-      if (l->report_fd >= 0)
-        sync_send_error(l->report_fd, &merr);
-      else
-        log_error(&merr);
-      if (l->child > 0) {
-        kill(l->child, SIGKILL);
-        waitpid(l->child, NULL, 0);
-      }
-      kill_cgroups(l->plan);
-      run_cleanup(l->plan);
+    struct berr kerr = {0};
+    const char *sd = plan_get(l->plan, T_STATE_DIR);
+    if (sd && *sd && write_proc_record(sd, "keeper", &kerr) < 0) {
+      sync_send_error(sp[1], &kerr);
       _exit(1);
     }
-    _exit(0);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+      berr_sys(&kerr, "prctl: PR_SET_CHILD_SUBREAPER");
+      sync_send_error(sp[1], &kerr);
+      _exit(1);
+    }
+    pid_t mon = fork();
+    if (mon < 0) {
+      berr_sys(&kerr, "fork monitor");
+      sync_send_error(sp[1], &kerr);
+      _exit(1);
+    }
+    if (mon == 0)
+      monitor_main(l, sp[1]);
+    close(sp[1]); /* the launcher sees EOF when the monitor is gone */
+    keeper_run(l->plan, mon);
   }
   close(sp[1]);
   struct sync_msg msg;
   int r = sync_recv(sp[0], &msg, NULL, err);
-  close(sp[0]);
+  if (r != 0 || msg.type != SYNC_READY)
+    close(sp[0]);
   if (r < 0)
     return -1;
   if (r == 1)
@@ -422,5 +494,26 @@ int container_launch_monitored(struct launch *l, struct berr *err)
     l->cleaned = true;
     return berr_set(err, msg.errnum, "%s", msg.text);
   }
-  return write_pid_files(l->plan, (pid_t) msg.value, err);
+  if (msg.type != SYNC_READY)
+    return berr_set(err, EPROTO, "monitor: unexpected message %d", msg.type);
+  if (write_pid_files(l->plan, (pid_t) msg.value, err) < 0) {
+    close(sp[0]); /* the monitor sees EOF instead of the ack: it undoes the container */
+    waitpid(m, NULL, 0);
+    l->cleaned = true;
+    return -1;
+  }
+  if (sync_send(sp[0], SYNC_GO, 0, -1, err) < 0) {
+    close(sp[0]);
+    return -1;
+  }
+  /* Return once the monitor has started the container (or was killed: then the keeper has it). */
+  struct berr ignored;
+  r = sync_recv(sp[0], &msg, NULL, &ignored);
+  close(sp[0]);
+  if (r == 0 && msg.type == SYNC_ERROR) {
+    waitpid(m, NULL, 0); /* the keeper goes once the monitor has undone it all */
+    l->cleaned = true;
+    return berr_set(err, msg.errnum, "%s", msg.text);
+  }
+  return 0;
 }

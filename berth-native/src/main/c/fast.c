@@ -400,10 +400,26 @@ int fast_apply(const struct plan *plan, const char *id)
     }
     goto stale;
   }
+  /* Who is creating it, before anything else: if we are killed half-way, `state` knows the create
+   * is over and `delete` knows whom to stop. */
+  if (write_proc_record(plan_str(sd, 0), "creator", &err) < 0)
+    goto fail;
   for (const struct plan_record *r = NULL; (r = plan_next(plan, T_FAST_FILE, r));) {
-    int fd = open(plan_str(r, 0), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, r->fields[1].data, r->fields[1].len) < 0) {
+    /* whole or not at all (a temp name, then rename): a kill here never leaves a half state.json */
+    char tmp[4096];
+    const char *path = plan_str(r, 0), *slash = strrchr(path, '/');
+    if (!slash) {
+      berr_set(&err, EINVAL, "template: not an absolute path: %s", path);
+      goto fail;
+    }
+    snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", (int) (slash - path + 1), path, slash + 1);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, r->fields[1].data, r->fields[1].len) < 0 || rename(tmp, path) < 0) {
       berr_sys(&err, "write %s", plan_str(r, 0));
+      if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+      }
       goto fail;
     }
     close(fd);

@@ -184,3 +184,45 @@ void run_cleanup(const struct plan *plan)
       rmdir(p);
   }
 }
+
+/*
+ * The keeper: parent of the monitor, subreaper, otherwise idle (stdio on /dev/null). When the
+ * monitor exits by itself it has done its work (exit status written, or the create undone). When it
+ * is killed, the init (already recorded in <state dir>/pid: the monitor goes on only after that)
+ * becomes the keeper's child; the keeper waits for it and writes the exit status in its place.
+ */
+void keeper_run(const struct plan *plan, pid_t monitor)
+{
+  int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3 && nul >= 0; fd++)
+    dup2(nul, fd);
+  int st;
+  pid_t w;
+  while ((w = waitpid(-1, &st, 0)) != monitor)
+    if (w < 0 && errno != EINTR)
+      _exit(0);
+  if (!WIFSIGNALED(st))
+    _exit(0);
+  const char *sd = plan_get(plan, T_STATE_DIR), *statusfile = plan_get(plan, T_MONITOR);
+  char path[4096], buf[32] = "";
+  snprintf(path, sizeof path, "%s/pid", sd ? sd : "");
+  FILE *f = sd ? fopen(path, "re") : NULL;
+  if (f) {
+    if (!fgets(buf, sizeof buf, f))
+      buf[0] = 0;
+    fclose(f);
+  }
+  pid_t init = (pid_t) atoi(buf);
+  if (init <= 0 || !statusfile || !*statusfile)
+    _exit(0); /* not recorded: the launcher undoes the create */
+  for (;;) {
+    w = waitpid(-1, &st, 0);
+    if (w == init) {
+      struct berr ignored;
+      write_exit_status(statusfile, st, &ignored);
+      _exit(0);
+    }
+    if (w < 0 && errno != EINTR)
+      _exit(0); /* not our child: nothing to learn */
+  }
+}

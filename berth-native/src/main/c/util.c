@@ -92,6 +92,45 @@ int write_file_atomic(const char *path, const char *data, struct berr *err)
   return 0;
 }
 
+/* Field 22 of /proc/self/stat: this process's start time in clock ticks since boot. */
+static unsigned long long self_start_ticks(void)
+{
+  char buf[1024];
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  unsigned long long v = 0;
+  /* after ") ": state is field 3, starttime field 22 */
+  for (int field = 2; p && *p; p++) {
+    if (*p != ' ')
+      continue;
+    if (++field == 22) {
+      v = strtoull(p + 1, NULL, 10);
+      break;
+    }
+  }
+  return v;
+}
+
+/*
+ * <dir>/<name> = "<pid> <start ticks>": who may still write into a state directory (the launcher
+ * of a create not yet finished: "creator"; a detached container's monitor: "monitor"). delete
+ * stops or waits for it before removing the directory; the start time guards against pid reuse.
+ */
+int write_proc_record(const char *dir, const char *name, struct berr *err)
+{
+  char path[4096], buf[64];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(buf, sizeof buf, "%d %llu\n", getpid(), self_start_ticks());
+  return write_file_atomic(path, buf, err);
+}
+
 /* CVE-2019-16884: whatever we write under /proc must really be procfs. */
 int check_procfs(int fd, const char *what, struct berr *err)
 {

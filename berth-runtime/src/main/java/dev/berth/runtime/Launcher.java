@@ -1,6 +1,8 @@
 package dev.berth.runtime;
 
 import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.state.ProcRecord;
+import dev.berth.runtime.state.ProcStat;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,6 +10,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The hand-over to berth-launch, in this very process, so the pid the caller spawned becomes the
@@ -26,6 +30,11 @@ public final class Launcher {
     byte[] bytes = plan.encode();
     Trace.mark("hand-over: plan encoded");
     String handoff = System.getProperty("berth.handoff");
+    if (handoff != null && wrapperGone()) {
+      // Nobody would exec the launcher: the caller undoes the create instead of leaving it half made.
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "berth-runc was killed during the create: undone");
+    }
+    if (handoff != null) sweepHandoffs(Path.of(handoff));
     if (handoff != null && writeHandoff(Path.of(handoff), bytes)) {
       Trace.mark("hand-over: plan written");
       System.out.flush();
@@ -38,6 +47,68 @@ public final class Launcher {
     String f = Integer.toString(fd);
     Linux.execve(launcher.toString(), new String[] {"berth-launch", "--plan-fd", f}, new String[0]);
     throw new IllegalStateException("execve returned");
+  }
+
+  /**
+   * The processes that create a container from here on: this JVM and, through bin/berth-runc, the
+   * wrapper, which becomes the launcher (same pid) at the hand-over.
+   */
+  public static List<ProcRecord> creators() {
+    List<ProcRecord> out = new ArrayList<>();
+    ProcRecord self = ProcRecord.of(ProcessHandle.current().pid());
+    if (self != null) out.add(self);
+    long wrapper = wrapperPid();
+    ProcRecord w = wrapper > 0 ? ProcRecord.of(wrapper) : null;
+    if (w != null) out.add(w);
+    return out;
+  }
+
+  /** bin/berth-runc's pid (the hand-over file is named after it), or -1 without the wrapper. */
+  static long wrapperPid() {
+    String handoff = System.getProperty("berth.handoff");
+    if (handoff == null) return -1;
+    try {
+      return Long.parseLong(Path.of(handoff).getFileName().toString());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** The wrapper that would exec the launcher is no longer our parent: it was killed. */
+  static boolean wrapperGone() {
+    long w = wrapperPid();
+    return w > 0 && ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L) != w;
+  }
+
+  /**
+   * Hand-over files no process owns (its wrapper was killed between the JVM's write and the
+   * launcher's unlink): each is named after its wrapper's pid, so one whose pid is gone, or is no
+   * berth process (bin/berth-runc, or the launcher it became), is removed. Such a file is never
+   * executed anyway (a wrapper of the same pid removes it first: {@link #clearStaleHandoff}).
+   */
+  static void sweepHandoffs(Path ours) {
+    Path dir = ours.getParent();
+    if (dir == null) return;
+    try (var ds = Files.newDirectoryStream(dir)) {
+      for (Path f : ds) {
+        String name = f.getFileName().toString();
+        String num = name.endsWith(".tmp") ? name.substring(0, name.length() - 4) : name;
+        if (f.equals(ours) || !num.matches("[0-9]{1,10}")) continue;
+        if (!berthProcess(Long.parseLong(num))) Files.deleteIfExists(f);
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: a later create tries again
+    }
+  }
+
+  private static boolean berthProcess(long pid) {
+    if (ProcStat.startTicks(pid) < 0) return false;
+    try {
+      String cmd = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+      return cmd.contains("berth");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** A stale hand-over file (same wrapper pid, earlier crash) must never be executed. */

@@ -6,6 +6,7 @@ import dev.berth.cgroups.CgroupSweeper;
 import dev.berth.cgroups.Resources;
 import dev.berth.cgroups.fs.CgroupFiles;
 import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.Launcher;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.convert.LaunchOptions;
 import dev.berth.runtime.convert.ResourcesConverter;
@@ -63,9 +64,12 @@ public final class Create {
 
     dev.berth.runtime.Trace.mark("create: resources and seccomp converted");
     Path dir = ctx.store().reserve(id);
-    sweepCgroups(ctx);
     CgroupManager cgroup = null;
     try {
+      // Who is creating it, first: if this JVM or the wrapper (the launcher-to-be) is killed,
+      // `state` knows the create is over and `delete` knows whom to stop.
+      ctx.store().saveProcs(id, "creator", Launcher.creators());
+      sweepCgroups(ctx);
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id, ctx.cgroupParent());
       // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
       boolean monitor = r.action().equals("run") && r.detach();

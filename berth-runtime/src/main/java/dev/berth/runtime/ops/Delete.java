@@ -3,6 +3,7 @@ package dev.berth.runtime.ops;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.state.Container;
+import dev.berth.runtime.state.ProcRecord;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.Spec;
 
@@ -13,12 +14,23 @@ import dev.berth.spec.Spec;
 public final class Delete {
   private Delete() {}
 
+  /** How long a monitor may take to record the exit after its container died before it is killed. */
+  static final long MONITOR_GRACE_MS = 2_000;
+
   public static void delete(RuntimeContext ctx, String id, boolean force) {
     Container c = Lifecycle.load(ctx, id);
     Status s = Lifecycle.status(ctx, c);
     if (s != Status.STOPPED && !force) {
       throw new ContainerException(ContainerException.Kind.WRONG_STATE,
           "cannot delete container \"" + id + "\": it is " + s + " (stop it first, or use --force)");
+    }
+    if (c.pid().isEmpty()) {
+      // A create that has not finished (--force) or was killed: stop whoever is still making it
+      // (the JVM, the launcher, a monitor setting up) before undoing what they made; what they
+      // wrote meanwhile (state.json, the cgroup path) is read again.
+      ProcRecord.killAndWait(c.creators(), 5_000);
+      ProcRecord.killAndWait(c.monitors(), 5_000);
+      c = Lifecycle.load(ctx, id);
     }
     if (s != Status.STOPPED) {
       int pid = c.pid().orElse(0);
@@ -30,13 +42,18 @@ public final class Delete {
         }
       }
     }
-    if (c.record().cgroupsPath() != null) {
-      var cg = ctx.cgroups(c);
-      if (s == Status.PAUSED) cg.thaw();
+    var cg = c.record().cgroupsPath() == null ? null : ctx.cgroups(c);
+    if (cg != null && s == Status.PAUSED) cg.thaw(); // so that the init can die
+    if (s != Status.STOPPED) waitGone(c.pid().orElse(0));
+    // The monitor records the end once the init is gone (or undoes a run -d whose exec failed):
+    // wait for it and the keeper (killed after a grace period) before touching the cgroup or the
+    // directory, so that nothing of theirs runs while they are removed.
+    var monitors = c.monitors();
+    if (!ProcRecord.waitGone(monitors, MONITOR_GRACE_MS)) ProcRecord.killAndWait(monitors, 5_000);
+    if (cg != null) {
       cg.destroy(); // kills whatever is left (no pid namespace, --force) and removes every hierarchy
       pruneParents(cg.paths(), ctx.cgroupParent());
     }
-    if (s != Status.STOPPED) waitGone(c.pid().orElse(0));
     Spec spec = null;
     try {
       spec = Hooks.config(c);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -34,11 +35,34 @@ public record Container(ContainerRecord record, Path dir) {
     }
   }
 
-  /** Liveness of the init process, without paused (see class comment). */
+  /** The JVM and launcher of the create, recorded before anything else in the directory. */
+  public List<ProcRecord> creators() {
+    return ProcRecord.read(dir.resolve("creator"));
+  }
+
+  /**
+   * A detached container's monitor and the keeper above it (either writes the exit status: the
+   * keeper if the monitor was killed), each recorded by itself at its start.
+   */
+  public List<ProcRecord> monitors() {
+    List<ProcRecord> all = new java.util.ArrayList<>(ProcRecord.read(dir.resolve("keeper")));
+    all.addAll(ProcRecord.read(dir.resolve("monitor")));
+    return all;
+  }
+
+  /**
+   * Liveness of the init process, without paused (see class comment). Without a pid file the
+   * create has not finished: it is creating while its creator lives, and stopped once the creator
+   * is gone (killed half-way; the caller still checks the cgroup for processes it left).
+   */
   public Status baseStatus() {
     OptionalInt pid = pid();
     if (pid.isEmpty()) {
-      // The launcher writes the pid within moments of the hand-over; one that never did has died.
+      if (Files.exists(dir.resolve("creator"), LinkOption.NOFOLLOW_LINKS)) {
+        return creators().stream().anyMatch(ProcRecord::alive) ? Status.CREATING : Status.STOPPED;
+      }
+      // No creator recorded (yet, or a directory of an older berth): the launcher writes the pid
+      // within moments of the hand-over; one that never did has died.
       boolean launching = !record.created().isEmpty()
           && createdAt().isAfter(Instant.now().minusSeconds(30));
       return launching ? Status.CREATING : Status.STOPPED;
@@ -55,12 +79,26 @@ public record Container(ContainerRecord record, Path dir) {
     }
   }
 
-  /** "exited N" / "signaled N" written by the monitor, if the container had one and it ended. */
+  /** What {@link #exitStatus} says when the init ended after its monitor and keeper were killed. */
+  public static final String EXIT_UNKNOWN = "unknown (the monitor was killed before the container ended)";
+
+  /**
+   * "exited N" / "signaled N" written by the monitor (or by the keeper, if the monitor was killed),
+   * if the container had one and it ended; if both were killed first, nobody could wait for the
+   * init (it was re-parented to the caller's subreaper or pid 1, which reaped it):
+   * {@link #EXIT_UNKNOWN} once the init is gone too.
+   */
   public String exitStatus() {
     try {
       return Files.readString(dir.resolve("exit"), StandardCharsets.US_ASCII).trim();
     } catch (IOException e) {
-      return null;
+      // not written (yet)
     }
+    if (!record.monitored()) return null;
+    List<ProcRecord> monitors = monitors();
+    OptionalInt pid = pid();
+    if (monitors.isEmpty() || pid.isEmpty() || monitors.stream().anyMatch(ProcRecord::alive)) return null;
+    if (Files.exists(dir.resolve("exit"), LinkOption.NOFOLLOW_LINKS)) return exitStatus(); // written meanwhile
+    return ProcStat.aliveSince(pid.getAsInt(), createdAt()) ? null : EXIT_UNKNOWN;
   }
 }

@@ -31,6 +31,25 @@ public final class ProcStat {
     return started + 2000 >= notBefore.toEpochMilli();
   }
 
+  /**
+   * Start time of {@code pid} in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat), or -1 if
+   * it is gone or a zombie: with the pid, it names one process for good (pids are reused, start
+   * times of the same pid are not).
+   */
+  public static long startTicks(long pid) {
+    String stat;
+    try {
+      stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      return -1;
+    }
+    int close = stat.lastIndexOf(')');
+    if (close < 0) return -1;
+    String[] f = stat.substring(close + 2).split(" ");
+    if (f[0].equals("Z") || f[0].equals("X")) return -1;
+    return Long.parseLong(f[19]);
+  }
+
   static long bootMillis() {
     long b = bootMillis;
     if (b >= 0) return b;

@@ -103,6 +103,16 @@ public final class StateStore {
     Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /** Writes {@code <dir>/<name>} (creator: see {@link ProcRecord}) whole or not at all. */
+  public void saveProcs(String id, String name, List<ProcRecord> procs) {
+    Path dir = dir(id);
+    try {
+      write(dir, name, ProcRecord.encode(procs));
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
+    }
+  }
+
   public Container load(String id) {
     Path dir = dir(id);
     try {
@@ -133,16 +143,39 @@ public final class StateStore {
     return ids;
   }
 
-  /** Removes a container's directory and everything in it (never following symlinks). */
+  /**
+   * Removes a container's directory and everything in it (never following symlinks). The callers
+   * first stop whoever writes there (delete: the creator and the monitor); a file that still
+   * appears meanwhile (a writer nobody had recorded yet) is removed on a further pass rather than
+   * failing the removal.
+   */
   public void remove(String id) {
     Path dir = dir(id);
-    try {
-      if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-      try (var walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    for (int pass = 0; ; pass++) {
+      try {
+        removeTree(dir);
+        return;
+      } catch (IOException e) {
+        if (pass >= 100) {
+          throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
       }
-    } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot remove " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  private static void removeTree(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.deleteIfExists(dir);
+      return;
+    }
+    List<Path> entries = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) entries.add(p);
+    } catch (NoSuchFileException gone) {
+      return;
+    }
+    for (Path p : entries) removeTree(p);
+    Files.deleteIfExists(dir);
   }
 }
