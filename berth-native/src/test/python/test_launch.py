@@ -208,11 +208,22 @@ class LaunchTest(unittest.TestCase):
         return out
 
     def start(self):
-        """What `berth start` does: open the fifo for reading, read a byte, unlink it."""
+        """What `berth start` does: open the fifo for reading, read a byte, unlink it. The init may
+        not have opened the write end yet (it does right after create returns): until it has, a
+        read says end of file, so read again (bounded) as `start`'s blocking open would wait."""
         fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            os.set_blocking(fd, True)
-            self.assertEqual(os.read(fd, 1), b"0")
+            got = b""
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
+                select.select([fd], [], [], 0.1)
+                try:
+                    got = os.read(fd, 1)
+                except BlockingIOError:
+                    got = b""
+                if not got:
+                    time.sleep(0.002)
+            self.assertEqual(got, b"0")
         finally:
             os.close(fd)
             os.unlink(self.fifo)
