@@ -52,14 +52,17 @@ public record Container(ContainerRecord record, Path dir) {
 
   /**
    * Liveness of the init process, without paused (see class comment). Without a pid file the
-   * create has not finished: it is creating while its creator lives, and stopped once the creator
-   * is gone (killed half-way; the caller still checks the cgroup for processes it left).
+   * create has not finished: it is creating while its creator (or the monitor it started) lives,
+   * and stopped once they are gone (killed half-way; the caller still checks the cgroup for
+   * processes they left).
    */
   public Status baseStatus() {
     OptionalInt pid = pid();
     if (pid.isEmpty()) {
       if (Files.exists(dir.resolve("creator"), LinkOption.NOFOLLOW_LINKS)) {
-        return creators().stream().anyMatch(ProcRecord::alive) ? Status.CREATING : Status.STOPPED;
+        // the monitor of a run -d is part of the creation until the pid file is written
+        boolean making = creators().stream().anyMatch(ProcRecord::alive) || monitors().stream().anyMatch(ProcRecord::alive);
+        return making ? Status.CREATING : Status.STOPPED;
       }
       // No creator recorded (yet, or a directory of an older berth): the launcher writes the pid
       // within moments of the hand-over; one that never did has died.
