@@ -21,7 +21,9 @@ import java.util.UUID;
  * Unpacked layers, each once, under {@code snapshots/sha256/CHAINID/}: {@code fs/} holds the
  * layer's own files (overlay form), {@code info.json} its layer digest, diff ID and tree digest.
  * A layer is unpacked into {@code snapshots/tmp/UUID} and renamed into place only when complete
- * and its diff ID checked, so a crash or a bad archive leaves nothing (tmp is emptied at start-up).
+ * and its diff ID checked, so a crash or a bad archive leaves nothing (tmp is emptied at start-up,
+ * whatever the depth of what is there). The options come from the environment: file data one
+ * layer may write, {@code $BERTH_MAX_LAYER_SIZE} (default 64 GiB; see LayerExtractor.Options).
  */
 public final class SnapshotStore {
     public record Info(String chainId, String diffId, String layer, String tree, long bytes) {}
@@ -29,7 +31,8 @@ public final class SnapshotStore {
     private final Store store;
     private final LayerExtractor.Options options;
 
-    public SnapshotStore(Store store) { this(store, LayerExtractor.Options.DEFAULT); }
+    /** With the default limits, the layer size limit from {@code $BERTH_MAX_LAYER_SIZE} when set. */
+    public SnapshotStore(Store store) { this(store, LayerExtractor.Options.fromEnvironment()); }
     public SnapshotStore(Store store, LayerExtractor.Options options) { this.store = store; this.options = options; }
 
     /** Chain IDs per the OCI image spec: chain(0)=diff(0), chain(n)=sha256(chain(n-1) + " " + diff(n)). */
@@ -94,7 +97,12 @@ public final class SnapshotStore {
         try {
             Store.mkdirPrivate(tmp);
             Files.createDirectory(tmp.resolve("fs"));
-            LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
+            LayerExtractor.Result r;
+            try {
+                r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
+            } catch (ImageException.UnsafeArchive u) {
+                throw new ImageException.UnsafeArchive(null, "layer " + layer.digest() + ": " + u.getMessage(), u);
+            }
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
                         + r.diffId() + " but the config says " + diffId);
