@@ -29,11 +29,19 @@ public final class SnapshotStore {
     public record Info(String chainId, String diffId, String layer, String tree, long bytes) {}
 
     private final Store store;
-    private final LayerExtractor.Options options;
+    private LayerExtractor.Options options;
 
-    /** With the default limits, the layer size limit from {@code $BERTH_MAX_LAYER_SIZE} when set. */
-    public SnapshotStore(Store store) { this(store, LayerExtractor.Options.fromEnvironment()); }
+    /**
+     * With the default limits, the layer size limit from {@code $BERTH_MAX_LAYER_SIZE} when set
+     * (read at the first unpack: a bad value fails only commands that unpack).
+     */
+    public SnapshotStore(Store store) { this(store, null); }
     public SnapshotStore(Store store, LayerExtractor.Options options) { this.store = store; this.options = options; }
+
+    private LayerExtractor.Options options() {
+        if (options == null) options = LayerExtractor.Options.fromEnvironment();
+        return options;
+    }
 
     /** Chain IDs per the OCI image spec: chain(0)=diff(0), chain(n)=sha256(chain(n-1) + " " + diff(n)). */
     public static List<Digest> chainIds(List<Digest> diffIds) {
@@ -99,7 +107,7 @@ public final class SnapshotStore {
             Files.createDirectory(tmp.resolve("fs"));
             LayerExtractor.Result r;
             try {
-                r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
+                r = LayerExtractor.extract(in, tmp.resolve("fs"), options(), layer.digestValue());
             } catch (ImageException.UnsafeArchive u) {
                 throw new ImageException.UnsafeArchive(null, "layer " + layer.digest() + ": " + u.getMessage(), u);
             }
@@ -129,7 +137,7 @@ public final class SnapshotStore {
         Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
         try {
             Files.createDirectories(tmp);
-            try (InputStream in = store.openBlob(Digest.parse(info.layer()))) { LayerExtractor.extract(in, tmp, options); }
+            try (InputStream in = store.openBlob(Digest.parse(info.layer()))) { LayerExtractor.extract(in, tmp, options()); }
             Digest tree = TreeHasher.hash(tmp);
             store.writeAtomic(dir(chainId).resolve("info.json"),
                     Json.write(new Info(info.chainId(), info.diffId(), info.layer(), tree.toString(), info.bytes())));

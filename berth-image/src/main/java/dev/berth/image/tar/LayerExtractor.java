@@ -318,6 +318,8 @@ public final class LayerExtractor {
             if (t < 0 && t != -At.ENOENT) check(t, "statx", rel);
             if (t < 0) check(at.mkdir(pfd, cname, 0700), "mkdir", rel);
             Node dnode = pnode.child(base);
+            lastRel = rel;
+            lastNode = dnode;
             int dfd = dirFd(dnode, name, Walk.CREATE);
             if (chownWanted(e, false)) check(at.fchown(dfd, (int) e.getLongUserId(), (int) e.getLongGroupId()), "fchown", rel);
             check(at.fchmod(dfd, mode), "fchmod", rel);
@@ -480,15 +482,27 @@ public final class LayerExtractor {
         return false;
     }
 
+    /** The last directory {@link #node} looked up (most entries are in the directory of the one before). */
+    private String lastRel = "";
+    private Node lastNode = top;
+
     /** The node of directory {@code rel} ("" is the root), made (as a name only) when missing. */
     private Node node(String rel) {
+        if (rel.equals(lastRel)) return lastNode;
         Node n = top;
+        int start = 0;
+        if (!lastRel.isEmpty() && rel.length() > lastRel.length() && rel.charAt(lastRel.length()) == '/' && rel.startsWith(lastRel)) {
+            n = lastNode;   // below the last one: only the rest is looked up
+            start = lastRel.length() + 1;
+        }
         if (rel.isEmpty()) return n;
-        for (int i = 0, j; i <= rel.length(); i = j + 1) {
+        for (int i = start, j; i <= rel.length(); i = j + 1) {
             j = rel.indexOf('/', i);
             if (j < 0) j = rel.length();
             n = n.child(rel.substring(i, j));
         }
+        lastRel = rel;
+        lastNode = n;
         return n;
     }
 
@@ -572,6 +586,8 @@ public final class LayerExtractor {
     /** Detaches {@code n} from the tree and closes its descriptor and those of the directories below it. */
     private void forget(Node n) {
         n.parent.children.remove(n.name);
+        lastRel = "";
+        lastNode = top;
         for (Iterator<Node> it = dirs.keySet().iterator(); it.hasNext(); ) {
             Node c = it.next();
             Node x = c;

@@ -57,7 +57,7 @@ public final class LayerWriter {
             e.setSize(0);
             e.setMode(0100000);
             e.setModTime(mtime);
-            tar.putArchiveEntry(e);
+            put(e);
             tar.closeArchiveEntry();
             return false;
         }
@@ -65,14 +65,14 @@ public final class LayerWriter {
             case S_IFDIR -> {
                 e = new TarArchiveEntry(rel + "/");
                 fill(e, a, mode, mtime);
-                tar.putArchiveEntry(e);
+                put(e);
                 tar.closeArchiveEntry();
                 if (overlayUpper && d.dir().opaque(d.raw())) {
                     TarArchiveEntry o = new TarArchiveEntry(rel + "/.wh..wh..opq");
                     o.setSize(0);
                     o.setMode(0100000);
                     o.setModTime(mtime);
-                    tar.putArchiveEntry(o);
+                    put(o);
                     tar.closeArchiveEntry();
                 }
                 return true;
@@ -83,7 +83,7 @@ public final class LayerWriter {
                 e = new TarArchiveEntry(rel, TarConstants.LF_SYMLINK);
                 e.setLinkName(target);
                 fill(e, a, mode, mtime);
-                tar.putArchiveEntry(e);
+                put(e);
                 tar.closeArchiveEntry();
             }
             case S_IFREG -> {
@@ -94,7 +94,7 @@ public final class LayerWriter {
                         e = new TarArchiveEntry(rel, TarConstants.LF_LINK);
                         e.setLinkName(first);
                         fill(e, a, mode, mtime);
-                        tar.putArchiveEntry(e);
+                        put(e);
                         tar.closeArchiveEntry();
                         return false;
                     }
@@ -102,7 +102,7 @@ public final class LayerWriter {
                 e = new TarArchiveEntry(rel);
                 fill(e, a, mode, mtime);
                 e.setSize(a.size());
-                tar.putArchiveEntry(e);
+                put(e);
                 try (InputStream in = d.dir().openFile(d.raw())) {
                     long left = a.size();
                     int n;
@@ -118,12 +118,65 @@ public final class LayerWriter {
                 e.setDevMajor((int) (((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL)));
                 e.setDevMinor((int) (((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL)));
                 fill(e, a, mode, mtime);
-                tar.putArchiveEntry(e);
+                put(e);
                 tar.closeArchiveEntry();
             }
             default -> { /* sockets: not archived */ }
         }
         return false;
+    }
+
+    /**
+     * Starts entry {@code e}. A name or link target that does not fit the header (100 bytes, ASCII)
+     * goes into a PAX header written here, the header getting a short form: commons-compress
+     * would shorten it by encoding it again one character shorter at a time (quadratic in the
+     * name: minutes for the entries of a 2,000-deep tree). Entries that also need PAX numbers are
+     * left to commons-compress (one PAX header per entry: readers keep only the last).
+     */
+    private void put(TarArchiveEntry e) throws IOException {
+        String name = e.getName(), link = e.getLinkName();
+        boolean longName = !fits(name), longLink = link != null && !link.isEmpty() && !fits(link);
+        if ((longName || longLink) && !needsPaxNumbers(e)) {
+            StringBuilder pax = new StringBuilder();
+            if (longName) { pax.append(record("path", name)); e.setName(shortForm(name)); }
+            if (longLink) { pax.append(record("linkpath", link)); e.setLinkName(shortForm(link)); }
+            byte[] data = pax.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            TarArchiveEntry x = new TarArchiveEntry("PaxHeaders.0/" + shortForm(name).substring(0, Math.min(80, shortForm(name).length())),
+                    TarConstants.LF_PAX_EXTENDED_HEADER_LC);
+            x.setSize(data.length);
+            x.setModTime(e.getModTime());
+            tar.putArchiveEntry(x);
+            tar.write(data);
+            tar.closeArchiveEntry();
+        }
+        tar.putArchiveEntry(e);
+    }
+
+    private static boolean fits(String s) {
+        if (s.length() >= 100) return false;
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) >= 0x80) return false;
+        return true;
+    }
+
+    /** At most 99 ASCII characters (what readers show that ignore PAX). */
+    private static String shortForm(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 99; i++) b.append(s.charAt(i) < 0x80 ? s.charAt(i) : '_');
+        return b.toString();
+    }
+
+    private static boolean needsPaxNumbers(TarArchiveEntry e) {
+        long mtime = e.getModTime().getTime() / 1000;
+        return e.getLongUserId() > 07777777 || e.getLongGroupId() > 07777777 || e.getSize() > 077777777777L
+                || mtime < 0 || mtime > 077777777777L || e.getDevMajor() > 07777777 || e.getDevMinor() > 07777777;
+    }
+
+    /** One PAX record: "LEN key=value\n", LEN counting itself. */
+    static String record(String key, String value) {
+        int n = (" " + key + "=" + value + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int len = n + String.valueOf(n).length();
+        if (String.valueOf(len).length() > String.valueOf(n).length()) len++;
+        return len + " " + key + "=" + value + "\n";
     }
 
     private static void fill(TarArchiveEntry e, Dir.Stat a, int mode, long mtime) {
