@@ -157,7 +157,7 @@ class DeepTreeIT extends RuncTest {
       }
     }
     Path sparse = runc.tmp.resolve("sparse.tar");
-    Process tar = new ProcessBuilder("tar", "--sparse", "--format=posix", "--sparse-version=1.0", "-C", src.toString(), "-cf",
+    Process tar = new ProcessBuilder("tar", "--sparse", "--format=gnu", "-C", src.toString(), "-cf",
         sparse.toString(), ".").redirectErrorStream(true).start();
     assertThat(tar.waitFor()).isZero();
     assertThat(Files.size(sparse)).isLessThan(128 * 1024);

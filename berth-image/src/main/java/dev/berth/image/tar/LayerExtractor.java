@@ -383,7 +383,16 @@ public final class LayerExtractor {
         } else if (e.isFile()) {
             List<TarArchiveStructSparse> map = e.isSparse() ? sparseMap(e, size) : null;
             long data = size;
-            if (map != null) { data = 0; for (TarArchiveStructSparse s : map) data += s.getNumbytes(); }
+            if (map != null) {
+                data = 0;
+                for (TarArchiveStructSparse s : map) data += s.getNumbytes();
+                // the data regions are read from the entry's stored bytes: more than those would
+                // read the archive's next entries as this file's content (commons-compress 1.28
+                // does not check; fixed upstream by apache/commons-compress#780)
+                if (data > e.getSize())
+                    throw new ImageException.UnsafeArchive(name, "corrupt sparse map: " + data + " bytes of data regions in an entry of "
+                            + e.getSize() + " stored bytes");
+            }
             total += data;
             if (total > opts.maxTotalSize())
                 throw new ImageException.UnsafeArchive(name, "the layer writes more than " + size(opts.maxTotalSize())

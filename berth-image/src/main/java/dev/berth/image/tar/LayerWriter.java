@@ -140,11 +140,18 @@ public final class LayerWriter {
             StringBuilder pax = new StringBuilder();
             if (longName) { pax.append(record("path", name)); e.setName(shortForm(name)); }
             if (longLink) { pax.append(record("linkpath", link)); e.setLinkName(shortForm(link)); }
+            // a sub-second mtime would make commons-compress write a second PAX header of its own
+            // (readers such as Go's keep only the last): it goes into this one, the header gets seconds
+            long ms = e.getModTime().getTime(), sec = Math.floorDiv(ms, 1000);
+            if (ms % 1000 != 0) {
+                pax.append(record("mtime", java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString()));
+                e.setModTime(sec * 1000);
+            }
             byte[] data = pax.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             TarArchiveEntry x = new TarArchiveEntry("PaxHeaders.0/" + shortForm(name).substring(0, Math.min(80, shortForm(name).length())),
                     TarConstants.LF_PAX_EXTENDED_HEADER_LC);
             x.setSize(data.length);
-            x.setModTime(e.getModTime());
+            x.setModTime(sec * 1000);
             tar.putArchiveEntry(x);
             tar.write(data);
             tar.closeArchiveEntry();
