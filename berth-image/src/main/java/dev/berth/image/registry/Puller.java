@@ -93,8 +93,8 @@ public final class Puller {
             pending = extracted.get();
         } catch (ExecutionException e) {
             if (pipe.wasRestarted()) { snapshots.unpack(chain, l, diff); return; }
-            if (e.getCause() instanceof ImageException.UnsafeArchive u)
-                throw new ImageException.UnsafeArchive(null, "layer " + l.digest() + ": " + u.getMessage(), u);
+            if (e.getCause() instanceof ImageException.UnsafeArchive u)   // (it names the layer: SnapshotStore.extract)
+                throw u.getMessage().startsWith("layer ") ? u : new ImageException.UnsafeArchive(null, "layer " + l.digest() + ": " + u.getMessage(), u);
             if (e.getCause() instanceof RuntimeException r) throw r;
             throw new ImageException.Store("unpack " + l.digest() + ": " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {

@@ -21,16 +21,27 @@ import java.util.UUID;
  * Unpacked layers, each once, under {@code snapshots/sha256/CHAINID/}: {@code fs/} holds the
  * layer's own files (overlay form), {@code info.json} its layer digest, diff ID and tree digest.
  * A layer is unpacked into {@code snapshots/tmp/UUID} and renamed into place only when complete
- * and its diff ID checked, so a crash or a bad archive leaves nothing (tmp is emptied at start-up).
+ * and its diff ID checked, so a crash or a bad archive leaves nothing (tmp is emptied at start-up,
+ * whatever the depth of what is there). The options come from the environment: file data one
+ * layer may write, {@code $BERTH_MAX_LAYER_SIZE} (default 64 GiB; see LayerExtractor.Options).
  */
 public final class SnapshotStore {
     public record Info(String chainId, String diffId, String layer, String tree, long bytes) {}
 
     private final Store store;
-    private final LayerExtractor.Options options;
+    private LayerExtractor.Options options;
 
-    public SnapshotStore(Store store) { this(store, LayerExtractor.Options.DEFAULT); }
+    /**
+     * With the default limits, the layer size limit from {@code $BERTH_MAX_LAYER_SIZE} when set
+     * (read at the first unpack: a bad value fails only commands that unpack).
+     */
+    public SnapshotStore(Store store) { this(store, null); }
     public SnapshotStore(Store store, LayerExtractor.Options options) { this.store = store; this.options = options; }
+
+    private LayerExtractor.Options options() {
+        if (options == null) options = LayerExtractor.Options.fromEnvironment();
+        return options;
+    }
 
     /** Chain IDs per the OCI image spec: chain(0)=diff(0), chain(n)=sha256(chain(n-1) + " " + diff(n)). */
     public static List<Digest> chainIds(List<Digest> diffIds) {
@@ -94,7 +105,12 @@ public final class SnapshotStore {
         try {
             Store.mkdirPrivate(tmp);
             Files.createDirectory(tmp.resolve("fs"));
-            LayerExtractor.Result r = LayerExtractor.extract(in, tmp.resolve("fs"), options, layer.digestValue());
+            LayerExtractor.Result r;
+            try {
+                r = LayerExtractor.extract(in, tmp.resolve("fs"), options(), layer.digestValue());
+            } catch (ImageException.UnsafeArchive u) {
+                throw new ImageException.UnsafeArchive(null, "layer " + layer.digest() + ": " + u.getMessage(), u);
+            }
             if (diffId != null && !r.diffId().equals(diffId))
                 throw new ImageException.DigestMismatch("layer " + layer.digest() + ": uncompressed content hashes to "
                         + r.diffId() + " but the config says " + diffId);
@@ -121,7 +137,7 @@ public final class SnapshotStore {
         Path tmp = store.snapshotsDir().resolve("tmp").resolve(UUID.randomUUID().toString());
         try {
             Files.createDirectories(tmp);
-            try (InputStream in = store.openBlob(Digest.parse(info.layer()))) { LayerExtractor.extract(in, tmp, options); }
+            try (InputStream in = store.openBlob(Digest.parse(info.layer()))) { LayerExtractor.extract(in, tmp, options()); }
             Digest tree = TreeHasher.hash(tmp);
             store.writeAtomic(dir(chainId).resolve("info.json"),
                     Json.write(new Info(info.chainId(), info.diffId(), info.layer(), tree.toString(), info.bytes())));

@@ -13,6 +13,7 @@ import dev.berth.image.store.ImageWriter;
 import dev.berth.image.store.LayerBlobs;
 import dev.berth.image.store.Provenance;
 import dev.berth.image.store.Store;
+import dev.berth.image.tar.Dir;
 import dev.berth.image.tar.Libc;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -320,34 +321,35 @@ public final class Snapshotter {
         if (Files.isDirectory(init, LinkOption.NOFOLLOW_LINKS)) lowers.add(init);
         for (int i = ci.chain().size() - 1; i >= 0; i--) lowers.add(snapshots.fs(Digest.parse(ci.chain().get(i))));
         List<Change> out = new ArrayList<>();
-        try { walkUpper(upper, "", lowers, out); }
-        catch (IOException e) { throw new ImageException.Store("cannot diff " + containerId + ": " + e.getMessage(), e); }
-        return out;
-    }
-
-    private void walkUpper(Path dir, String rel, List<Path> lowers, List<Change> out) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) { for (Path p : ds) names.add(p.getFileName().toString()); }
-        Collections.sort(names);
-        for (String n : names) {
-            Path p = dir.resolve(n);
-            String r = rel + "/" + n;
-            Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
-            int type = (Integer) a.get("mode") & 0170000;
-            if (type == 0020000 && (Long) a.get("rdev") == 0L) { out.add(new Change(Change.Kind.D, r)); continue; }
-            boolean inLower = lowerExists(lowers, r);
-            out.add(new Change(inLower ? Change.Kind.C : Change.Kind.A, r));
-            if (type == 0040000) {
-                byte[] opq = Libc.lgetxattr(p, "trusted.overlay.opaque");
-                if (inLower && opq != null && opq.length == 1 && opq[0] == 'y') {
-                    // everything below in the lowers is gone unless re-created in upper
-                    for (String gone : lowerChildren(lowers, r))
-                        if (!Files.exists(p.resolve(gone), LinkOption.NOFOLLOW_LINKS)) out.add(new Change(Change.Kind.D, r + "/" + gone));
+        // the upper layer walked and the lowers followed beside it, descriptor-relative: any depth
+        try (MergedLowers merged = new MergedLowers(lowers)) {
+            Dir.walk(upper, new Dir.Visitor() {
+                @Override public boolean visit(Dir.Entry e) throws IOException {
+                    String r = "/" + e.path();
+                    Dir.Stat s = e.stat();
+                    if (s.isWhiteout()) { out.add(new Change(Change.Kind.D, r)); return false; }
+                    boolean inLower = merged.lookup(e.raw()) != null;
+                    out.add(new Change(inLower ? Change.Kind.C : Change.Kind.A, r));
+                    if (!s.isDir()) return false;
+                    boolean opaque = inLower && e.dir().opaque(e.raw());
+                    merged.enter(e.raw());
+                    if (opaque) {
+                        // everything below in the lowers is gone unless made again in upper
+                        try (Dir u = e.dir().child(e.raw())) {
+                            if (u != null)
+                                for (byte[] gone : merged.names())
+                                    if (u.lstat(gone) == null) out.add(new Change(Change.Kind.D, r + "/" + Dir.show(gone)));
+                        }
+                    }
+                    return true;
                 }
-                walkUpper(p, r, lowers, out);
-            }
+                @Override public void leave(Dir.Entry dir) throws IOException { merged.leave(); }
+            });
+        } catch (IOException e) {
+            throw new ImageException.Store("cannot diff " + containerId + ": " + e.getMessage(), e);
         }
         out.sort((x, y) -> x.path().compareTo(y.path()));
+        return out;
     }
 
     /** Whether {@code rel} (starting with /) exists in the merged lower layers (top first). */
@@ -383,21 +385,6 @@ public final class Snapshotter {
             }
         }
         return null;
-    }
-
-    private static List<String> lowerChildren(List<Path> lowers, String rel) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (Path lower : lowers) {
-            Path d = lower.resolve(rel.substring(1));
-            if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) continue;
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-                for (Path p : ds) {
-                    String n = p.getFileName().toString();
-                    if (!out.contains(n) && lowerExists(lowers, rel + "/" + n)) out.add(n);
-                }
-            }
-        }
-        return out;
     }
 
     private static BasicFileAttributes lstat(Path p) throws IOException {

@@ -1,19 +1,12 @@
 package dev.berth.image.snapshot;
 
 import dev.berth.image.api.Digest;
-import dev.berth.image.tar.Libc;
+import dev.berth.image.tar.Dir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A digest of an unpacked tree (names, types, modes, owners, sizes, link targets, device numbers,
@@ -26,40 +19,36 @@ public final class TreeHasher {
     public static Digest hash(Path root) throws IOException {
         MessageDigest sha = Digest.newSha256();
         byte[] buf = new byte[1 << 17];
-        walk(root, "", sha, buf);
-        return Digest.sha256(sha.digest());
-    }
-
-    private static void walk(Path dir, String rel, MessageDigest sha, byte[] buf) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) names.add(p.getFileName().toString());
-        }
-        Collections.sort(names);
-        for (String n : names) {
-            Path p = dir.resolve(n);
-            String r = rel.isEmpty() ? n : rel + "/" + n;
-            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,rdev", LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) a.get("mode");
+        // sorted, depth first, descriptor-relative: any depth (see Dir.walk)
+        Dir.walk(root, e -> {
+            Dir.Stat a = e.stat();
+            int mode = a.mode();
             int type = mode & 0170000;
-            StringBuilder line = new StringBuilder(r).append('\0').append(Integer.toOctalString(mode)).append(' ')
-                    .append(a.get("uid")).append(' ').append(a.get("gid"));
-            if (type == 0100000) line.append(' ').append(a.get("size"));
-            if (type == 0120000) line.append(" -> ").append(Files.readSymbolicLink(p));
-            if (type == 0020000 || type == 0060000) line.append(" dev ").append(a.get("rdev"));
-            if (type == 0040000) {
-                byte[] o = Libc.lgetxattr(p, "trusted.overlay.opaque");
-                if (o != null) line.append(" opaque");
-            }
+            StringBuilder line = new StringBuilder(e.path()).append('\0').append(Integer.toOctalString(mode)).append(' ')
+                    .append(a.uid()).append(' ').append(a.gid());
+            if (type == 0100000) line.append(' ').append(a.size());
+            if (type == 0120000) line.append(" -> ").append(asJavaPath(e.dir().readlink(e.raw())));
+            if (type == 0020000 || type == 0060000) line.append(" dev ").append(a.rdev());
+            if (type == 0040000 && e.dir().lgetxattr(e.raw(), "trusted.overlay.opaque") != null) line.append(" opaque");
             sha.update(line.append('\n').toString().getBytes(StandardCharsets.UTF_8));
             if (type == 0100000) {
-                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                try (InputStream in = e.dir().openFile(e.raw())) {
                     int k;
                     while ((k = in.read(buf)) > 0) sha.update(buf, 0, k);
                 }
-            } else if (type == 0040000) {
-                walk(p, r, sha, buf);
             }
-        }
+            return type == 0040000;
+        });
+        return Digest.sha256(sha.digest());
+    }
+
+    /**
+     * A symlink target as java.nio's Path prints it (repeated slashes as one, no trailing slash):
+     * the form tree digests recorded before this walker hashed.
+     */
+    static String asJavaPath(String target) {
+        if (target == null) return "null";
+        String t = target.replaceAll("/{2,}", "/");
+        return t.length() > 1 && t.endsWith("/") ? t.substring(0, t.length() - 1) : t;
     }
 }

@@ -17,14 +17,11 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -131,25 +128,13 @@ public final class Store {
         }
     }
 
-    private static void deleteChildren(Path dir) throws IOException {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) deleteTree(p);
-        }
-    }
+    private static void deleteChildren(Path dir) throws IOException { dev.berth.image.tar.Dir.deleteChildren(dir); }
 
-    /** Deletes a tree without following symlinks. */
-    public static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.delete(f); return FileVisitResult.CONTINUE;
-            }
-            @Override public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d); return FileVisitResult.CONTINUE;
-            }
-        });
-    }
+    /**
+     * Deletes a tree of any depth without following symlinks (descriptor-relative, iterative:
+     * see {@link dev.berth.image.tar.Dir}); a missing {@code p} is not an error.
+     */
+    public static void deleteTree(Path p) throws IOException { dev.berth.image.tar.Dir.deleteTree(p); }
 
     // ---- locking -------------------------------------------------------------------------
 

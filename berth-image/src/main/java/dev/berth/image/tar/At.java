@@ -23,7 +23,8 @@ final class At {
     static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     static final int O_RDONLY = 0, O_WRONLY = 01, O_CREAT = 0100, O_EXCL = 0200, O_DIRECTORY = 0200000,
             O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
-    static final int ENOENT = 2, EINTR = 4, EEXIST = 17, ENOTDIR = 20;
+    static final int ENOENT = 2, EINTR = 4, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, ENOTEMPTY = 39, ENODATA = 61;
+    static final int AT_EMPTY_PATH = 0x1000;
     static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFLNK = 0120000;
 
     // shared with Libc (this package's path-based calls)
@@ -72,6 +73,11 @@ final class At {
     private static final class Mknodat { static final MethodHandle H = fn("mknodat", FunctionDescriptor.of(I, I, P, I, L)); }
     private static final class Statx { static final MethodHandle H = fn("statx", FunctionDescriptor.of(I, I, P, I, I, P)); }
     private static final class Readlinkat { static final MethodHandle H = fn("readlinkat", FunctionDescriptor.of(L, I, P, P, L)); }
+    private static final class Getdents { static final MethodHandle H = fn("getdents64", IPJJ); }
+    private static final class Read { static final MethodHandle H = fn("read", IPJJ); }
+    private static final class Pwrite { static final MethodHandle H = fn("pwrite", IPJJ); }
+    private static final class Ftruncate { static final MethodHandle H = fn("ftruncate", FunctionDescriptor.of(I, I, L)); }
+    private static final class Lgetxattr { static final MethodHandle H = fn("lgetxattr", FunctionDescriptor.of(L, P, P, P, L)); }
     private static final class Fsetxattr { static final MethodHandle H = fn("fsetxattr", FunctionDescriptor.of(I, I, P, P, L, I)); }
 
     private final MemorySegment st = Arena.ofAuto().allocate(STATE);
@@ -196,6 +202,67 @@ final class At {
             if (r < 0) return r;
             return (int) ((statx[3] >>> 32) & 0xffff);   // stx_mode: u16 at offset 28
         } catch (Throwable t) { throw fail(t); }
+    }
+
+    /**
+     * statx(2) of {@code name} (not followed; {@code name} empty with {@link #AT_EMPTY_PATH}: the
+     * descriptor itself) into {@code out} (32 longs, struct statx): 0 or -errno.
+     */
+    int statx(int dirfd, byte[] name, int flags, long[] out) {
+        try { return rc((int) Statx.H.invokeExact(st, dirfd, seg(name), flags | AT_SYMLINK_NOFOLLOW, 0x7ff /* STATX_BASIC_STATS */,
+                MemorySegment.ofArray(out))); }
+        catch (Throwable t) { throw fail(t); }
+    }
+
+    /** getdents64(2) into {@code buf}: bytes filled (0 at the end) or -errno. */
+    int getdents(int fd, byte[] buf) {
+        try { return rc((long) Getdents.H.invokeExact(st, fd, seg(buf), (long) buf.length, 0L)); } catch (Throwable t) { throw fail(t); }
+    }
+
+    /** read(2) into {@code b[off, off+len)}: bytes read (0 at the end) or -errno. */
+    int read(int fd, byte[] b, int off, int len) {
+        while (true) {
+            long n;
+            try { n = (long) Read.H.invokeExact(st, fd, seg(b).asSlice(off, len), (long) len, 0L); } catch (Throwable t) { throw fail(t); }
+            int r = rc(n);
+            if (r != -EINTR) return r;
+        }
+    }
+
+    /** Writes all of {@code b[off, off+len)} at file offset {@code pos}: 0 or -errno. */
+    int pwriteAll(int fd, byte[] b, int off, int len, long pos) {
+        MemorySegment all = seg(b);
+        while (len > 0) {
+            long n;
+            try { n = (long) Pwrite.H.invokeExact(st, fd, all.asSlice(off, len), (long) len, pos); } catch (Throwable t) { throw fail(t); }
+            if (n < 0) {
+                int e = rc(n);
+                if (e == -EINTR) continue;
+                return e;
+            }
+            off += (int) n;
+            len -= (int) n;
+            pos += n;
+        }
+        return 0;
+    }
+
+    int ftruncate(int fd, long size) {
+        try { return rc((int) Ftruncate.H.invokeExact(st, fd, size)); } catch (Throwable t) { throw fail(t); }
+    }
+
+    /** lgetxattr(2) of a (short) NUL-terminated path: the value, null when absent, or throws. */
+    byte[] lgetxattr(byte[] path, String attr) throws Libc.Errno {
+        byte[] v = new byte[4096];
+        try {
+            long n = (long) Lgetxattr.H.invokeExact(st, seg(path), seg(c(attr)), seg(v), (long) v.length);
+            if (n < 0) {
+                int e = errno(st);
+                if (e == ENODATA) return null;
+                throw new Libc.Errno(e, "lgetxattr " + attr, new String(path, 0, path.length - 1, StandardCharsets.UTF_8));
+            }
+            return java.util.Arrays.copyOf(v, (int) n);
+        } catch (Libc.Errno e) { throw e; } catch (Throwable t) { throw fail(t); }
     }
 
     /** The target of symlink {@code name}, or null. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveStructSparse;
 
 /**
  * Unpacks one layer (tar, tar+gzip, tar+zstd) into an empty directory, safely:
@@ -33,8 +34,15 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * <li>whiteouts {@code .wh.NAME} become overlay whiteouts (char 0/0), {@code .wh..wh..opq} sets
  *     {@code trusted.overlay.opaque=y} on its directory; xattrs other than {@code user.*} and
  *     {@code security.capability} (notably {@code trusted.overlay.*}) are never taken from the archive;</li>
- * <li>entry sizes beyond {@code maxEntrySize}, totals beyond {@code maxTotalSize}, truncated or
- *     corrupt streams fail with an error naming the entry.</li>
+ * <li>entry sizes beyond {@code maxEntrySize}, file data beyond {@code maxTotalSize} bytes written
+ *     (holes of sparse entries are not written), truncated or corrupt streams fail with an error
+ *     naming the entry;</li>
+ * <li>sparse entries (old GNU, PAX 0.0, 0.1 and 1.0, as commons-compress reads them) keep their
+ *     holes: only the data regions are written, at their offsets, then the file is truncated to
+ *     its size;</li>
+ * <li>names may be as deep as {@link #MAX_NAME} bytes allow: directories are a tree of nodes,
+ *     opened one component at a time from the nearest open ancestor, nothing is resolved by a
+ *     path longer than one component and nothing recurses on the Java stack.</li>
  * </ul>
  * Every entry is made with the {@code *at} calls relative to its parent directory's descriptor,
  * opened component by component with {@code O_NOFOLLOW|O_DIRECTORY} from the root (descriptors
@@ -45,9 +53,52 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * Returns the diff ID (sha256 of the uncompressed tar stream, read to its end).
  */
 public final class LayerExtractor {
+    /**
+     * {@code maxEntrySize}: the largest (apparent) size of one entry; {@code maxTotalSize}: the
+     * most file data one layer may write (holes of sparse files not counted).
+     */
     public record Options(boolean allowDevices, long maxEntrySize, long maxTotalSize, boolean sameOwner) {
-        public static final Options DEFAULT = new Options(false, 1L << 40, 1L << 42, true);
+        /** The default of {@code maxTotalSize}: 64 GiB. */
+        public static final long DEFAULT_MAX_LAYER_SIZE = 64L << 30;
+        public static final String MAX_LAYER_SIZE_ENV = "BERTH_MAX_LAYER_SIZE";
+        public static final Options DEFAULT = new Options(false, 1L << 40, DEFAULT_MAX_LAYER_SIZE, true);
+
+        /** The defaults, with {@code maxTotalSize} from {@code $BERTH_MAX_LAYER_SIZE} when set. */
+        public static Options fromEnvironment() {
+            String v = System.getenv(MAX_LAYER_SIZE_ENV);
+            return v == null || v.isBlank() ? DEFAULT : DEFAULT.withMaxTotalSize(parseSize(MAX_LAYER_SIZE_ENV, v));
+        }
+
+        public Options withMaxTotalSize(long max) { return new Options(allowDevices, maxEntrySize, max, sameOwner); }
+
+        /** "123" bytes, or with a suffix k, m, g, t (powers of 1024; an optional "b" or "ib" after it). */
+        public static long parseSize(String what, String v) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d+)\\s*([kmgt]?)(i?b)?\\s*").matcher(v);
+            if (!m.matches()) throw new ImageException.InvalidReference(what + "=" + v + ": not a size (e.g. 64g, 512m, 1000000)");
+            int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) { case "k" -> 10; case "m" -> 20; case "g" -> 30; case "t" -> 40; default -> 0; };
+            try {
+                long n = Long.parseLong(m.group(1));
+                if (n > Long.MAX_VALUE >> shift) throw new NumberFormatException();
+                return n << shift;
+            } catch (NumberFormatException e) {
+                throw new ImageException.InvalidReference(what + "=" + v + ": too large");
+            }
+        }
     }
+
+    /** Sizes in messages: "64 GiB (68719476736 bytes)". */
+    static String size(long n) {
+        String[] u = {"KiB", "MiB", "GiB", "TiB"};
+        for (int i = u.length; i >= 1; i--) {
+            long unit = 1L << (10 * i);
+            if (n >= unit) return (n % unit == 0 ? String.valueOf(n / unit) : String.format(java.util.Locale.ROOT, "%.1f", (double) n / unit))
+                    + " " + u[i - 1] + " (" + n + " bytes)";
+        }
+        return n + " bytes";
+    }
+
+    /** The longest entry name taken (bytes, after cleaning): 32,768 levels of one-letter directories. */
+    public static final int MAX_NAME = 1 << 16;
 
     public record Result(Digest diffId, long bytes, long entries, List<String> skipped) {}
 
@@ -55,18 +106,48 @@ public final class LayerExtractor {
     private static final String OPAQUE = ".wh..wh..opq";
     /** Directory descriptors kept open (least recently used closed first). */
     private static final int MAX_DIR_FDS = 128;
+    /** Of a chain of directories opened at once, the deepest this many stay open (the others are closed on the way). */
+    private static final int CHAIN_KEEP = 32;
     /** How a directory is looked up: entries' parents are created; hardlink targets' must exist. */
-    private enum Walk { CREATE, EXISTING, QUIET }
+    private enum Walk { CREATE, EXISTING }
+
+    /**
+     * A directory of the layer (made or named by an entry): its name, parent and children, its
+     * descriptor while open, its time. Directory paths are never kept as strings (a deep tree
+     * would cost its depth squared).
+     */
+    private static final class Node {
+        final Node parent;
+        final String name;
+        final byte[] cname;
+        final int depth;
+        java.util.HashMap<String, Node> children;
+        int fd = -1;
+        boolean timed;
+        long mtime;
+        Node(Node parent, String name) {
+            this.parent = parent; this.name = name; this.cname = At.c(name); this.depth = parent == null ? 0 : parent.depth + 1;
+        }
+        Node child(String n) {
+            if (children == null) children = new java.util.HashMap<>(4);
+            return children.computeIfAbsent(n, k -> new Node(this, k));
+        }
+        String rel() {
+            StringBuilder b = new StringBuilder();
+            for (Node x = this; x.parent != null; x = x.parent) b.insert(0, x.parent.parent == null ? x.name : "/" + x.name);
+            return b.toString();
+        }
+    }
 
     private final Path root;
     private final Options opts;
     private final boolean root0 = Libc.isRoot();
     private final At at = new At();
     private int rootFd = -1;
-    /** rel → open descriptor of that (verified, never-symlink) directory; access order. */
-    private final LinkedHashMap<String, Integer> dirs = new LinkedHashMap<>(64, 0.75f, true);
-    /** Directory mtimes, set last (entries made in a directory change its mtime). */
-    private final LinkedHashMap<String, Long> dirTimes = new LinkedHashMap<>();
+    /** The root directory of the layer (its descriptor is {@link #rootFd}). */
+    private final Node top = new Node(null, "");
+    /** Nodes whose (verified, never-symlink) directory is open, least recently used first. */
+    private final LinkedHashMap<Node, Node> dirs = new LinkedHashMap<>(64, 0.75f, true);
     private final List<String> skipped = new ArrayList<>();
     private final byte[] buf = new byte[1 << 18];
     private long total;
@@ -108,7 +189,7 @@ public final class LayerExtractor {
     }
 
     private void closeAll() {
-        for (int fd : dirs.values()) at.close(fd);
+        for (Node n : dirs.keySet()) { at.close(n.fd); n.fd = -1; }
         dirs.clear();
         if (rootFd >= 0) at.close(rootFd);
         rootFd = -1;
@@ -152,12 +233,7 @@ public final class LayerExtractor {
             } catch (IOException ex) {
                 throw new ImageException.UnsafeArchive("after " + current, "corrupt or truncated stream: " + ex.getMessage(), ex);
             }
-            List<Map.Entry<String, Long>> times = new ArrayList<>(dirTimes.entrySet());
-            for (int i = times.size() - 1; i >= 0; i--) {
-                int fd = dirFd(times.get(i).getKey(), null, Walk.QUIET);   // gone or replaced by a later entry: skipped
-                if (fd >= 0) check(at.futimens(fd, times.get(i).getValue()), "futimens", times.get(i).getKey());
-                trimDirs();
-            }
+            setDirTimes();
         } catch (IOException ex) {
             throw new ImageException.UnsafeArchive(current, "read error: " + ex.getMessage(), ex);
         }
@@ -176,7 +252,8 @@ public final class LayerExtractor {
             if (!out.isEmpty()) out.append('/');
             out.append(c);
         }
-        if (out.length() > 4095) throw new ImageException.UnsafeArchive(name.substring(0, 64) + "...", "name longer than 4095 bytes");
+        if (out.length() > MAX_NAME)
+            throw new ImageException.UnsafeArchive(name.substring(0, 64) + "...", "name longer than " + MAX_NAME + " bytes");
         return out.toString();
     }
 
@@ -213,7 +290,8 @@ public final class LayerExtractor {
         if (rel.isEmpty()) return;   // "./": the root itself
         String base = baseOf(rel);
         String parent = parentOf(rel);
-        int pfd = dirFd(parent, name, Walk.CREATE);
+        Node pnode = node(parent);
+        int pfd = dirFd(pnode, name, Walk.CREATE);
 
         if (base.startsWith(WH)) {
             if (base.equals(OPAQUE)) {
@@ -226,7 +304,7 @@ public final class LayerExtractor {
                     throw new ImageException.UnsafeArchive(name, "invalid whiteout");
                 String vrel = parent.isEmpty() ? victim : parent + "/" + victim;
                 byte[] vname = At.c(victim);
-                removeExisting(pfd, vname, vrel);
+                removeExisting(pnode, pfd, victim, vrel);
                 check(at.mknod(pfd, vname, Libc.S_IFCHR, 0, 0), "mknod", vrel);
             }
             return;
@@ -236,21 +314,24 @@ public final class LayerExtractor {
         int mode = e.getMode() & 07777;
         if (e.isDirectory()) {
             int t = at.lstatMode(pfd, cname);
-            if (t >= 0 && (t & At.S_IFMT) != At.S_IFDIR) { removeExisting(pfd, cname, rel); t = -At.ENOENT; }
+            if (t >= 0 && (t & At.S_IFMT) != At.S_IFDIR) { removeExisting(pnode, pfd, base, rel); t = -At.ENOENT; }
             if (t < 0 && t != -At.ENOENT) check(t, "statx", rel);
             if (t < 0) check(at.mkdir(pfd, cname, 0700), "mkdir", rel);
-            int dfd = dirFd(rel, name, Walk.CREATE);
+            Node dnode = pnode.child(base);
+            lastRel = rel;
+            lastNode = dnode;
+            int dfd = dirFd(dnode, name, Walk.CREATE);
             if (chownWanted(e, false)) check(at.fchown(dfd, (int) e.getLongUserId(), (int) e.getLongGroupId()), "fchown", rel);
             check(at.fchmod(dfd, mode), "fchmod", rel);
             xattrs(e, dfd, rel);
-            dirTimes.remove(rel);
-            dirTimes.put(rel, mtime(e));
+            dnode.timed = true;
+            dnode.mtime = mtime(e);
         } else if (e.isSymbolicLink()) {
             String link = e.getLinkName();
             checkSymlinkTarget(name, rel, link);
             byte[] target = At.c(link);
             int rc = at.symlink(target, pfd, cname);
-            if (rc == -At.EEXIST) { removeExisting(pfd, cname, rel); rc = at.symlink(target, pfd, cname); }
+            if (rc == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.symlink(target, pfd, cname); }
             check(rc, "symlink", rel);
             if (chownWanted(e, true)) check(at.lchown(pfd, cname, (int) e.getLongUserId(), (int) e.getLongGroupId()), "lchown", rel);
             skipXattrs(e);
@@ -264,7 +345,7 @@ public final class LayerExtractor {
             }
             if (trel.isEmpty()) throw new ImageException.UnsafeArchive(name, "hardlink to the root directory");
             byte[] tname = At.c(baseOf(trel));
-            int tfd = dirFd(parentOf(trel), name, Walk.EXISTING);
+            int tfd = dirFd(node(parentOf(trel)), name, Walk.EXISTING);
             int ta = at.lstatMode(tfd, tname);
             if (ta == -At.ENOENT) throw new ImageException.UnsafeArchive(name, "hardlink target " + e.getLinkName() + " does not exist in this layer");
             check(ta, "statx", trel);
@@ -275,13 +356,14 @@ public final class LayerExtractor {
                     throw new ImageException.UnsafeArchive(name, "hardlink to symlink " + e.getLinkName() + " pointing out (" + lt + ")");
             }
             if (trel.equals(rel)) return;
-            pfd = dirFd(parent, name, Walk.CREATE);   // (looking up the target may have closed it)
+            pfd = dirFd(pnode, name, Walk.CREATE);   // (looking up the target may have closed it)
             int rc = at.link(tfd, tname, pfd, cname);   // linkat(2) without AT_SYMLINK_FOLLOW: never follows
             if (rc == -At.EEXIST) {
-                removeExisting(pfd, cname, rel);
+                removeExisting(pnode, pfd, base, rel);
                 // removing rel may have removed the target's directory: look both up again
-                tfd = dirFd(parentOf(trel), name, Walk.EXISTING);
-                pfd = dirFd(parent, name, Walk.CREATE);
+                tfd = dirFd(node(parentOf(trel)), name, Walk.EXISTING);
+                pnode = node(parent);
+                pfd = dirFd(pnode, name, Walk.CREATE);
                 rc = at.link(tfd, tname, pfd, cname);
             }
             check(rc, "link", rel);
@@ -292,32 +374,43 @@ public final class LayerExtractor {
             }
             int type = e.isFIFO() ? Libc.S_IFIFO : e.isCharacterDevice() ? Libc.S_IFCHR : Libc.S_IFBLK;
             int rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor());
-            if (rc == -At.EEXIST) { removeExisting(pfd, cname, rel); rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor()); }
+            if (rc == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor()); }
             check(rc, "mknod", rel);
             if (chownWanted(e, true)) check(at.lchown(pfd, cname, (int) e.getLongUserId(), (int) e.getLongGroupId()), "lchown", rel);
             if (chmodWanted(mode)) check(at.chmod(pfd, cname, mode), "chmod", rel);
-            pathXattrs(e, root.resolve(rel));
+            pathXattrs(e, Path.of("/proc/self/fd/" + pfd, base));   // a short path, whatever the depth
             check(at.utimens(pfd, cname, mtime(e)), "utimensat", rel);
         } else if (e.isFile()) {
-            total += size;
+            List<TarArchiveStructSparse> map = e.isSparse() ? sparseMap(e, size) : null;
+            long data = size;
+            if (map != null) {
+                data = 0;
+                for (TarArchiveStructSparse s : map) data += s.getNumbytes();
+                // the data regions are read from the entry's stored bytes: more than those would
+                // read the archive's next entries as this file's content (commons-compress 1.28
+                // does not check; fixed upstream by apache/commons-compress#780)
+                if (data > e.getSize())
+                    throw new ImageException.UnsafeArchive(name, "corrupt sparse map: " + data + " bytes of data regions in an entry of "
+                            + e.getSize() + " stored bytes");
+            }
+            total += data;
             if (total > opts.maxTotalSize())
-                throw new ImageException.UnsafeArchive(name, "layer larger than " + opts.maxTotalSize() + " bytes");
+                throw new ImageException.UnsafeArchive(name, "the layer writes more than " + size(opts.maxTotalSize())
+                        + " of file data, the limit (" + Options.MAX_LAYER_SIZE_ENV + ")");
             int flags = At.O_WRONLY | At.O_CREAT | At.O_EXCL | At.O_NOFOLLOW;
             int fd = at.open(pfd, cname, flags, mode & 0777);
-            if (fd == -At.EEXIST) { removeExisting(pfd, cname, rel); fd = at.open(pfd, cname, flags, mode & 0777); }
+            if (fd == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); fd = at.open(pfd, cname, flags, mode & 0777); }
             check(fd, "open", rel);
             try {
-                long left = size;
-                while (left > 0) {
-                    int n;
-                    try {
-                        n = tar.read(buf, 0, (int) Math.min(buf.length, left));
-                    } catch (IOException x) {
-                        throw new ImageException.UnsafeArchive(name, "truncated or corrupt data: " + x.getMessage(), x);
+                if (map == null) copy(tar, fd, name, rel, size, -1);
+                else {
+                    long pos = 0;
+                    for (TarArchiveStructSparse s : map) {
+                        skipHole(tar, name, s.getOffset() - pos);
+                        copy(tar, fd, name, rel, s.getNumbytes(), s.getOffset());
+                        pos = s.getOffset() + s.getNumbytes();
                     }
-                    if (n < 0) throw new ImageException.UnsafeArchive(name, "truncated: " + left + " of " + size + " bytes missing");
-                    check(at.writeAll(fd, buf, 0, n), "write", rel);
-                    left -= n;
+                    check(at.ftruncate(fd, size), "ftruncate", rel);   // a hole up to the end
                 }
                 boolean chowned = chownWanted(e, true);
                 if (chowned) check(at.fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId()), "fchown", rel);
@@ -331,6 +424,52 @@ public final class LayerExtractor {
             // handled by commons-compress
         } else {
             throw new ImageException.UnsafeArchive(name, "unsupported entry type '" + (char) e.getLinkFlag() + "'");
+        }
+    }
+
+    /** {@code len} bytes of the entry's data to {@code fd}: appended ({@code at} &lt; 0) or written at offset {@code at}. */
+    private void copy(TarArchiveInputStream tar, int fd, String name, String rel, long len, long at0) throws IOException {
+        long left = len, pos = at0;
+        while (left > 0) {
+            int n;
+            try {
+                n = tar.read(buf, 0, (int) Math.min(buf.length, left));
+            } catch (IOException x) {
+                throw new ImageException.UnsafeArchive(name, "truncated or corrupt data: " + x.getMessage(), x);
+            }
+            if (n < 0) throw new ImageException.UnsafeArchive(name, "truncated: " + left + " of " + len + " bytes missing");
+            check(pos < 0 ? at.writeAll(fd, buf, 0, n) : at.pwriteAll(fd, buf, 0, n, pos), "write", rel);
+            left -= n;
+            if (pos >= 0) pos += n;
+        }
+    }
+
+    /**
+     * The data regions of a sparse entry, in order, checked: none before the end of the last, none
+     * past the entry's size. (commons-compress reads the old GNU, PAX 0.0/0.1 and 1.0 forms.)
+     */
+    private static List<TarArchiveStructSparse> sparseMap(TarArchiveEntry e, long size) {
+        List<TarArchiveStructSparse> map;
+        try { map = e.getOrderedSparseHeaders(); }
+        catch (IOException | RuntimeException x) { throw new ImageException.UnsafeArchive(e.getName(), "corrupt sparse map: " + x.getMessage(), x); }
+        long end = 0;
+        for (TarArchiveStructSparse s : map) {
+            if (s.getOffset() < end || s.getNumbytes() < 0 || s.getOffset() > size || s.getNumbytes() > size - s.getOffset())
+                throw new ImageException.UnsafeArchive(e.getName(), "corrupt sparse map: region " + s.getOffset() + "+" + s.getNumbytes()
+                        + " overlaps another or ends past the size " + size);
+            end = s.getOffset() + s.getNumbytes();
+        }
+        return map;
+    }
+
+    /** Passes over a hole of a sparse entry: commons-compress yields zeros there, skipped without being read. */
+    private static void skipHole(TarArchiveInputStream tar, String name, long n) throws IOException {
+        while (n > 0) {
+            long k;
+            try { k = tar.skip(n); }
+            catch (IOException x) { throw new ImageException.UnsafeArchive(name, "truncated or corrupt data: " + x.getMessage(), x); }
+            if (k <= 0) throw new ImageException.UnsafeArchive(name, "truncated: a hole of the sparse map runs past the data");
+            n -= k;
         }
     }
 
@@ -352,70 +491,164 @@ public final class LayerExtractor {
         return false;
     }
 
+    /** The last directory {@link #node} looked up (most entries are in the directory of the one before). */
+    private String lastRel = "";
+    private Node lastNode = top;
+
+    /** The node of directory {@code rel} ("" is the root), made (as a name only) when missing. */
+    private Node node(String rel) {
+        if (rel.equals(lastRel)) return lastNode;
+        Node n = top;
+        int start = 0;
+        if (!lastRel.isEmpty() && rel.length() > lastRel.length() && rel.charAt(lastRel.length()) == '/' && rel.startsWith(lastRel)) {
+            n = lastNode;   // below the last one: only the rest is looked up
+            start = lastRel.length() + 1;
+        }
+        if (rel.isEmpty()) return n;
+        for (int i = start, j; i <= rel.length(); i = j + 1) {
+            j = rel.indexOf('/', i);
+            if (j < 0) j = rel.length();
+            n = n.child(rel.substring(i, j));
+        }
+        lastRel = rel;
+        lastNode = n;
+        return n;
+    }
+
     /**
-     * The descriptor of directory {@code rel}, opened component by component from the nearest
-     * cached ancestor with {@code O_DIRECTORY|O_NOFOLLOW}: a symlink anywhere on the way is an
-     * error, never followed. {@link Walk#CREATE} makes missing directories (as implicit parents),
-     * {@link Walk#EXISTING} requires them (hardlink targets), {@link Walk#QUIET} returns -1 on any
-     * failure. The descriptor stays valid until the next {@link #trimDirs} or {@link #forget}.
+     * The descriptor of directory {@code d}, opened component by component from the nearest open
+     * ancestor with {@code O_DIRECTORY|O_NOFOLLOW}: a symlink anywhere on the way is an error,
+     * never followed. {@link Walk#CREATE} makes missing directories (as implicit parents),
+     * {@link Walk#EXISTING} requires them (hardlink targets). Of a long chain only the deepest
+     * {@link #CHAIN_KEEP} stay open. The descriptor stays valid until the next {@link #trimDirs}
+     * or {@link #forget}.
      */
-    private int dirFd(String rel, String entry, Walk how) throws IOException {
-        if (rel.isEmpty()) return rootFd;
-        Integer cached = dirs.get(rel);
-        if (cached != null) return cached;
-        int pfd = dirFd(parentOf(rel), entry, how);
-        if (pfd < 0) return -1;
-        byte[] name = At.c(baseOf(rel));
-        int fd = at.openDir(pfd, name);
-        if (fd == -At.ENOENT && how == Walk.CREATE) {
-            int rc = at.mkdir(pfd, name, 0777);
-            if (rc < 0 && rc != -At.EEXIST) check(rc, "mkdir", rel);
-            dirTimes.putIfAbsent(rel, 0L);
-            fd = at.openDir(pfd, name);
-        }
-        if (fd < 0) {
-            if (how == Walk.QUIET) return -1;
-            String what = how == Walk.EXISTING ? "hardlink target path component " : "path component ";
-            if (fd == -At.ENOTDIR) {
-                int t = at.lstatMode(pfd, name);
-                if (t >= 0 && (t & At.S_IFMT) == At.S_IFLNK)
-                    throw new ImageException.UnsafeArchive(entry, what + rel + " is a symlink (not followed)");
-                throw new ImageException.UnsafeArchive(entry, what + rel + " is not a directory");
+    private int dirFd(Node d, String entry, Walk how) throws IOException {
+        if (d == top) return rootFd;
+        if (d.fd >= 0) { dirs.get(d); return d.fd; }
+        List<Node> chain = new ArrayList<>();
+        Node a = d;
+        for (; a != top && a.fd < 0; a = a.parent) chain.add(a);
+        if (a != top) dirs.get(a);
+        int pfd = a == top ? rootFd : a.fd;
+        boolean pfdKept = true;
+        try {
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                Node c = chain.get(i);
+                int fd = at.openDir(pfd, c.cname);
+                if (fd == -At.ENOENT && how == Walk.CREATE) {
+                    int rc = at.mkdir(pfd, c.cname, 0777);
+                    if (rc < 0 && rc != -At.EEXIST) check(rc, "mkdir", c.rel());
+                    if (!c.timed) { c.timed = true; c.mtime = 0; }
+                    fd = at.openDir(pfd, c.cname);
+                }
+                if (fd < 0) {
+                    String rel = c.rel();
+                    String what = how == Walk.EXISTING ? "hardlink target path component " : "path component ";
+                    if (fd == -At.ENOTDIR) {
+                        int t = at.lstatMode(pfd, c.cname);
+                        if (t >= 0 && (t & At.S_IFMT) == At.S_IFLNK)
+                            throw new ImageException.UnsafeArchive(entry, what + rel + " is a symlink (not followed)");
+                        throw new ImageException.UnsafeArchive(entry, what + rel + " is not a directory");
+                    }
+                    if (fd == -At.ENOENT && how == Walk.EXISTING)
+                        throw new ImageException.UnsafeArchive(entry, "hardlink target directory " + rel + " does not exist");
+                    check(fd, "open", rel);
+                }
+                if (!pfdKept) at.close(pfd);
+                pfd = fd;
+                pfdKept = i < CHAIN_KEEP;
+                if (pfdKept) { c.fd = fd; dirs.put(c, c); }
             }
-            if (fd == -At.ENOENT && how == Walk.EXISTING)
-                throw new ImageException.UnsafeArchive(entry, "hardlink target directory " + rel + " does not exist");
-            check(fd, "open", rel);
+        } catch (IOException | RuntimeException x) {
+            if (!pfdKept) at.close(pfd);
+            throw x;
         }
-        dirs.put(rel, fd);
-        return fd;
+        return pfd;
     }
 
     /** Closes the least recently used directory descriptors beyond the limit (between entries only). */
     private void trimDirs() {
-        for (Iterator<Integer> it = dirs.values().iterator(); dirs.size() > MAX_DIR_FDS && it.hasNext(); ) {
-            at.close(it.next());
+        for (Iterator<Node> it = dirs.keySet().iterator(); dirs.size() > MAX_DIR_FDS && it.hasNext(); ) {
+            Node n = it.next();
+            at.close(n.fd);
+            n.fd = -1;
             it.remove();
         }
     }
 
-    /** Removes what is at rel (a whole tree for a directory), forgetting cached dirs at and below it. */
-    private void removeExisting(int pfd, byte[] name, String rel) throws IOException {
-        forget(rel);
+    /**
+     * Removes what is at {@code parent/base} (a whole tree for a directory, whatever its depth),
+     * forgetting the directories at and below it.
+     */
+    private void removeExisting(Node parent, int pfd, String base, String rel) throws IOException {
+        Node gone = parent.children == null ? null : parent.children.get(base);
+        if (gone != null) forget(gone);
+        byte[] name = At.c(base);
         int t = at.lstatMode(pfd, name);
         if (t == -At.ENOENT) return;
         check(t, "statx", rel);
-        if ((t & At.S_IFMT) == At.S_IFDIR) dev.berth.image.store.Store.deleteTree(root.resolve(rel));   // parents verified just now
+        if ((t & At.S_IFMT) == At.S_IFDIR) Dir.deleteIn(at, pfd, name, rel);   // its parents verified just now
         else check(at.unlink(pfd, name, 0), "unlink", rel);
     }
 
-    private void forget(String rel) {
-        String below = rel + "/";
-        for (Iterator<Map.Entry<String, Integer>> it = dirs.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Integer> d = it.next();
-            if (d.getKey().equals(rel) || d.getKey().startsWith(below)) {
-                at.close(d.getValue());
+    /** Detaches {@code n} from the tree and closes its descriptor and those of the directories below it. */
+    private void forget(Node n) {
+        n.parent.children.remove(n.name);
+        lastRel = "";
+        lastNode = top;
+        for (Iterator<Node> it = dirs.keySet().iterator(); it.hasNext(); ) {
+            Node c = it.next();
+            Node x = c;
+            while (x.depth > n.depth) x = x.parent;
+            if (x == n) {
+                at.close(c.fd);
+                c.fd = -1;
                 it.remove();
             }
+        }
+    }
+
+    /**
+     * Sets the directories' times, last (making entries in a directory changes its time): depth
+     * first over the tree of nodes with an explicit stack, one descriptor open at a time, going
+     * back up by {@code ..} (the tree is this extraction's own, nothing else moves in it). A
+     * directory a later entry replaced was detached from the tree and is skipped.
+     */
+    private void setDirTimes() throws IOException {
+        if (top.children == null) return;
+        java.util.ArrayDeque<Iterator<Node>> stack = new java.util.ArrayDeque<>();
+        stack.push(top.children.values().iterator());
+        int cur = rootFd;
+        byte[] dotdot = At.c("..");
+        try {
+            while (!stack.isEmpty()) {
+                Iterator<Node> it = stack.peek();
+                if (!it.hasNext()) {
+                    stack.pop();
+                    if (stack.isEmpty()) break;
+                    int up = stack.size() == 1 ? rootFd : at.openDir(cur, dotdot);
+                    if (up < 0) check(up, "open", "..");
+                    at.close(cur);
+                    cur = up;
+                    continue;
+                }
+                Node n = it.next();
+                boolean below = n.children != null && !n.children.isEmpty();
+                if (!below && !n.timed) continue;
+                int fd = at.openDir(cur, n.cname);
+                if (fd < 0) continue;   // not made (a hardlink target's name that failed) or replaced
+                if (n.timed) {
+                    int rc = at.futimens(fd, n.mtime);
+                    if (rc < 0) { at.close(fd); check(rc, "futimens", n.rel()); }
+                }
+                if (!below) { at.close(fd); continue; }
+                if (cur != rootFd) at.close(cur);
+                cur = fd;
+                stack.push(n.children.values().iterator());
+            }
+        } finally {
+            if (cur != rootFd) at.close(cur);
         }
     }
 

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
 class TarFuzzTest {
     static final Path SANDBOX = Path.of("target/fuzz-tar").toAbsolutePath();
     static final List<String> CHAIN = List.of("d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8");
-    /** Production limits are 1 TiB and 4 TiB; these keep a fuzzing run's disk use small. */
+    /** Production limits are 1 TiB per entry and 64 GiB of data per layer; these keep a fuzzing run's disk use small. */
     static final LayerExtractor.Options OPTIONS = new LayerExtractor.Options(false, 16L << 20, 64L << 20, true);
 
     @FuzzTest
