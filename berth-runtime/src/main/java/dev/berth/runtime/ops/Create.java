@@ -34,12 +34,20 @@ public final class Create {
   private Create() {}
 
   /** Options from the command line; paths may be relative to the caller's cwd. */
-  /** @param warmKey the warm-path template's name from the launcher ({@link WarmPath#keyFromLauncher}), or null */
+  /**
+   * @param warmKey the warm-path template's name from the launcher ({@link WarmPath#keyFromLauncher}), or null
+   * @param io the monitor keeps the container's stdio (berthd's containers), or null (the caller's stdio)
+   */
   public record Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
-      int preserveFds, boolean detach, String warmKey) {
+      int preserveFds, boolean detach, String warmKey, dev.berth.runtime.convert.MonitorIo io) {
+    public Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
+        int preserveFds, boolean detach, String warmKey) {
+      this(id, bundle, action, pidFile, consoleSocket, noPivot, preserveFds, detach, warmKey, null);
+    }
+
     public Request(String id, Path bundle, String action, Path pidFile, Path consoleSocket, boolean noPivot,
         int preserveFds, boolean detach) {
-      this(id, bundle, action, pidFile, consoleSocket, noPivot, preserveFds, detach, null);
+      this(id, bundle, action, pidFile, consoleSocket, noPivot, preserveFds, detach, null, null);
     }
   }
 
