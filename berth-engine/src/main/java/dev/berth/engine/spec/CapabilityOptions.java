@@ -12,11 +12,30 @@ import java.util.Locale;
 public final class CapabilityOptions {
   private CapabilityOptions() {}
 
-  /** The capabilities of the running kernel, as dockerd lists them (names up to cap_last_cap). */
+  /**
+   * Every capability this host can give: those the kernel knows (up to cap_last_cap) that are in
+   * this process's own bounding set (a daemon running in a restricted environment cannot give more;
+   * dockerd lists them the same way).
+   */
   public static List<String> all() {
     List<String> known = dev.berth.sys.Capabilities.all();
     int last = (int) Math.min(known.size() - 1, dev.berth.sys.Capabilities.lastCap());
-    return known.subList(0, last + 1);
+    long bounding = boundingSet();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i <= last; i++) if ((bounding & (1L << i)) != 0) out.add(known.get(i));
+    return out;
+  }
+
+  /** CapBnd of this process (all bits when it cannot be read). */
+  static long boundingSet() {
+    try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/self/status"))) {
+      for (String l : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).split("\n")) {
+        if (l.startsWith("CapBnd:")) return Long.parseUnsignedLong(l.substring(7).trim(), 16);
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // unknown: every capability
+    }
+    return -1L;
   }
 
   /**
