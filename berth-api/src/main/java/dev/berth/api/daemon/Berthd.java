@@ -44,7 +44,7 @@ public final class Berthd {
         SocketListener listener;
         try {
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
-            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers));
+            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, execService()));
         } catch (SocketListener.Refused e) {
             System.err.println("berthd: " + e.getMessage());
             System.exit(1);
@@ -61,6 +61,21 @@ public final class Berthd {
         System.err.println("berthd " + BuildInfo.CURRENT.version() + ": API " + ApiVersion.CURRENT + " (down to "
                 + ApiVersion.MINIMUM + ") on unix://" + listener.socket() + ", root " + o.root());
         listener.awaitClose();
+    }
+
+    /**
+     * docker exec, over the runtime state root {@code $BERTHD_RUNTIME_ROOT} (default
+     * /run/berth/runtime) with the launcher from {@code -Dberth.launcher} (bin/berthd sets it), for
+     * now addressing the runtime's containers by id ({@link dev.berth.engine.exec.RuntimeTargets})
+     * until the containers service resolves Docker's ids and names.
+     */
+    static dev.berth.engine.exec.ExecService execService() {
+        String launcher = System.getProperty("berth.launcher");
+        if (launcher == null || launcher.isBlank()) return null;
+        String root = System.getenv("BERTHD_RUNTIME_ROOT");
+        var store = new dev.berth.runtime.state.StateStore(Path.of(root == null || root.isBlank() ? "/run/berth/runtime" : root));
+        var ctx = new dev.berth.runtime.RuntimeContext(store, Path.of(launcher), null, null);
+        return new dev.berth.engine.exec.ExecService(new dev.berth.engine.exec.RuntimeTargets(ctx));
     }
 
     static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth]";

@@ -1,0 +1,23 @@
+package dev.berth.engine.exec;
+
+import dev.berth.runtime.RuntimeContext;
+
+/**
+ * What exec needs from the containers service: a container by the reference a client gives (id,
+ * name or unique id prefix) and the runtime it lives in. {@link RuntimeTargets} serves the
+ * runtime's own containers by id until the containers service implements this.
+ */
+public interface ExecTargets {
+  /** The container, or a ContainerException of kind NOT_FOUND ("No such container: REF"). */
+  Target resolve(String ref);
+
+  RuntimeContext runtime();
+
+  /**
+   * @param id the container's id as the API shows it
+   * @param runtimeId its id in the runtime's state root
+   * @param name without the leading slash
+   * @param state Docker's State.Status: created, running, paused, restarting, exited, dead
+   */
+  record Target(String id, String runtimeId, String name, String state) {}
+}
