@@ -1,6 +1,8 @@
 package dev.berth.api.http;
 
+import dev.berth.api.containers.ContainersHandler;
 import dev.berth.api.system.SystemBackend;
+import dev.berth.engine.containers.ContainerEngine;
 import dev.berth.api.system.SystemHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -23,10 +25,17 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
 
     private final SystemBackend system;
     private final EventExecutorGroup handlers;
+    private final ContainerEngine containers;
 
     public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
+        this(system, handlers, null);
+    }
+
+    /** @param containers the container engine, or null (no containers group: tests of the system group) */
+    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers, ContainerEngine containers) {
         this.system = system;
         this.handlers = handlers;
+        this.containers = containers;
     }
 
     @Override
@@ -37,6 +46,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         p.addLast("aggregate", new ApiAggregator(MAX_BODY));
         p.addLast("request", new RequestDecoder());
         p.addLast(handlers, "system", new SystemHandler(system));
+        if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
         p.addLast("not-found", new NotFoundHandler());
     }
 }
