@@ -25,8 +25,7 @@ public final class ConfWriter {
         String conf = "# written by the build (dev.berth.api.daemon.ConfWriter); sourced by bin/berthd\n"
                 + "BERTHD_JAVA='" + java + "'\n"
                 + "BERTHD_CP='" + String.join(":", jars) + "'\n"
-                // the launcher berth-native built beside this module (target/ -> repo/berth-native/target)
-                + "BERTHD_LAUNCHER='" + target.getParent().getParent().resolve("berth-native/target/berth-launch") + "'\n";
+                + "BERTHD_LAUNCHER='" + target.resolve("../../berth-native/target/berth-launch").normalize() + "'\n";
         Files.writeString(target.resolve("berthd.conf"), conf);
         System.out.println("berthd: wrote " + target.resolve("berthd.conf"));
     }

@@ -112,8 +112,6 @@ public final class SocketListener implements AutoCloseable {
             Channel server = new ServerBootstrap()
                     .group(loop)
                     .channel(EpollServerDomainSocketChannel.class)
-                    // a hijacked stream (attach, exec) sees the client's half-close as stdin's end
-                    .childOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(initializer)
                     .bind(new DomainSocketAddress(tmp.toString()))
                     .syncUninterruptibly()

@@ -1,23 +1,12 @@
 package dev.berth.api.exec;
 
-import dev.berth.api.BuildInfo;
 import dev.berth.api.http.ApiRequest;
-import dev.berth.api.http.ApiVersion;
+import dev.berth.api.http.Hijack;
+import dev.berth.api.http.StdStreamWriter;
 import dev.berth.engine.exec.ExecService;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,87 +15,69 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiFunction;
 
 /**
- * The hijacked connection of an attached exec, as dockerd does it: the request is answered with
- * {@code 101 UPGRADED} (Upgrade: tcp) when the client asked for the upgrade, else {@code 200} with
- * the stream as body; then the HTTP handlers leave the pipeline and the connection carries the
- * process's output (8-byte-header frames, stream 1 stdout / 2 stderr, without a terminal; raw
- * bytes with one) and the client's bytes as its stdin; the client's half-close is end of file on
- * stdin. The connection is closed once the process has ended and all its output is written.
+ * The stream of an attached exec: the connection hijacked ({@link Hijack}: 101 Upgrade, then raw),
+ * the process's output through a {@link StdStreamWriter} (frames without a terminal, raw bytes with
+ * one), the client's bytes to its stdin by a thread of its own, the client's half-close as end of
+ * file. The connection is closed once the process has ended, its exit code is recorded and all its
+ * output is written (the CLI inspects the exit code right after). A process that never ran gets
+ * dockerd's text on the stream instead.
  */
 final class ExecStream {
   private ExecStream() {}
 
-  static final String RAW = "application/vnd.docker.raw-stream";
-  static final String MULTIPLEXED = "application/vnd.docker.multiplexed-stream";
   private static final byte[] EOF = new byte[0];
 
   static void run(ChannelHandlerContext ctx, ApiRequest req, boolean tty,
       BiFunction<OutputStream, OutputStream, ExecService.Started> starter) {
-    Channel ch = ctx.channel();
-    boolean upgrade = "tcp".equalsIgnoreCase(req.headers().get("Upgrade"))
-        || (req.headers().get("Connection") != null && req.headers().get("Connection").toLowerCase().contains("upgrade"));
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        upgrade ? new HttpResponseStatus(101, "UPGRADED") : HttpResponseStatus.OK);
-    r.headers().set("Content-Type", tty || !req.atLeast("1.42") ? RAW : MULTIPLEXED);
-    r.headers().set("Api-Version", ApiVersion.CURRENT);
-    r.headers().set("Server", "berth/" + BuildInfo.CURRENT.version() + " (linux)");
-    r.headers().set("OSType", "linux");
-    if (upgrade) {
-      r.headers().set("Connection", "Upgrade");
-      r.headers().set("Upgrade", "tcp");
-    } else {
-      r.headers().set("Connection", "close");
-    }
-    ChannelPipeline p = ch.pipeline();
-    for (String name : new String[] {"keep-alive", "aggregate", "request"}) {
-      if (p.get(name) != null) p.remove(name);
-    }
-    ChannelFuture sent = ch.writeAndFlush(r);
-    sent.awaitUninterruptibly();
-    if (!sent.isSuccess()) {
-      ch.close();
-      return;
-    }
-    if (p.get("http") != null) p.remove("http");
-    Stdin stdin = new Stdin(ch);
-    p.addFirst("exec-stdin", stdin);
+    // without a terminal the stream is always framed; API < 1.42 just names it raw-stream
+    String type = StdStreamWriter.contentType(!tty && req.atLeast("1.42"));
+    Stdin stdin = new Stdin(ctx.channel());
+    // The upgrade completes through a listener on this handler's executor (the current thread):
+    // the rest runs there afterwards, never blocking it meanwhile (nor the event loop).
+    Hijack.upgrade(ctx, req, type, stdin).whenCompleteAsync((ch, t) -> {
+      if (t != null) {
+        ctx.channel().close();
+        return;
+      }
+      stream(ch, tty, starter, stdin);
+    }, ctx.executor());
+  }
+
+  private static void stream(Channel ch, boolean tty, BiFunction<OutputStream, OutputStream, ExecService.Started> starter,
+      Stdin stdin) {
+    StdStreamWriter w = new StdStreamWriter(ch, !tty, false);
     ExecService.Started s;
     try {
-      s = starter.apply(new Sink(ch, tty ? 0 : 1), new Sink(ch, tty ? 0 : 2));
+      s = starter.apply(new Sink(w, StdStreamWriter.STDOUT), new Sink(w, StdStreamWriter.STDERR));
     } catch (RuntimeException e) {
-      finish(ch, tty, e.getMessage(), stdin);
+      finish(w, e.getMessage(), stdin);
       return;
     }
     if (s.failure() != null) {
-      String msg = s.failure().startsWith("berth-runc: ") ? s.failure().substring("berth-runc: ".length()) : s.failure();
-      finish(ch, tty, "OCI runtime exec failed: " + msg, stdin);
+      finish(w, "OCI runtime exec failed: " + s.failure().replaceFirst("^berth-runc: ", ""), stdin);
       return;
     }
     stdin.attach(s.stdin());
     s.exit().whenComplete((code, t) -> {
       stdin.stop();
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      w.end();
     });
   }
 
   /** dockerd's way of reporting a start failure on an already hijacked stream: the text on stdout. */
-  private static void finish(Channel ch, boolean tty, String message, Stdin stdin) {
+  private static void finish(StdStreamWriter w, String message, Stdin stdin) {
     stdin.stop();
-    try {
-      new Sink(ch, tty ? 0 : 1).write((message + "\r\n").getBytes(StandardCharsets.UTF_8));
-    } catch (IOException ignored) {
-      // the client is gone
-    }
-    ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    w.write(StdStreamWriter.STDOUT, (message + "\r\n").getBytes(StandardCharsets.UTF_8));
+    w.end();
   }
 
-  /** Output to the client: one frame per write (stream 1/2) or raw (0); waits while the channel is full. */
+  /** Output to the client through the stream writer (frames without a terminal, raw with one). */
   static final class Sink extends OutputStream {
-    private final Channel ch;
+    private final StdStreamWriter w;
     private final int stream;
 
-    Sink(Channel ch, int stream) {
-      this.ch = ch;
+    Sink(StdStreamWriter w, int stream) {
+      this.w = w;
       this.stream = stream;
     }
 
@@ -117,17 +88,8 @@ final class ExecStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      if (len == 0) return;
-      if (!ch.isActive()) throw new IOException("the client is gone");
-      ByteBuf buf;
-      if (stream == 0) {
-        buf = Unpooled.copiedBuffer(b, off, len);
-      } else {
-        buf = Unpooled.buffer(8 + len);
-        buf.writeByte(stream).writeByte(0).writeByte(0).writeByte(0).writeInt(len).writeBytes(b, off, len);
-      }
-      ChannelFuture f = ch.writeAndFlush(buf);
-      if (!ch.isWritable()) f.awaitUninterruptibly();
+      // a copy: the writer may keep the bytes until the channel sends them
+      if (!w.write(stream, java.util.Arrays.copyOfRange(b, off, off + len))) throw new IOException("the client is gone");
     }
   }
 
@@ -135,7 +97,7 @@ final class ExecStream {
    * The client's bytes, written to the process's stdin by a thread of its own (a pipe or terminal
    * may block); the channel stops reading while much is queued.
    */
-  static final class Stdin extends ChannelInboundHandlerAdapter {
+  static final class Stdin implements Hijack.Input {
     private final Channel ch;
     private final BlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
     private volatile Thread writer;
@@ -177,35 +139,21 @@ final class ExecStream {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (!(msg instanceof ByteBuf buf)) {
-        ReferenceCountUtil.release(msg);
-        return;
-      }
-      try {
-        byte[] b = new byte[buf.readableBytes()];
-        buf.readBytes(b);
-        if (b.length > 0) queue.offer(b);
-      } finally {
-        buf.release();
-      }
+    public void data(ByteBuf buf) {
+      byte[] b = new byte[buf.readableBytes()];
+      buf.readBytes(b);
+      if (b.length > 0) queue.offer(b);
       if (queue.size() > 32) ch.config().setAutoRead(false);
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) queue.offer(EOF);
-      ReferenceCountUtil.release(evt);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void halfClosed() {
       queue.offer(EOF);
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close();
+    public void closed() {
+      queue.offer(EOF);
     }
   }
 }

@@ -69,6 +69,7 @@ public final class ExecService {
     ExecTargets.Target t = active(containerRef);
     String id = HexFormat.of().formatHex(bytes(32));
     instances.put(id, new Instance(id, t, req));
+    targets.onRemoved(t.id(), () -> instances.remove(id));
     return id;
   }
 
@@ -221,7 +222,9 @@ public final class ExecService {
       List<String> all = CapabilityOptions.all();
       caps = new Process.Capabilities(all, all, List.of(), all, List.of());
     }
-    return new Process(r.tty(), null, cwd, envList, r.cmd(), base.rlimits(), base.apparmorProfile(), caps,
+    // the size the client has (ConsoleSize, or a resize before the start) is set before the process runs
+    Process.ConsoleSize size = r.tty() && (i.rows > 0 || i.cols > 0) ? new Process.ConsoleSize(i.rows, i.cols) : null;
+    return new Process(r.tty(), size, cwd, envList, r.cmd(), base.rlimits(), base.apparmorProfile(), caps,
         base.noNewPrivileges(), base.oomScoreAdj(), base.selinuxLabel(), user);
   }
 

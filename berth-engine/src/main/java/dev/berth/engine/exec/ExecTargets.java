@@ -4,14 +4,17 @@ import dev.berth.runtime.RuntimeContext;
 
 /**
  * What exec needs from the containers service: a container by the reference a client gives (id,
- * name or unique id prefix) and the runtime it lives in. {@link RuntimeTargets} serves the
- * runtime's own containers by id until the containers service implements this.
+ * name or unique id prefix) and the runtime it lives in; {@link EngineTargets} over berthd's
+ * containers.
  */
 public interface ExecTargets {
   /** The container, or a ContainerException of kind NOT_FOUND ("No such container: REF"). */
   Target resolve(String ref);
 
   RuntimeContext runtime();
+
+  /** Runs {@code r} once container {@code id} is removed (its exec instances go with it). */
+  default void onRemoved(String id, Runnable r) {}
 
   /**
    * @param id the container's id as the API shows it

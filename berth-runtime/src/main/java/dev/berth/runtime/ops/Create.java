@@ -84,7 +84,9 @@ public final class Create {
     try {
       // Who is creating it, first: if this JVM or the wrapper (the launcher-to-be) is killed,
       // `state` knows the create is over and `delete` knows whom to stop.
-      ctx.store().saveProcs(id, "creator", Launcher.creators());
+      // A daemon's create (MonitorIo: berthd, in process) never records itself: `delete -f` would kill
+      // the daemon. Launcher.spawn records the launcher it starts instead.
+      ctx.store().saveProcs(id, "creator", r.io() != null ? List.of() : Launcher.creators());
       sweepCgroups(ctx);
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id, ctx.cgroupParent());
       // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
