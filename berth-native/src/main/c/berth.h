@@ -112,6 +112,17 @@ int seccomp_load(struct launch *l, struct berr *err);    /* install it: the last
 
 /* monitor.c */
 int monitor_wait(struct launch *l, int *status_out, struct berr *err);
+int monitor_signals(struct launch *l, int sfd, int *status, struct berr *err); /* 1 = l->child reaped */
+
+/* io.c: monitor-kept stdio (T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN) */
+bool io_requested(const struct plan *plan);
+int io_prepare(struct launch *l, struct berr *err);    /* monitor, before the clone */
+int io_child(struct launch *l, struct berr *err);      /* init: stdio onto 0..2 */
+void io_after_clone(struct launch *l);                  /* monitor: drop the init's ends */
+int io_wait(struct launch *l, int *status_out, struct berr *err); /* log, control socket, wait */
+bool io_active(void);
+void io_cleanup(void);                                  /* unlink the control socket */
+void io_cleanup_plan(const struct plan *plan);          /* the keeper's: same, from the plan */
 void __attribute__((noreturn)) keeper_run(const struct plan *plan, pid_t monitor);
 int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);
@@ -158,6 +169,7 @@ struct launch {
   struct sock_fprog seccomp_prog; /* prepared by seccomp_prepare, .filter NULL when none */
   unsigned seccomp_flags;
   bool seccomp_loaded;
+  int child_stdio[3]; /* io.c: the init's stdin/stdout/stderr (monitor-kept stdio), -1 = inherited */
 };
 
 #endif

@@ -41,6 +41,8 @@ static void __attribute__((noreturn)) init_main(struct launch *l)
   struct berr err = {0};
   struct sync_msg m;
   close(l->sync_parent);
+  if (io_child(l, &err) < 0)
+    goto fail;
   /* the caller's signal mask: a signal sent before start acts as it would on the process */
   sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
   if (l->timens) {
@@ -298,7 +300,7 @@ int container_launch(struct launch *l, struct berr *err)
 {
   int sp[2];
   if (ns_prepare(l->plan, &l->ns, err) < 0 || terminal_connect_console(l->plan, &l->console_fd, err) < 0 ||
-      seccomp_connect_listener(l->plan, &l->listener_fd, err) < 0)
+      seccomp_connect_listener(l->plan, &l->listener_fd, err) < 0 || io_prepare(l, err) < 0)
     return -1;
   const char *fifo = plan_get(l->plan, T_EXEC_FIFO);
   /* Created here rather than in Java (keeps the JVM's hot path free of native calls); 0622 as
@@ -324,7 +326,9 @@ int container_launch(struct launch *l, struct berr *err)
     return berr_set(err, EINVAL, "plan: terminal for a detached container without a console socket: %s",
                     plan_get(l->plan, T_ID) ? plan_get(l->plan, T_ID) : "");
   l->timens = (l->ns.newflags & CLONE_NEWTIME) && plan_find(l->plan, T_TIME_OFFSET);
-  if (clone_init(l, err) < 0)
+  int cloned = clone_init(l, err);
+  io_after_clone(l);
+  if (cloned < 0)
     return -1;
   sync_drop_child_ends(l);
   if (l->timens && set_time_offsets(l, err) < 0)
@@ -393,7 +397,7 @@ int container_launch(struct launch *l, struct berr *err)
   if (l->pty_master >= 0 && !l->monitor && terminal_relay_prepare(l->pty_master, err) < 0)
     return -1;
   int status;
-  int r = monitor_wait(l, &status, err);
+  int r = io_active() ? io_wait(l, &status, err) : monitor_wait(l, &status, err);
   terminal_restore();
   if (r < 0)
     return -1;
@@ -418,6 +422,15 @@ static void __attribute__((noreturn)) monitor_main(struct launch *l, int report_
 {
   setsid(); /* a session of its own, apart from the keeper's */
   l->monitor = true;
+  if (io_requested(l->plan)) {
+    /* the container's stdio is ours to keep: the caller's (the daemon's pipes to the launcher)
+     * reach EOF when the launcher exits; our errors go over report_fd or to T_LOG */
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && nul >= 0; fd++)
+      dup2(nul, fd);
+    if (nul > 2)
+      close(nul);
+  }
   l->report_fd = report_fd;
   struct berr merr = {0};
   /* first of all, before anything of ours is in the state directory: delete must know whom to
@@ -429,6 +442,7 @@ static void __attribute__((noreturn)) monitor_main(struct launch *l, int report_
       sync_send_error(l->report_fd, &merr);
     else
       log_error(&merr);
+    io_cleanup();
     if (monitor_recorded)
       kill(getpid(), SIGKILL); /* recorded: never undone; the keeper takes over and records the end */
     if (l->child > 0) {

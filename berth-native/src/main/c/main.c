@@ -112,6 +112,7 @@ int main(int argc, char **argv)
   l.report_fd = l.sync_parent = l.sync_child = l.console_fd = l.listener_fd = l.fifo_fd = l.proc_fds = l.rootfd =
       l.pty_master = l.start_fd = -1;
   l.preserved_open = preserved_open;
+  l.child_stdio[0] = l.child_stdio[1] = l.child_stdio[2] = -1;
   l.action = plan_get(&plan, T_ACTION);
   if (!l.action)
     usage_fail("plan: no action");

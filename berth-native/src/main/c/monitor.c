@@ -42,6 +42,36 @@ static void copy_some(int from, int to, bool *eof)
     *eof = true;
 }
 
+/*
+ * Reads the signalfd: forwards the signals to l->child (SIGWINCH resizes the relayed pty instead)
+ * and reaps (we are a subreaper: orphans too). Returns 1 once l->child is reaped (*status set),
+ * 0 if not yet, -1 if it is not our child.
+ */
+int monitor_signals(struct launch *l, int sfd, int *status, struct berr *err)
+{
+  struct signalfd_siginfo si;
+  while (read(sfd, &si, sizeof si) == sizeof si) {
+    int sig = (int) si.ssi_signo;
+    if (sig == SIGCHLD)
+      continue;
+    if (sig == SIGWINCH && l->pty_master >= 0)
+      terminal_resize_from(0, l->pty_master);
+    else if (sig != SIGWINCH)
+      kill(l->child, sig);
+  }
+  pid_t w;
+  int st;
+  bool done = false;
+  while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+    if (w == l->child) {
+      *status = st;
+      done = true;
+    }
+  if (w < 0 && errno == ECHILD && !done)
+    return berr_set(err, ECHILD, "wait: container process %d", l->child);
+  return done ? 1 : 0;
+}
+
 /* Waits for l->child, forwarding the blocked signals to it and relaying l->pty_master if set. */
 int monitor_wait(struct launch *l, int *status_out, struct berr *err)
 {
@@ -63,27 +93,12 @@ int monitor_wait(struct launch *l, int *status_out, struct berr *err)
       copy_some(0, l->pty_master, &in_eof);
     if (p[2].revents)
       copy_some(l->pty_master, 1, &out_eof);
-    struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == sizeof si) {
-      int sig = (int) si.ssi_signo;
-      if (sig == SIGCHLD)
-        continue;
-      if (sig == SIGWINCH && l->pty_master >= 0)
-        terminal_resize_from(0, l->pty_master);
-      else if (sig != SIGWINCH)
-        kill(l->child, sig);
-    }
-    pid_t w;
-    int st;
-    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-      if (w == l->child) {
-        status = st;
-        done = true;
-      }
-    if (w < 0 && errno == ECHILD && !done) {
+    int r = monitor_signals(l, sfd, &status, err);
+    if (r < 0) {
       close(sfd);
-      return berr_set(err, ECHILD, "wait: container process %d", l->child);
+      return -1;
     }
+    done = r == 1;
   }
   if (l->pty_master >= 0) {
     /* drain what the process wrote last */
@@ -219,6 +234,7 @@ void keeper_run(const struct plan *plan, pid_t monitor)
     w = waitpid(-1, &st, 0);
     if (w == init) {
       struct berr ignored;
+      io_cleanup_plan(plan); /* the monitor's control socket: nobody listens any more */
       write_exit_status(statusfile, st, &ignored);
       _exit(0);
     }

@@ -58,6 +58,9 @@ enum plan_tag {
   T_FAST_FILE = 46,        /* [path, content]  warm path: create exclusively and write             */
   T_FAST_CGROUP_DIR = 47,  /* [dir]     warm path: mkdir -p                                            */
   T_FAST_CGROUP_WRITE = 48, /* [file, value]  warm path: recorded control-file write, in order       */
+  T_LOG_JSON = 49,         /* [path]    with T_MONITOR: stdout/stderr to the monitor, Docker json-file log */
+  T_CONTROL_SOCKET = 50,   /* [path]    with T_MONITOR: unix socket for stdin data/close and resize frames */
+  T_OPEN_STDIN = 51,       /* []        with T_LOG_JSON: stdin is a pipe (or the pty) fed from the control socket */
 };
 
 struct plan_field {

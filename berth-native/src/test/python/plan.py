@@ -51,3 +51,5 @@ class Plan:
         fd = os.memfd_create("berth-plan", 0)
         os.write(fd, self.encode())
         return fd
+
+T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN = 49, 50, 51

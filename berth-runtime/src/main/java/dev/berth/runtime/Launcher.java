@@ -143,4 +143,64 @@ public final class Launcher {
       return false;
     }
   }
+
+  /**
+   * The in-process route, for a long-lived caller (berthd): the launcher runs as a child process
+   * and this JVM goes on. The plan goes to a file in {@code planDir} (made root-only 0700; the
+   * launcher opens and unlinks it), the launcher's pid is recorded as the container's creator
+   * (never this JVM: {@code delete -f} kills an unfinished creator), stdin is /dev/null, stdout is
+   * discarded and stderr (its one-line error) is returned with the exit code once it exits. With
+   * action "run" and a monitor, it exits once the container runs, leaving the monitor.
+   */
+  public record Spawned(int exitCode, String stderr) {
+    public boolean ok() { return exitCode == 0; }
+  }
+
+  public static Spawned spawn(Path launcher, Plan plan, Path planDir, dev.berth.runtime.state.StateStore store, String id) {
+    byte[] bytes = plan.encode();
+    Path file = null;
+    try {
+      Files.createDirectories(planDir);
+      Files.setPosixFilePermissions(planDir, PosixFilePermissions.fromString("rwx------"));
+      if (!Files.getOwner(planDir, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"))
+          || Files.isSymbolicLink(planDir)) {
+        throw new ContainerException(ContainerException.Kind.SYSTEM, "plan directory " + planDir + " is not ours");
+      }
+      file = Files.createTempFile(planDir, "plan-", "");
+      Files.write(file, bytes);
+      ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--plan-file", file.toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().remove("BERTH_PLAN_KEY");
+      Process p = pb.start();
+      ProcRecord self = ProcRecord.of(p.pid());
+      if (self != null && store != null && id != null) {
+        try {
+          store.saveProcs(id, "creator", List.of(self));
+        } catch (RuntimeException e) {
+          // the state directory is gone already: the launcher fails on its own
+        }
+      }
+      byte[] err;
+      try (var in = p.getErrorStream()) {
+        err = in.readNBytes(64 * 1024);
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+      int code = p.waitFor();
+      return new Spawned(code, new String(err, java.nio.charset.StandardCharsets.UTF_8).strip());
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot run " + launcher + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "interrupted while starting the container");
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+          // the launcher unlinks it
+        }
+      }
+    }
+  }
 }

@@ -4,6 +4,7 @@ import dev.berth.api.BuildInfo;
 import dev.berth.api.http.ApiInitializer;
 import dev.berth.api.http.ApiVersion;
 import dev.berth.cgroups.CgroupLayout;
+import dev.berth.engine.containers.ContainerEngine;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ public final class Berthd {
 
     private Berthd() {}
 
-    record Options(Path socket, Path root) {}
+    record Options(Path socket, Path root, Path execRoot) {}
 
     public static void main(String[] args) {
         Options o;
@@ -44,7 +45,9 @@ public final class Berthd {
         SocketListener listener;
         try {
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
-            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers));
+            ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher());
+            system.containers(engine::counts);
+            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, engine));
         } catch (SocketListener.Refused e) {
             System.err.println("berthd: " + e.getMessage());
             System.exit(1);
@@ -63,12 +66,18 @@ public final class Berthd {
         listener.awaitClose();
     }
 
-    static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth]";
+    static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth] [--exec-root /run/berth]";
+
+    /** berth-launch: -Dberth.launcher (bin/berthd sets it from the build), else beside the sources. */
+    static Path launcher() {
+        return Path.of(System.getProperty("berth.launcher", "berth-native/target/berth-launch")).toAbsolutePath();
+    }
 
     /** The options, or null after printing help or the version. */
     static Options parse(String[] args, String hostEnv, String rootEnv) {
         String host = hostEnv != null && !hostEnv.isBlank() ? hostEnv : null;
         String root = rootEnv != null && !rootEnv.isBlank() ? rootEnv : null;
+        String execRoot = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -78,6 +87,7 @@ public final class Berthd {
             switch (name) {
                 case "-H", "--host" -> host = value != null ? value : next(args, ++i, name);
                 case "--root" -> root = value != null ? value : next(args, ++i, name);
+                case "--exec-root" -> execRoot = value != null ? value : next(args, ++i, name);
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return null;
@@ -90,7 +100,8 @@ public final class Berthd {
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
-        return new Options(socketPath(host), root == null ? Path.of("/var/lib/berth") : absolute(root, "--root"));
+        return new Options(socketPath(host), root == null ? Path.of("/var/lib/berth") : absolute(root, "--root"),
+                execRoot == null ? Path.of("/run/berth") : absolute(execRoot, "--exec-root"));
     }
 
     private static String next(String[] args, int i, String flag) {

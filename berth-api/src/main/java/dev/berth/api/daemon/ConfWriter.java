@@ -24,7 +24,8 @@ public final class ConfWriter {
         }
         String conf = "# written by the build (dev.berth.api.daemon.ConfWriter); sourced by bin/berthd\n"
                 + "BERTHD_JAVA='" + java + "'\n"
-                + "BERTHD_CP='" + String.join(":", jars) + "'\n";
+                + "BERTHD_CP='" + String.join(":", jars) + "'\n"
+                + "BERTHD_LAUNCHER='" + target.resolve("../../berth-native/target/berth-launch").normalize() + "'\n";
         Files.writeString(target.resolve("berthd.conf"), conf);
         System.out.println("berthd: wrote " + target.resolve("berthd.conf"));
     }

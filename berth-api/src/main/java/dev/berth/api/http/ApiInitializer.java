@@ -1,6 +1,8 @@
 package dev.berth.api.http;
 
+import dev.berth.api.containers.ContainersHandler;
 import dev.berth.api.system.SystemBackend;
+import dev.berth.engine.containers.ContainerEngine;
 import dev.berth.api.system.SystemHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -23,10 +25,20 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
 
     private final SystemBackend system;
     private final EventExecutorGroup handlers;
+    private final ContainerEngine containers;
+    private final dev.berth.engine.exec.ExecService exec;
 
     public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
+        this(system, handlers, null);
+    }
+
+    /** @param containers the container engine, or null (no containers group: tests of the system group) */
+    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers, ContainerEngine containers) {
         this.system = system;
         this.handlers = handlers;
+        this.containers = containers;
+        this.exec = containers == null ? null
+                : new dev.berth.engine.exec.ExecService(new dev.berth.engine.exec.EngineTargets(containers));
     }
 
     @Override
@@ -37,6 +49,8 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         p.addLast("aggregate", new ApiAggregator(MAX_BODY));
         p.addLast("request", new RequestDecoder());
         p.addLast(handlers, "system", new SystemHandler(system));
+        if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
+        if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec));
         p.addLast("not-found", new NotFoundHandler());
     }
 }

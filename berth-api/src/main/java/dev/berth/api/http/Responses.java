@@ -99,13 +99,24 @@ public final class Responses {
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
+    /** The common headers, the content type and keep-alive on a response whose body the caller streams. */
+    public static void headers(HttpResponse r, ApiRequest req, String contentType) {
+        commonHeaders(r.headers());
+        r.headers().set(CONTENT_TYPE, contentType);
+        keepAlive(r, req);
+    }
+
     /** "Connection: close" when the request did not ask to keep the connection (HttpServerKeepAliveHandler then closes it). */
     private static void keepAlive(HttpResponse r, ApiRequest req) {
         if (!req.keepAlive()) r.headers().set(CONNECTION, "close");
     }
 
-    /** Docker's error body {@code {"message": ...}}. */
+    /** Docker's error body {@code {"message": ...}} (none with 304, which may not have one). */
     public static void error(ChannelHandlerContext ctx, ApiRequest req, HttpResponseStatus status, String message) {
+        if (status.code() == 304) {
+            send(ctx, req, status, TEXT, new byte[0], null);
+            return;
+        }
         send(ctx, req, status, JSON, errorBody(message), null);
     }
 

@@ -91,6 +91,7 @@ public final class SpecConverter {
     hooks(plan, spec, o, listener);
     plan.add(PlanTag.EXEC_FIFO, o.stateDir().resolve("exec.fifo"));
     if (o.monitorExitFile() != null) plan.add(PlanTag.MONITOR, o.monitorExitFile());
+    if (o.io() != null) monitorIo(plan, spec, o);
 
     // Undo list, in order: processes and cgroups first, then the state directory's files, then itself.
     for (Path d : cgroupDirs) plan.add(PlanTag.KILL_CGROUP, d);
@@ -104,6 +105,31 @@ public final class SpecConverter {
       for (Path d : cgroupDirs) if (d.getParent() != null) plan.add(PlanTag.CLEANUP, d.getParent());
     }
     return plan;
+  }
+
+  /**
+   * The monitor keeps the stdio (docs/plan-format.md, "The monitor's stdio"): only a detached
+   * monitor can (the records mean nothing to a launcher that exits), and a pty it holds itself
+   * excludes one sent over a console socket.
+   */
+  private static void monitorIo(Plan plan, Spec spec, LaunchOptions o) {
+    MonitorIo io = o.io();
+    if (o.monitorExitFile() == null || !o.action().equals("run")) {
+      throw new IllegalArgumentException("monitor-kept stdio needs a detached run (a monitor), not " + o.action());
+    }
+    if (o.consoleSocket() != null) {
+      throw new IllegalArgumentException("monitor-kept stdio and a console socket exclude each other");
+    }
+    if (io.jsonLog() == null || io.controlSocket() == null) {
+      throw new IllegalArgumentException("monitor-kept stdio needs both a log path and a control socket path");
+    }
+    if (io.controlSocket().toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+      throw new IllegalArgumentException("control socket path longer than a unix socket allows (107 bytes): "
+          + io.controlSocket());
+    }
+    plan.add(PlanTag.LOG_JSON, io.jsonLog().toAbsolutePath());
+    plan.add(PlanTag.CONTROL_SOCKET, io.controlSocket().toAbsolutePath());
+    if (io.openStdin()) plan.add(PlanTag.OPEN_STDIN);
   }
 
   /** The plan for exec into the running container whose init is {@code pid}. */

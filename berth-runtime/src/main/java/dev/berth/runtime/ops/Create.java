@@ -61,7 +61,15 @@ public final class Create {
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) throw new SpecException("root.path", "no such directory: " + rootfs);
     boolean detached = r.action().equals("create") || r.detach();
-    if (spec.process().terminal() && detached && r.consoleSocket() == null) {
+    if (r.io() != null && !(r.action().equals("run") && r.detach())) {
+      throw ContainerException.invalid("monitor-kept stdio (MonitorIo) needs run with detach, not " + r.action()
+          + (r.detach() ? "" : " without detach"));
+    }
+    if (r.io() != null && r.consoleSocket() != null) {
+      throw ContainerException.invalid("monitor-kept stdio (MonitorIo) and a console socket exclude each other");
+    }
+    // with MonitorIo the monitor holds the pty itself
+    if (spec.process().terminal() && detached && r.consoleSocket() == null && r.io() == null) {
       throw new SpecException("process.terminal", "a detached container with a terminal needs --console-socket");
     }
     Resources resources = withDeviceDefaults(ResourcesConverter.of(spec.linux().resources()), spec);
@@ -76,7 +84,9 @@ public final class Create {
     try {
       // Who is creating it, first: if this JVM or the wrapper (the launcher-to-be) is killed,
       // `state` knows the create is over and `delete` knows whom to stop.
-      ctx.store().saveProcs(id, "creator", Launcher.creators());
+      // A daemon's create (MonitorIo: berthd, in process) never records itself: `delete -f` would kill
+      // the daemon. Launcher.spawn records the launcher it starts instead.
+      ctx.store().saveProcs(id, "creator", r.io() != null ? List.of() : Launcher.creators());
       sweepCgroups(ctx);
       cgroup = CgroupManagers.open(spec.linux().cgroupsPath(), id, ctx.cgroupParent());
       // State first, cgroup second: whatever dies half-way, delete finds the cgroup it must remove.
@@ -90,10 +100,11 @@ public final class Create {
       List<String[]> writes = CgroupFiles.recording(() -> created.create(resources));
       dev.berth.runtime.Trace.mark("create: cgroup created");
       LaunchOptions o = new LaunchOptions(r.action(), id, dir, bundle, abs(r.pidFile()), abs(r.consoleSocket()),
-          r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat());
+          r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat(),
+          r.io());
       Plan plan = SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
           SpecConverter.hostCgroupMounts());
-      WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
+      if (r.io() == null) WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
       return plan;
     } catch (RuntimeException | IOException e) {
       undo(ctx, id, cgroup);

@@ -1,0 +1,1207 @@
+package dev.berth.engine.containers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.engine.spec.HostConfigSecurity;
+import dev.berth.engine.spec.ResourceOptions;
+import dev.berth.image.Images;
+import dev.berth.image.api.Descriptor;
+import dev.berth.image.api.ImageException;
+import dev.berth.image.api.Manifest;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.Launcher;
+import dev.berth.runtime.RuntimeContext;
+import dev.berth.runtime.convert.MonitorIo;
+import dev.berth.runtime.ops.Create;
+import dev.berth.runtime.ops.Delete;
+import dev.berth.runtime.ops.Freeze;
+import dev.berth.runtime.ops.Kill;
+import dev.berth.runtime.ops.Ps;
+import dev.berth.runtime.ops.Update;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.state.ProcRecord;
+import dev.berth.runtime.state.StateStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Containers in Docker's model over the berth runtime, in process (no berth-runc, no JVM per
+ * container). Records live under {@code <root>/engine/containers/<id>/} (container.json written
+ * crash-safely, the json-file log, hosts/hostname/resolv.conf, the bundle's config.json), the
+ * root filesystem is berth-image's overlay snapshot named by the id, runtime state under
+ * {@code <execRoot>/runtime/<id>/}. Each start is a runtime {@code run -d} with monitor-kept stdio
+ * ({@link MonitorIo}): berth-launch runs as a child of this JVM, exits once the container runs and
+ * leaves the monitor, which writes the log and, last, the exit file; {@link ExitWatcher} sees the
+ * exit file appear (inotify), the runtime container is then deleted (cgroup, state) and the record
+ * updated. Nothing here needs this process to stay up: a new engine over the same directories
+ * finds every container again ({@link #load}).
+ */
+public final class ContainerEngine implements Closeable {
+  private final Path root, execRoot, containersDir, volumesDir;
+  private final RuntimeContext ctx;
+  private final Path launcher;
+  private Images images;
+  private final Map<String, Container> byId = new ConcurrentHashMap<>();
+  private final Map<String, String> byName = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> opLocks = new ConcurrentHashMap<>();
+  private final ExitWatcher watcher;
+  private final AtomicLong runSeq = new AtomicLong();
+  private final SecureRandom random = new SecureRandom();
+  static PrintStream log = System.err;
+
+  /**
+   * @param root berthd's --root (the image store's root too)
+   * @param execRoot berthd's --exec-root: runtime state and control sockets
+   * @param launcher berth-native's berth-launch
+   */
+  public ContainerEngine(Path root, Path execRoot, Path launcher) throws IOException {
+    this.root = root;
+    this.execRoot = execRoot;
+    this.launcher = launcher;
+    this.containersDir = root.resolve("engine").resolve("containers");
+    this.volumesDir = root.resolve("volumes");
+    Files.createDirectories(containersDir);
+    Files.createDirectories(execRoot.resolve("runtime"));
+    Files.createDirectories(execRoot.resolve("io"));
+    Files.setPosixFilePermissions(execRoot.resolve("io"), PosixFilePermissions.fromString("rwx------"));
+    this.ctx = new RuntimeContext(new StateStore(execRoot.resolve("runtime")), launcher, null, null);
+    this.watcher = new ExitWatcher(this::exitSeen, this::sweep);
+    load();
+    watcher.start();
+  }
+
+  synchronized Images images() {
+    if (images == null) images = Images.open(root);
+    return images;
+  }
+
+  public RuntimeContext runtime() { return ctx; }
+
+  @Override public void close() { watcher.close(); }
+
+  // ---- lookup -------------------------------------------------------------------------------
+
+  /** dockerd's GetContainer: full id, then name (with or without "/"), then a unique id prefix. */
+  public Container get(String ref) {
+    if (ref == null || ref.isEmpty()) throw EngineException.notFound(ref == null ? "" : ref);
+    Container c = byId.get(ref);
+    if (c != null) return c;
+    String id = byName.get(ref.startsWith("/") ? ref : "/" + ref);
+    if (id != null && (c = byId.get(id)) != null) return c;
+    if (ref.matches("[0-9a-f]+")) {
+      Container found = null;
+      for (Container x : byId.values()) {
+        if (x.id.startsWith(ref)) {
+          if (found != null) throw EngineException.invalid("multiple IDs found with provided prefix: " + ref);
+          found = x;
+        }
+      }
+      if (found != null) return found;
+    }
+    throw EngineException.notFound(ref);
+  }
+
+  public List<Container> list() {
+    List<Container> all = new ArrayList<>(byId.values());
+    all.sort(Comparator.comparing((Container c) -> c.created).reversed());
+    return all;
+  }
+
+  /** Containers by state for /info: running, paused, stopped. */
+  public int[] counts() {
+    int[] n = new int[3];
+    for (Container c : byId.values()) {
+      String s = c.status();
+      n[s.equals("running") ? 0 : s.equals("paused") ? 1 : 2]++;
+    }
+    return n;
+  }
+
+  /** Whether a container (any state) uses the image with this ID ("sha256:..."): the images service's check before a delete. */
+  public boolean inUse(String imageId) {
+    for (Container c : byId.values()) if (imageId.equals(c.image())) return true;
+    return false;
+  }
+
+  // ---- create -------------------------------------------------------------------------------
+
+  public record Created(String id, List<String> warnings) {}
+
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("/?[a-zA-Z0-9][a-zA-Z0-9_.-]+");
+
+  /** POST /containers/create: {@code body} is Config with HostConfig (and NetworkingConfig) in it. */
+  public Created create(String name, ObjectNode body) {
+    ObjectNode config = body.deepCopy();
+    JsonNode hcNode = config.remove("HostConfig");
+    config.remove("NetworkingConfig");
+    ObjectNode hc = hcNode != null && hcNode.isObject() ? (ObjectNode) hcNode : Container.M.createObjectNode();
+    if (hcNode != null && !hcNode.isObject() && !hcNode.isNull()) throw EngineException.invalid("HostConfig: must be an object");
+    String imageRef = config.path("Image").asText("");
+    if (imageRef.isEmpty()) throw EngineException.invalid("No image specified");
+    if (name != null && !name.isEmpty() && !NAME.matcher(name).matches()) {
+      throw EngineException.invalid("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    }
+    String net = hc.path("NetworkMode").asText("");
+    if (!net.isEmpty() && !net.equals("default") && !net.equals("none") && !net.equals("host") && !net.equals("bridge")) {
+      throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + net + " not found");
+    }
+    String restart = hc.path("RestartPolicy").path("Name").asText("");
+    if (!restart.isEmpty() && !List.of("no", "always", "unless-stopped", "on-failure").contains(restart)) {
+      throw EngineException.invalid("invalid restart policy '" + restart + "'");
+    }
+    if (hc.path("AutoRemove").asBoolean(false) && !restart.isEmpty() && !restart.equals("no")) {
+      throw EngineException.invalid("can't create 'AutoRemove' container with restart policy");
+    }
+    // the image
+    Descriptor md;
+    ObjectNode imageConfig;
+    String imageId;
+    try {
+      md = images().store().resolve(imageRef);
+      Manifest m = images().store().manifest(md);
+      imageConfig = images().store().config(m);
+      imageId = m.config().digest();
+    } catch (ImageException.NotFound e) {
+      throw new EngineException(EngineException.Kind.NOT_FOUND, "No such image: " + withTag(imageRef));
+    } catch (ImageException.InvalidReference e) {
+      throw EngineException.invalid(e.getMessage());
+    }
+    OciSpec.mergeImageConfig(config, imageConfig.path("config"));
+    List<String> argv = OciSpec.command(config);
+    if (argv.isEmpty()) throw EngineException.invalid("no command specified");
+    ArrayNode mounts;
+    List<String> warnings;
+    try {
+      mounts = OciSpec.inspectMounts(hc, volumesDir);
+      // dockerd validates the HostConfig at create: on a scratch config, nothing changes on the host
+      ObjectNode scratch = OciSpec.defaults();
+      warnings = HostConfigSecurity.applyWithWarnings(scratch, hc, ResourceOptions.Host.current());
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
+    String id = newId();
+    String fullName = reserveName(name == null || name.isEmpty() ? randomName() : name, id);
+    Path dir = containersDir.resolve(id);
+    boolean snapshot = false;
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Container c = new Container(id, fullName, Instant.now().toString(), dir);
+      c.path = argv.get(0);
+      c.args = List.copyOf(argv.subList(1, argv.size()));
+      config.put("Image", imageRef);
+      if (config.path("Hostname").asText("").isEmpty()) config.put("Hostname", id.substring(0, 12));
+      c.config = config;
+      c.hostConfig = hc;
+      c.image = imageId;
+      c.imageRef = imageRef;
+      c.mounts = mounts;
+      Path rootfs;
+      try {
+        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
+      } catch (ImageException e) {
+        throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
+      }
+      snapshot = true;
+      writeEtc(c);
+      Files.write(c.logPath(), new byte[0], StandardOpenOption.CREATE);
+      try {
+        OciSpec.build(c, paths(c, rootfs)); // the user and working directory are checked here, as the rest
+      } catch (IllegalArgumentException e) {
+        throw EngineException.invalid(e.getMessage());
+      }
+      save(c);
+      byId.put(id, c);
+      return new Created(id, warnings);
+    } catch (IOException | RuntimeException e) {
+      if (snapshot) {
+        try {
+          images().snapshotter().remove(id);
+        } catch (RuntimeException ignored) {
+          // reported below
+        }
+      }
+      deleteTree(dir);
+      byName.remove(fullName, id);
+      if (e instanceof EngineException ee) throw ee;
+      throw EngineException.system("cannot create the container: " + e.getMessage());
+    }
+  }
+
+  static String withTag(String ref) {
+    if (ref.contains("@") || ref.startsWith("sha256:")) return ref;
+    int slash = ref.lastIndexOf('/');
+    return ref.indexOf(':', slash + 1) >= 0 ? ref : ref + ":latest";
+  }
+
+  private String reserveName(String name, String id) {
+    String full = name.startsWith("/") ? name : "/" + name;
+    String other = byName.putIfAbsent(full, id);
+    if (other != null) {
+      throw EngineException.conflict("Conflict. The container name \"" + full + "\" is already in use by container \"" + other
+          + "\". You have to remove (or rename) that container to be able to reuse that name.");
+    }
+    return full;
+  }
+
+  private String newId() {
+    for (;;) {
+      byte[] b = new byte[32];
+      random.nextBytes(b);
+      String id = HexFormat.of().formatHex(b);
+      if (id.substring(0, 12).matches("[0-9]+")) continue; // dockerd: never all digits in the short id
+      if (!byId.containsKey(id)) return id;
+    }
+  }
+
+  private static final String[] LEFT = {"admiring", "brave", "calm", "dazzling", "eager", "festive", "gallant", "happy",
+      "jolly", "keen", "lucid", "modest", "nifty", "optimistic", "quirky", "serene", "tender", "vibrant", "wizardly", "zealous"};
+  private static final String[] RIGHT = {"babbage", "curie", "darwin", "euler", "fermat", "gauss", "hopper", "johnson",
+      "knuth", "lovelace", "meitner", "noether", "pascal", "ritchie", "shannon", "thompson", "turing", "wozniak", "yalow", "zhukovsky"};
+
+  private String randomName() {
+    for (int i = 0; ; i++) {
+      String n = LEFT[random.nextInt(LEFT.length)] + "_" + RIGHT[random.nextInt(RIGHT.length)];
+      if (i > 10) n += random.nextInt(100);
+      if (!byName.containsKey("/" + n)) return n;
+    }
+  }
+
+  private OciSpec.Paths paths(Container c, Path rootfs) {
+    return new OciSpec.Paths(rootfs, c.dir.resolve("hosts"), c.dir.resolve("hostname"), c.dir.resolve("resolv.conf"), volumesDir);
+  }
+
+  private void writeEtc(Container c) throws IOException {
+    String hostname = OciSpec.hostname(c.id, c.config, c.hostConfig);
+    try {
+      writeAtomic(c.dir.resolve("hostname"), (hostname + "\n").getBytes(StandardCharsets.UTF_8));
+      writeAtomic(c.dir.resolve("hosts"), OciSpec.hosts(hostname, c.hostConfig).getBytes(StandardCharsets.UTF_8));
+      writeAtomic(c.dir.resolve("resolv.conf"), OciSpec.resolvConf(c.hostConfig).getBytes(StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------
+
+  void save(Container c) {
+    byte[] b;
+    try {
+      b = Container.M.writerWithDefaultPrettyPrinter().writeValueAsBytes(c.toJson());
+      writeAtomic(c.dir.resolve("container.json"), b);
+    } catch (IOException e) {
+      throw EngineException.system("cannot save container " + c.id + ": " + e.getMessage());
+    }
+  }
+
+  /** Write a temporary file, fsync it, rename it into place, fsync the directory. */
+  static void writeAtomic(Path file, byte[] content) throws IOException {
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer bb = ByteBuffer.wrap(content);
+      while (bb.hasRemaining()) ch.write(bb);
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel d = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // some file systems refuse fsync on a directory
+    }
+  }
+
+  /**
+   * Finds every container again: records from disk; a running one is still running if its runtime
+   * state is there and its exit file is not (its monitor lives on without us), else its end is
+   * recorded now.
+   */
+  private void load() throws IOException {
+    try (var ds = Files.newDirectoryStream(containersDir)) {
+      for (Path d : ds) {
+        Path f = d.resolve("container.json");
+        if (!Files.isRegularFile(f)) {
+          log.println("berthd: " + d + ": no container.json (a create that did not finish): removed");
+          try {
+            images().snapshotter().remove(d.getFileName().toString());
+          } catch (RuntimeException ignored) {
+            // no snapshot
+          }
+          deleteTree(d);
+          continue;
+        }
+        try {
+          Container c = Container.fromJson(Container.M.readTree(f.toFile()), d);
+          byId.put(c.id, c);
+          byName.put(c.name, c.id);
+        } catch (IOException | RuntimeException e) {
+          log.println("berthd: cannot read " + f + ": " + e.getMessage());
+        }
+      }
+    }
+    for (Container c : byId.values()) {
+      if (!c.running()) continue;
+      Container.Run r = new Container.Run(runSeq.incrementAndGet(), logSize(c), new CompletableFuture<>());
+      synchronized (c) {
+        c.run = r;
+      }
+      if (ctx.store().exists(c.id)) {
+        watcher.watch(c.id, ctx.store().dir(c.id));
+        if (Files.exists(ctx.store().dir(c.id).resolve("exit")) || !monitorAlive(c.id)) exitSeen(c.id);
+      } else {
+        finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
+      }
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+
+  private ReentrantLock opLock(String id) {
+    return opLocks.computeIfAbsent(id, k -> new ReentrantLock());
+  }
+
+  public Path controlSocket(Container c) {
+    return execRoot.resolve("io").resolve(c.id.substring(0, 24) + ".sock");
+  }
+
+  /** POST /containers/{id}/start: 304 (NOT_MODIFIED) if it runs. */
+  public void start(String ref) {
+    Container c = get(ref);
+    ReentrantLock l = opLock(c.id);
+    l.lock();
+    try {
+      start(c);
+    } finally {
+      l.unlock();
+    }
+  }
+
+  private void start(Container c) {
+    synchronized (c) {
+      if (c.removing) throw EngineException.conflict("container is marked for removal and cannot be started");
+      if (c.running()) throw new EngineException(EngineException.Kind.NOT_MODIFIED, "container already started");
+    }
+    String id = c.id;
+    try {
+      if (!images().snapshotter().mounted(id)) {
+        throw EngineException.system("the root filesystem of " + c.name() + " is not mounted (was the host restarted?)");
+      }
+      Path rootfs = images().snapshotter().rootfs(id);
+      if (ctx.store().exists(id)) Delete.delete(ctx, id, true); // what an earlier run left
+      writeEtc(c);
+      ObjectNode spec;
+      try {
+        spec = OciSpec.build(c, paths(c, rootfs));
+      } catch (IllegalArgumentException e) {
+        throw EngineException.invalid(e.getMessage());
+      }
+      Path bundle = c.dir.resolve("bundle");
+      Files.createDirectories(bundle);
+      writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
+      long offset = logSize(c);
+      Path sock = controlSocket(c);
+      Files.deleteIfExists(sock);
+      MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false));
+      Plan plan;
+      try {
+        plan = Create.prepare(ctx, new Create.Request(id, bundle, "run", null, null, false, 0, true, null, io));
+      } catch (ContainerException | dev.berth.spec.SpecException e) {
+        throw startFailed(c, e.getMessage());
+      }
+      watcher.watch(id, ctx.store().dir(id));
+      Launcher.Spawned s;
+      try {
+        s = Launcher.spawn(launcher, plan, execRoot.resolve("plans"), ctx.store(), id);
+      } catch (RuntimeException e) {
+        cleanupRuntime(id);
+        throw startFailed(c, e.getMessage());
+      }
+      if (!s.ok()) {
+        cleanupRuntime(id);
+        throw startFailed(c, s.stderr().isEmpty() ? "berth-launch exited with status " + s.exitCode() : s.stderr());
+      }
+      int pid = 0;
+      try {
+        pid = ctx.store().load(id).pid().orElse(0);
+      } catch (RuntimeException e) {
+        // ended already and deleted? the exit file decides below
+      }
+      Container.Run r = new Container.Run(runSeq.incrementAndGet(), offset, new CompletableFuture<>());
+      CompletableFuture<Container.Run> started;
+      synchronized (c) {
+        c.status = "running";
+        c.pid = pid;
+        c.exitCode = 0;
+        c.error = "";
+        c.startedAt = Instant.now().toString();
+        c.finishedAt = Container.ZERO_TIME;
+        c.stoppedByUser = false;
+        c.run = r;
+        started = c.started;
+        c.started = new CompletableFuture<>();
+      }
+      save(c);
+      started.complete(r);
+      if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
+    } catch (IOException e) {
+      throw EngineException.system("cannot start " + c.name() + ": " + e.getMessage());
+    }
+  }
+
+  /** dockerd's message and the exit code the docker CLI derives from it (127 not found, 126 not executable). */
+  private EngineException startFailed(Container c, String why) {
+    String msg = why == null ? "unknown error" : why;
+    int code = msg.contains("executable file not found") || msg.contains("no such file or directory") ? 127
+        : msg.contains("permission denied") ? 126 : 128;
+    synchronized (c) {
+      c.exitCode = code;
+      c.error = msg;
+    }
+    save(c);
+    return EngineException.system("failed to create task for container: failed to start container: " + msg + ": unknown");
+  }
+
+  private void cleanupRuntime(String id) {
+    watcher.unwatch(id);
+    try {
+      if (ctx.store().exists(id)) Delete.delete(ctx, id, true);
+    } catch (RuntimeException e) {
+      log.println("berthd: cannot clean up the runtime state of " + id + ": " + e.getMessage());
+    }
+  }
+
+  private long logSize(Container c) {
+    try {
+      return Files.size(c.logPath());
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  // ---- exits ----------------------------------------------------------------------------------
+
+  private boolean monitorAlive(String id) {
+    try {
+      return ctx.store().load(id).monitors().stream().anyMatch(ProcRecord::alive);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The exit file appeared (or the monitor is gone): record the end of the current run. */
+  void exitSeen(String id) {
+    Container c = byId.get(id);
+    if (c == null) return;
+    Container.Run r;
+    synchronized (c) {
+      r = c.run;
+      if (r == null || r.exited().isDone() || !c.running()) return;
+    }
+    Path exit = ctx.store().dir(id).resolve("exit");
+    int code;
+    String error = "";
+    try {
+      String s = Files.readString(exit).strip();
+      String[] f = s.split(" ");
+      code = f[0].equals("signaled") ? 128 + Integer.parseInt(f[1]) : Integer.parseInt(f[1]);
+    } catch (IOException | RuntimeException e) {
+      if (monitorAlive(id)) return; // not written yet
+      code = 255;
+      error = "the container's monitor ended without recording the exit status";
+    }
+    finishRun(c, r, code, error);
+  }
+
+  private final Object finishing = new Object();
+
+  private void finishRun(Container c, Container.Run r, int code, String error) {
+    synchronized (finishing) {
+      if (r.exited().isDone()) return;
+      watcher.unwatch(c.id);
+      try {
+        if (ctx.store().exists(c.id)) Delete.delete(ctx, c.id, true);
+      } catch (RuntimeException e) {
+        log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
+      }
+      synchronized (c) {
+        c.status = "exited";
+        c.pid = 0;
+        c.exitCode = code;
+        c.error = error;
+        c.finishedAt = Instant.now().toString();
+      }
+      try {
+        save(c);
+      } catch (RuntimeException e) {
+        log.println("berthd: " + e.getMessage());
+      }
+      r.exited().complete(code);
+    }
+    JsonNode hc = c.hostConfig();
+    if (hc.path("AutoRemove").asBoolean(false)) {
+      Thread.ofVirtual().start(() -> {
+        try {
+          remove(c, true);
+        } catch (RuntimeException e) {
+          log.println("berthd: auto-remove of " + c.id + ": " + e.getMessage());
+        }
+      });
+      return;
+    }
+    String policy = hc.path("RestartPolicy").path("Name").asText("");
+    int max = hc.path("RestartPolicy").path("MaximumRetryCount").asInt(0);
+    boolean again;
+    synchronized (c) {
+      again = !c.stoppedByUser && !c.removing && (policy.equals("always") || policy.equals("unless-stopped")
+          || (policy.equals("on-failure") && code != 0 && (max <= 0 || c.restartCount < max)));
+      if (again) c.restartCount++;
+    }
+    if (again) {
+      Thread.ofVirtual().start(() -> {
+        try {
+          Thread.sleep(100);
+          start(c.id);
+        } catch (RuntimeException | InterruptedException e) {
+          log.println("berthd: restart of " + c.id + ": " + e.getMessage());
+        }
+      });
+    }
+  }
+
+  /** The watcher's safety net (a missed event, a monitor killed with its keeper). */
+  private void sweep() {
+    for (Container c : byId.values()) {
+      Container.Run r = c.run();
+      if (r == null || r.exited().isDone() || !c.running()) continue;
+      if (Files.exists(ctx.store().dir(c.id).resolve("exit")) || !monitorAlive(c.id)) exitSeen(c.id);
+    }
+  }
+
+  // ---- stop, kill, wait, restart ----------------------------------------------------------------
+
+  private static int signal(String s) {
+    try {
+      return Kill.parseSignal(s);
+    } catch (ContainerException e) {
+      throw EngineException.invalid("Invalid signal: " + s);
+    }
+  }
+
+  /** POST /containers/{id}/stop: 304 if not running. */
+  public void stop(String ref, Integer timeout, String sig) {
+    Container c = get(ref);
+    Container.Run r;
+    synchronized (c) {
+      r = c.run;
+      if (!c.running() || r == null || r.exited().isDone()) throw new EngineException(EngineException.Kind.NOT_MODIFIED, "not running");
+      c.stoppedByUser = true;
+    }
+    save(c);
+    String stopSignal = sig != null && !sig.isEmpty() ? sig : c.config().path("StopSignal").asText("");
+    if (stopSignal.isEmpty()) stopSignal = "SIGTERM";
+    int s = signal(stopSignal);
+    int t = timeout != null ? timeout : c.config().has("StopTimeout") && !c.config().get("StopTimeout").isNull()
+        ? c.config().get("StopTimeout").asInt(10) : 10;
+    try {
+      Kill.kill(ctx, c.id, Integer.toString(s), false);
+    } catch (ContainerException e) {
+      // ended meanwhile
+    }
+    if (t >= 0 && await(r.exited(), t * 1000L)) return;
+    try {
+      Kill.kill(ctx, c.id, "9", true);
+    } catch (ContainerException e) {
+      // ended meanwhile
+    }
+    if (!await(r.exited(), 30_000)) throw EngineException.system("container " + c.name() + " did not stop after SIGKILL");
+  }
+
+  private static boolean await(CompletableFuture<?> f, long ms) {
+    try {
+      f.get(ms, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return true;
+    }
+  }
+
+  /** POST /containers/{id}/kill. */
+  public void kill(String ref, String sig) {
+    Container c = get(ref);
+    int s = signal(sig == null || sig.isEmpty() ? "SIGKILL" : sig);
+    synchronized (c) {
+      if (!c.running()) {
+        throw EngineException.conflict("Cannot kill container: " + ref + ": Container " + c.id + " is not running");
+      }
+      if (s == 9 || s == 15) c.stoppedByUser = true;
+    }
+    try {
+      Kill.kill(ctx, c.id, Integer.toString(s), false);
+    } catch (ContainerException e) {
+      throw EngineException.conflict("Cannot kill container: " + ref + ": " + e.getMessage());
+    }
+  }
+
+  public void restart(String ref, Integer timeout, String sig) {
+    Container c = get(ref);
+    try {
+      stop(c.id, timeout, sig);
+    } catch (EngineException e) {
+      if (e.kind() != EngineException.Kind.NOT_MODIFIED) throw e;
+    }
+    start(c.id);
+  }
+
+  /**
+   * POST /containers/{id}/wait: the exit code once the condition holds. not-running (default):
+   * now if it does not run, else at the end of this run; next-exit: the end of the next (or
+   * current) run; removed: once removed.
+   */
+  public CompletableFuture<Integer> waitFor(String ref, String condition) {
+    Container c = get(ref);
+    String cond = condition == null || condition.isEmpty() ? "not-running" : condition;
+    switch (cond) {
+      case "removed":
+        return c.removed.thenApply(v -> c.exitCode());
+      case "next-exit": {
+        synchronized (c) {
+          if (c.running() && c.run != null && !c.run.exited().isDone()) return c.run.exited();
+          return c.started.thenCompose(Container.Run::exited);
+        }
+      }
+      case "not-running": {
+        synchronized (c) {
+          if (c.running() && c.run != null && !c.run.exited().isDone()) return c.run.exited();
+          return CompletableFuture.completedFuture(c.exitCode);
+        }
+      }
+      default:
+        throw EngineException.invalid("invalid condition: \"" + cond + "\"");
+    }
+  }
+
+  // ---- remove, rename, prune ---------------------------------------------------------------------
+
+  /** DELETE /containers/{id}: a running one only with force (killed first). */
+  public void remove(String ref, boolean force) {
+    remove(get(ref), force);
+  }
+
+  private void remove(Container c, boolean force) {
+    ReentrantLock l = opLock(c.id);
+    l.lock();
+    try {
+      Container.Run r;
+      synchronized (c) {
+        if (c.removed.isDone()) throw EngineException.notFound(c.id);
+        if (c.removing) throw EngineException.conflict("removal of container " + c.id + " is already in progress");
+        if (c.running() && !force) {
+          throw EngineException.conflict("cannot remove container \"" + c.name + "\": container is running: stop the container before removing or force remove");
+        }
+        c.removing = true;
+        c.stoppedByUser = true;
+        r = c.run;
+      }
+      if (r != null && !r.exited().isDone()) {
+        try {
+          Kill.kill(ctx, c.id, "9", true);
+        } catch (ContainerException e) {
+          // gone already
+        }
+        if (!await(r.exited(), 20_000)) finishRun(c, r, 137, "killed by removal");
+      }
+      cleanupRuntime(c.id);
+      try {
+        images().snapshotter().remove(c.id);
+      } catch (ImageException.NotFound e) {
+        // never prepared
+      } catch (RuntimeException e) {
+        synchronized (c) {
+          c.removing = false;
+        }
+        throw EngineException.system("cannot remove the root filesystem of " + c.name() + ": " + e.getMessage());
+      }
+      try {
+        Files.deleteIfExists(controlSocket(c));
+      } catch (IOException ignored) {
+        // the monitor removes it
+      }
+      deleteTree(c.dir);
+      byId.remove(c.id);
+      byName.remove(c.name(), c.id);
+      opLocks.remove(c.id);
+      c.removed.complete(null);
+    } finally {
+      l.unlock();
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
+    try (var s = Files.walk(p)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+    } catch (IOException e) {
+      log.println("berthd: cannot remove " + p + ": " + e.getMessage());
+    }
+  }
+
+  public void rename(String ref, String newName) {
+    Container c = get(ref);
+    if (newName == null || newName.isEmpty()) throw EngineException.invalid("Neither old nor new names may be empty");
+    if (!NAME.matcher(newName).matches()) throw EngineException.invalid("Invalid container name (" + newName + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    String full = newName.startsWith("/") ? newName : "/" + newName;
+    String old = c.name();
+    if (full.equals(old)) throw EngineException.invalid("Renaming a container with the same name as its current name");
+    reserveName(full, c.id);
+    synchronized (c) {
+      c.name = full;
+    }
+    byName.remove(old, c.id);
+    save(c);
+  }
+
+  /** POST /containers/prune: every stopped container; returns their ids. */
+  public List<String> prune(java.util.function.Predicate<Container> filter) {
+    List<String> out = new ArrayList<>();
+    for (Container c : list()) {
+      if (c.running() || !filter.test(c)) continue;
+      try {
+        remove(c, false);
+        out.add(c.id);
+      } catch (EngineException e) {
+        // started or removed meanwhile
+      }
+    }
+    return out;
+  }
+
+  // ---- pause, top, update, resize, stdin -------------------------------------------------------
+
+  public void pause(String ref) {
+    Container c = get(ref);
+    synchronized (c) {
+      if (!c.status.equals("running")) {
+        throw EngineException.conflict(c.status.equals("paused") ? "Container " + c.id + " is already paused" : "Container " + c.id + " is not running");
+      }
+    }
+    try {
+      Freeze.pause(ctx, c.id);
+    } catch (ContainerException e) {
+      throw EngineException.system(e.getMessage());
+    }
+    synchronized (c) {
+      c.status = "paused";
+    }
+    save(c);
+  }
+
+  public void unpause(String ref) {
+    Container c = get(ref);
+    synchronized (c) {
+      if (!c.status.equals("paused")) throw EngineException.conflict("Container " + c.id + " is not paused");
+    }
+    try {
+      Freeze.resume(ctx, c.id);
+    } catch (ContainerException e) {
+      throw EngineException.system(e.getMessage());
+    }
+    synchronized (c) {
+      c.status = "running";
+    }
+    save(c);
+  }
+
+  /** GET /containers/{id}/top: {@code ps} (with the client's arguments) limited to the container's processes. */
+  public ObjectNode top(String ref, String psArgs) {
+    Container c = get(ref);
+    if (!c.running()) throw EngineException.conflict("Container " + c.id + " is not running");
+    List<Integer> pids;
+    try {
+      pids = Ps.pids(ctx, c.id);
+    } catch (ContainerException e) {
+      throw EngineException.conflict("Container " + c.id + " is not running");
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add("ps");
+    String a = psArgs == null || psArgs.isBlank() ? "-ef" : psArgs;
+    for (String x : a.trim().split("\\s+")) cmd.add(x);
+    String out;
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (p.waitFor() != 0) throw EngineException.system("Error running ps: exit status " + p.exitValue() + ": " + out.strip());
+    } catch (IOException e) {
+      throw EngineException.system("Error running ps: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.system("interrupted");
+    }
+    String[] lines = out.split("\n");
+    ObjectNode o = Container.M.createObjectNode();
+    ArrayNode titles = o.putArray("Titles"), procs = o.putArray("Processes");
+    if (lines.length == 0) return o;
+    String[] t = lines[0].trim().split("\\s+");
+    int pidCol = -1;
+    for (int i = 0; i < t.length; i++) {
+      titles.add(t[i]);
+      if (t[i].equals("PID")) pidCol = i;
+    }
+    if (pidCol < 0) throw EngineException.system("Couldn't find PID field in ps output");
+    for (int li = 1; li < lines.length; li++) {
+      if (lines[li].isBlank()) continue;
+      String[] f = lines[li].trim().split("\\s+", t.length);
+      try {
+        if (!pids.contains(Integer.parseInt(f[pidCol]))) continue;
+      } catch (RuntimeException e) {
+        continue;
+      }
+      ArrayNode row = procs.addArray();
+      for (String x : f) row.add(x);
+    }
+    return o;
+  }
+
+  /** POST /containers/{id}/update: resources (validated as dockerd), RestartPolicy. */
+  public List<String> update(String ref, JsonNode body) {
+    Container c = get(ref);
+    if (!body.isObject()) throw EngineException.invalid("the body must be a JSON object");
+    ResourceOptions.Update u;
+    try {
+      u = ResourceOptions.update(c.hostConfig(), body, ResourceOptions.Host.current());
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
+    if (c.running()) {
+      try {
+        Update.update(ctx, c.id, ResourceOptions.toCgroups(u.linuxResources()));
+      } catch (ContainerException | IllegalArgumentException e) {
+        throw EngineException.system("Cannot update container " + c.id + ": " + e.getMessage());
+      }
+    }
+    synchronized (c) {
+      u.merged().properties().forEach(e -> c.hostConfig.set(e.getKey(), e.getValue()));
+      if (body.has("RestartPolicy") && body.get("RestartPolicy").isObject()) c.hostConfig.set("RestartPolicy", body.get("RestartPolicy"));
+    }
+    save(c);
+    return u.warnings();
+  }
+
+  /** A connection to the container's monitor (stdin, close, resize frames), or IOException if it has none. */
+  public Control control(String ref) throws IOException {
+    Container c = get(ref);
+    if (!c.running()) throw EngineException.conflict("Container " + c.id + " is not running");
+    return new Control(SocketChannel.open(UnixDomainSocketAddress.of(controlSocket(c))));
+  }
+
+  public void resize(String ref, int height, int width) {
+    if (height < 0 || width < 0 || height > 65535 || width > 65535) throw EngineException.invalid("invalid terminal size");
+    try (Control ctl = control(ref)) {
+      ctl.resize(height, width);
+    } catch (IOException e) {
+      throw EngineException.system("cannot resize: " + e.getMessage());
+    }
+  }
+
+  /** The monitor's control socket: frames [type u8][length u32 BE][payload]; 0 stdin, 1 close stdin, 2 resize. */
+  public static final class Control implements Closeable {
+    private final SocketChannel ch;
+
+    Control(SocketChannel ch) { this.ch = ch; }
+
+    private synchronized void frame(int type, byte[] payload, int off, int len) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(5 + len);
+      b.put((byte) type).putInt(len).put(payload, off, len).flip();
+      while (b.hasRemaining()) ch.write(b);
+    }
+
+    public void stdin(byte[] data, int off, int len) throws IOException {
+      for (int o = off; o < off + len; o += 32 * 1024) frame(0, data, o, Math.min(32 * 1024, off + len - o));
+    }
+
+    public void closeStdin() throws IOException { frame(1, new byte[0], 0, 0); }
+
+    public void resize(int rows, int cols) throws IOException {
+      frame(2, new byte[] {(byte) (rows >> 8), (byte) rows, (byte) (cols >> 8), (byte) cols}, 0, 4);
+    }
+
+    @Override public void close() throws IOException { ch.close(); }
+  }
+
+  // ---- output: logs and attach -------------------------------------------------------------------
+
+  /** Where output goes: false means the client is gone (stop). */
+  public interface Sink {
+    boolean write(JsonLog.Entry e) throws IOException;
+  }
+
+  /**
+   * GET /containers/{id}/logs: the entries of the whole log within since/until, the last
+   * {@code tail}; with follow, then what the current run writes until it ends (or the client
+   * leaves: {@code open} false).
+   */
+  public void logs(String ref, Instant since, Instant until, int tail, boolean follow, Sink sink, BooleanSupplier open)
+      throws IOException {
+    Container c = get(ref);
+    Container.Run r = c.run();
+    boolean following = follow && c.running() && r != null && !r.exited().isDone() && (until == null || until.isAfter(Instant.now()));
+    java.util.ArrayDeque<JsonLog.Entry> first = new java.util.ArrayDeque<>();
+    try (JsonLog.Reader reader = new JsonLog.Reader(c.logPath(), 0)) {
+      for (List<JsonLog.Entry> b = reader.poll(); !b.isEmpty(); b = reader.poll()) {
+        for (JsonLog.Entry e : b) {
+          if (since != null && e.instant().isBefore(since)) continue;
+          if (until != null && !e.instant().isBefore(until)) continue;
+          first.addLast(e);
+          if (tail >= 0 && first.size() > tail) first.removeFirst();
+        }
+      }
+      for (JsonLog.Entry e : first) if (!sink.write(e)) return;
+      if (following) follow(reader, r.exited(), e -> (until == null || e.instant().isBefore(until)) && sink.write(e), open);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // removed meanwhile: nothing to show
+    }
+  }
+
+  /**
+   * Attach's output: from now (a running container) or from the next start on, until that run has
+   * ended and its output is all read.
+   */
+  public void attachOutput(String ref, Sink sink, BooleanSupplier open) throws IOException {
+    Container c = get(ref);
+    Container.Run r;
+    long offset;
+    CompletableFuture<Container.Run> next;
+    JsonLog.Reader reader;
+    synchronized (c) {
+      r = c.running() && c.run != null && !c.run.exited().isDone() ? c.run : null;
+      next = c.started;
+    }
+    try {
+      reader = new JsonLog.Reader(c.logPath(), 0); // opened now: a removal (AutoRemove) cannot take it away
+    } catch (java.nio.file.NoSuchFileException e) {
+      return;
+    }
+    try (reader) {
+      if (r != null) {
+        offset = logSize(c);
+      } else {
+        while (r == null) {
+          if (!open.getAsBoolean() || c.removed.isDone()) return;
+          try {
+            r = next.get(200, TimeUnit.MILLISECONDS);
+          } catch (TimeoutException e) {
+            // again
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          } catch (java.util.concurrent.ExecutionException e) {
+            return;
+          }
+        }
+        offset = r.logOffset();
+      }
+      JsonLog.Reader rd = reader;
+      try (JsonLog.Reader positioned = new JsonLog.Reader(c.logPath(), offset)) {
+        follow(positioned, r.exited(), sink, open);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // removed between our open and now: read what the first descriptor has from the offset
+        skipTo(rd, offset);
+        follow(rd, r.exited(), sink, open);
+      }
+    }
+  }
+
+  private static void skipTo(JsonLog.Reader r, long offset) throws IOException {
+    while (r.position() < offset && !r.poll().isEmpty()) {
+      // discard
+    }
+  }
+
+  private static void follow(JsonLog.Reader reader, CompletableFuture<Integer> end, Sink sink, BooleanSupplier open) throws IOException {
+    long idle = 5;
+    for (;;) {
+      boolean ended = end.isDone(); // before the read: the monitor writes the whole log before the exit file
+      List<JsonLog.Entry> b = reader.poll();
+      for (JsonLog.Entry e : b) if (!sink.write(e)) return;
+      if (!b.isEmpty()) {
+        idle = 5;
+        continue;
+      }
+      if (ended || !open.getAsBoolean()) return;
+      try {
+        end.get(idle, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        idle = Math.min(idle * 2, 100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        // ended
+      }
+    }
+  }
+
+  // ---- inspect and list --------------------------------------------------------------------------
+
+  /** GET /containers/{id}/json. */
+  public ObjectNode inspect(String ref) {
+    Container c = get(ref);
+    ObjectNode o;
+    synchronized (c) {
+      o = c.toJson().deepCopy();
+    }
+    o.remove("ImageRef");
+    o.remove("StoppedByUser");
+    o.put("ResolvConfPath", c.dir.resolve("resolv.conf").toString());
+    o.put("HostnamePath", c.dir.resolve("hostname").toString());
+    o.put("HostsPath", c.dir.resolve("hosts").toString());
+    o.put("LogPath", c.logPath().toString());
+    o.put("Driver", "overlay2");
+    o.put("Platform", "linux");
+    o.put("MountLabel", "");
+    o.put("ProcessLabel", "");
+    o.put("AppArmorProfile", "");
+    o.putNull("ExecIDs");
+    ObjectNode gd = o.putObject("GraphDriver");
+    gd.put("Name", "overlay2");
+    Path snap = root.resolve("containers").resolve(c.id);
+    ObjectNode data = gd.putObject("Data");
+    data.put("MergedDir", snap.resolve("rootfs").toString());
+    data.put("UpperDir", snap.resolve("upper").toString());
+    data.put("WorkDir", snap.resolve("work").toString());
+    ObjectNode hc = (ObjectNode) o.get("HostConfig");
+    if (!hc.has("NetworkMode") || hc.get("NetworkMode").asText("").isEmpty()) hc.put("NetworkMode", "bridge");
+    if (!hc.has("LogConfig")) hc.putObject("LogConfig").put("Type", "json-file").putObject("Config");
+    o.set("NetworkSettings", networkSettings(c));
+    ObjectNode state = (ObjectNode) o.get("State");
+    if (!o.path("Config").has("Image")) ((ObjectNode) o.get("Config")).put("Image", c.imageRef);
+    state.put("Status", state.get("Status").asText());
+    return o;
+  }
+
+  /** No network yet: the endpoints' shape, no address (none, host, or a namespace with loopback only). */
+  ObjectNode networkSettings(Container c) {
+    ObjectNode n = Container.M.createObjectNode();
+    n.put("Bridge", "");
+    n.put("SandboxID", "");
+    n.put("SandboxKey", "");
+    n.putObject("Ports");
+    n.put("HairpinMode", false);
+    n.put("LinkLocalIPv6Address", "");
+    n.put("LinkLocalIPv6PrefixLen", 0);
+    n.putNull("SecondaryIPAddresses");
+    n.putNull("SecondaryIPv6Addresses");
+    n.put("EndpointID", "");
+    n.put("Gateway", "");
+    n.put("GlobalIPv6Address", "");
+    n.put("GlobalIPv6PrefixLen", 0);
+    n.put("IPAddress", "");
+    n.put("IPPrefixLen", 0);
+    n.put("IPv6Gateway", "");
+    n.put("MacAddress", "");
+    ObjectNode nets = n.putObject("Networks");
+    String mode = c.hostConfig().path("NetworkMode").asText("");
+    String name = mode.isEmpty() || mode.equals("default") ? "bridge" : mode;
+    ObjectNode ep = nets.putObject(name);
+    ep.putNull("IPAMConfig");
+    ep.putNull("Links");
+    ep.putNull("Aliases");
+    ep.put("MacAddress", "");
+    ep.put("NetworkID", "");
+    ep.put("EndpointID", "");
+    ep.put("Gateway", "");
+    ep.put("IPAddress", "");
+    ep.put("IPPrefixLen", 0);
+    ep.put("IPv6Gateway", "");
+    ep.put("GlobalIPv6Address", "");
+    ep.put("GlobalIPv6PrefixLen", 0);
+    ep.putNull("DNSNames");
+    return n;
+  }
+
+  /** One element of GET /containers/json. */
+  public ObjectNode summary(Container c) {
+    ObjectNode o = Container.M.createObjectNode();
+    synchronized (c) {
+      o.put("Id", c.id);
+      o.putArray("Names").add(c.name);
+      o.put("Image", c.imageRef);
+      o.put("ImageID", c.image);
+      StringBuilder cmd = new StringBuilder(c.path);
+      for (String a : c.args) cmd.append(' ').append(a);
+      o.put("Command", cmd.toString());
+      o.put("Created", Instant.parse(c.created).getEpochSecond());
+      o.putArray("Ports");
+      o.set("Labels", c.config.path("Labels").isObject() ? c.config.get("Labels").deepCopy() : Container.M.createObjectNode());
+      o.put("State", c.status);
+      o.put("Status", statusText(c));
+      String mode = c.hostConfig.path("NetworkMode").asText("");
+      o.putObject("HostConfig").put("NetworkMode", mode.isEmpty() ? "bridge" : mode);
+      o.set("NetworkSettings", Container.M.createObjectNode().set("Networks", networkSettings(c).get("Networks")));
+      o.set("Mounts", c.mounts == null ? Container.M.createArrayNode() : c.mounts.deepCopy());
+    }
+    return o;
+  }
+
+  /** "Up 5 seconds", "Exited (0) 3 minutes ago", "Created", "Up 2 minutes (Paused)". */
+  static String statusText(Container c) {
+    Instant now = Instant.now();
+    return switch (c.status) {
+      case "running" -> "Up " + human(java.time.Duration.between(Instant.parse(c.startedAt), now));
+      case "paused" -> "Up " + human(java.time.Duration.between(Instant.parse(c.startedAt), now)) + " (Paused)";
+      case "exited" -> c.finishedAt.equals(Container.ZERO_TIME) ? "Exited (" + c.exitCode + ")"
+          : "Exited (" + c.exitCode + ") " + human(java.time.Duration.between(Instant.parse(c.finishedAt), now)) + " ago";
+      case "created" -> "Created";
+      case "removing" -> "Removal In Progress";
+      case "dead" -> "Dead";
+      default -> c.status;
+    };
+  }
+
+  /** go-units HumanDuration. */
+  static String human(java.time.Duration d) {
+    long s = Math.max(0, d.getSeconds());
+    if (s < 1) return "Less than a second";
+    if (s == 1) return "1 second";
+    if (s < 60) return s + " seconds";
+    long m = s / 60;
+    if (m == 1) return "About a minute";
+    if (m < 60) return m + " minutes";
+    long h = Math.round(m / 60.0);
+    if (h == 1) return "About an hour";
+    if (h < 48) return h + " hours";
+    if (h < 24 * 7 * 2) return h / 24 + " days";
+    if (h < 24 * 30 * 2) return h / 24 / 7 + " weeks";
+    if (h < 24 * 365 * 2) return h / 24 / 30 + " months";
+    return h / 24 / 365 + " years";
+  }
+}
