@@ -4,6 +4,7 @@ import dev.berth.api.BuildInfo;
 import dev.berth.api.http.ApiInitializer;
 import dev.berth.api.http.ApiVersion;
 import dev.berth.cgroups.CgroupLayout;
+import dev.berth.engine.images.ImageService;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.nio.file.Path;
@@ -44,7 +45,8 @@ public final class Berthd {
         SocketListener listener;
         try {
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
-            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers));
+            ImageService images = new ImageService(o.root());
+            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, images));
         } catch (SocketListener.Refused e) {
             System.err.println("berthd: " + e.getMessage());
             System.exit(1);

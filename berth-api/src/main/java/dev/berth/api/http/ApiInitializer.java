@@ -1,7 +1,9 @@
 package dev.berth.api.http;
 
+import dev.berth.api.images.ImagesHandler;
 import dev.berth.api.system.SystemBackend;
 import dev.berth.api.system.SystemHandler;
+import dev.berth.engine.images.ImageService;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -23,10 +25,17 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
 
     private final SystemBackend system;
     private final EventExecutorGroup handlers;
+    private final ImageService images;
 
     public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
+        this(system, handlers, null);
+    }
+
+    /** {@code images}: the images service (null: no /images routes). */
+    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers, ImageService images) {
         this.system = system;
         this.handlers = handlers;
+        this.images = images;
     }
 
     @Override
@@ -34,9 +43,11 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192));
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        p.addLast("streamed-bodies", new StreamedBodies()); // image load/import bodies bypass the aggregator
         p.addLast("aggregate", new ApiAggregator(MAX_BODY));
         p.addLast("request", new RequestDecoder());
         p.addLast(handlers, "system", new SystemHandler(system));
+        p.addLast(handlers, "images", new ImagesHandler(images));
         p.addLast("not-found", new NotFoundHandler());
     }
 }
