@@ -485,8 +485,8 @@ public final class ImageService {
                 if (i.names().size() <= 1 && !users.isEmpty() && !force)
                     throw ImageError.conflict("conflict: unable to remove repository reference \"" + ref + "\" (must force) - container "
                             + shortId(users.getFirst().containerId()) + " is using its referenced image " + i.shortId());
-                if (store.untag(r)) out.addObject().put("Untagged", r.familiar());
-                else throw ImageError.noSuchImage(ref);
+                if (!untagKeeping(r, i.manifest())) throw ImageError.noSuchImage(ref);
+                out.addObject().put("Untagged", r.familiar());
                 if (i.names().stream().anyMatch(n -> !n.equals(r))) return out;
                 removedName = true;
             } else if (!force && i.names().stream().map(ImageReference::name).distinct().count() > 1) {
@@ -511,6 +511,22 @@ public final class ImageService {
         } catch (ImageException e) {
             throw ImageError.of(e);
         }
+    }
+
+    /**
+     * Removes name {@code r}; if it was the manifest's last, the manifest stays in the index unnamed
+     * (a dangling image, kept from GC), in the same index update so no prune sees it unreferenced.
+     */
+    private boolean untagKeeping(ImageReference r, Descriptor manifest) {
+        String name = r.toString();
+        boolean[] found = {false};
+        images.store().updateIndex(list -> {
+            found[0] = list.removeIf(d -> name.equals(d.annotation(Store.REF_NAME)));
+            if (found[0] && list.stream().noneMatch(d -> d.digest().equals(manifest.digest())))
+                list.add(new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size(), null, manifest.platform(), null));
+            return list;
+        });
+        return found[0];
     }
 
     private static String shortId(String id) {
@@ -563,7 +579,13 @@ public final class ImageService {
      */
     public List<String> load(InputStream archive) {
         try {
-            List<ArchiveLoader.Loaded> loaded = images.load(archive, null, platform);
+            List<ArchiveLoader.Loaded> loaded;
+            try {
+                loaded = images.load(archive, null, platform);
+            } catch (ImageException.Store e) {
+                // mostly the archive's fault (a truncated tar, a client gone mid-body): bad input
+                throw new ImageError(ImageError.Kind.INVALID, e.getMessage(), e);
+            }
             List<String> out = new ArrayList<>();
             for (ArchiveLoader.Loaded l : loaded) {
                 if (l.names().isEmpty()) {
