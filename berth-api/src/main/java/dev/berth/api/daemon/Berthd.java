@@ -5,6 +5,7 @@ import dev.berth.api.http.ApiInitializer;
 import dev.berth.api.http.ApiVersion;
 import dev.berth.cgroups.CgroupLayout;
 import dev.berth.engine.containers.ContainerEngine;
+import dev.berth.engine.images.ImageService;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.nio.file.Path;
@@ -47,7 +48,9 @@ public final class Berthd {
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
             ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher());
             system.containers(engine::counts);
-            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, engine));
+            ImageService images = new ImageService(o.root());
+            images.usage(engine::imageUsers);
+            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, images, engine));
         } catch (SocketListener.Refused e) {
             System.err.println("berthd: " + e.getMessage());
             System.exit(1);

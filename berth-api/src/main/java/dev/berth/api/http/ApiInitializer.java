@@ -1,9 +1,11 @@
 package dev.berth.api.http;
 
 import dev.berth.api.containers.ContainersHandler;
+import dev.berth.api.images.ImagesHandler;
 import dev.berth.api.system.SystemBackend;
 import dev.berth.engine.containers.ContainerEngine;
 import dev.berth.api.system.SystemHandler;
+import dev.berth.engine.images.ImageService;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -27,15 +29,20 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
     private final EventExecutorGroup handlers;
     private final ContainerEngine containers;
     private final dev.berth.engine.exec.ExecService exec;
+    private final ImageService images;
 
     public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
-        this(system, handlers, null);
+        this(system, handlers, null, null);
     }
 
-    /** @param containers the container engine, or null (no containers group: tests of the system group) */
-    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers, ContainerEngine containers) {
+    /**
+     * @param images the images service, or null (no /images routes: tests of the system group)
+     * @param containers the container engine, or null (no containers and exec groups)
+     */
+    public ApiInitializer(SystemBackend system, EventExecutorGroup handlers, ImageService images, ContainerEngine containers) {
         this.system = system;
         this.handlers = handlers;
+        this.images = images;
         this.containers = containers;
         this.exec = containers == null ? null
                 : new dev.berth.engine.exec.ExecService(new dev.berth.engine.exec.EngineTargets(containers));
@@ -46,9 +53,11 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192));
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        p.addLast("streamed-bodies", new StreamedBodies()); // image load/import bodies bypass the aggregator
         p.addLast("aggregate", new ApiAggregator(MAX_BODY));
         p.addLast("request", new RequestDecoder());
         p.addLast(handlers, "system", new SystemHandler(system));
+        if (images != null) p.addLast(handlers, "images", new ImagesHandler(images));
         if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
         if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec));
         p.addLast("not-found", new NotFoundHandler());

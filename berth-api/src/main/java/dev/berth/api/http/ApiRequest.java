@@ -2,18 +2,37 @@ package dev.berth.api.http;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One API call as the resource handlers see it: the path without its {@code /vX.Y} prefix, the
  * version it asked for (the current one without a prefix), the decoded query, the headers and the
- * whole body.
+ * whole body — or, for the few requests whose bodies are streamed ({@link StreamedBodies}: image
+ * load and import), an empty {@code body} and the body as {@code stream}, read while it arrives.
  *
  * @param keepAlive whether the connection stays open after the response (HTTP/1.1 default)
+ * @param stream the body of a streamed request (null otherwise); the handler reads it on its
+ *        thread; {@link ResourceHandler} closes it when the handler returns (the rest is discarded)
  */
 public record ApiRequest(HttpMethod method, String path, String version, Map<String, List<String>> query,
-        HttpHeaders headers, byte[] body, boolean keepAlive) {
+        HttpHeaders headers, byte[] body, boolean keepAlive, InputStream stream) {
+
+    public ApiRequest(HttpMethod method, String path, String version, Map<String, List<String>> query,
+            HttpHeaders headers, byte[] body, boolean keepAlive) {
+        this(method, path, version, query, headers, body, keepAlive, null);
+    }
+
+    /** The body as a stream: the streamed one, or the aggregated bytes. */
+    public InputStream bodyStream() { return stream != null ? stream : new ByteArrayInputStream(body); }
+
+    /** Every value of a query parameter (empty if absent). */
+    public List<String> params(String name) {
+        List<String> v = query.get(name);
+        return v == null ? List.of() : v;
+    }
 
     /** The first value of a query parameter, or null. */
     public String param(String name) {

@@ -18,6 +18,7 @@ public final class NotFoundHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ApiRequest req) {
             Responses.error(ctx, req, HttpResponseStatus.NOT_FOUND, "page not found");
+            if (req.stream() != null) RequestDecoder.closeQuietly(req.stream());
         } else {
             ReferenceCountUtil.release(msg);
         }

@@ -38,6 +38,7 @@ public final class RequestDecoder extends MessageToMessageDecoder<FullHttpReques
         } catch (IllegalArgumentException e) {
             Responses.error(ctx, new ApiRequest(req.method(), "", ApiVersion.CURRENT, java.util.Map.of(), req.headers(), new byte[0],
                     keepAlive), HttpResponseStatus.BAD_REQUEST, "invalid request URI: " + e.getMessage());
+            if (req instanceof StreamedBodies.StreamedRequest s) closeQuietly(s.body());
             return;
         }
         String version = ApiVersion.CURRENT;
@@ -47,12 +48,17 @@ public final class RequestDecoder extends MessageToMessageDecoder<FullHttpReques
             path = m.group(2);
         }
         ApiRequest api = new ApiRequest(req.method(), path, version, q.parameters(), req.headers(),
-                ByteBufUtil.getBytes(req.content()), keepAlive);
+                ByteBufUtil.getBytes(req.content()), keepAlive, req instanceof StreamedBodies.StreamedRequest s ? s.body() : null);
         String unsupported = ApiVersion.unsupported(version);
         if (unsupported != null) {
             Responses.error(ctx, api, HttpResponseStatus.BAD_REQUEST, unsupported);
+            if (api.stream() != null) closeQuietly(api.stream());
             return;
         }
         out.add(api);
+    }
+
+    static void closeQuietly(java.io.InputStream in) {
+        try { in.close(); } catch (java.io.IOException ignored) {}
     }
 }

@@ -23,18 +23,19 @@ public abstract class ResourceHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        boolean handled;
+        boolean handled = true;
         try {
             handled = handle(ctx, req);
         } catch (ApiException e) {
             Responses.error(ctx, req, e.status(), e.getMessage());
-            return;
         } catch (Exception | LinkageError e) {
             log.println("berthd: " + req.method() + " " + req.path() + ": " + e);
             e.printStackTrace(log);
             Responses.error(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR,
                     e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-            return;
+        } finally {
+            // a streamed body the handler did not read to its end: the rest is discarded as it arrives
+            if (handled && req.stream() != null) RequestDecoder.closeQuietly(req.stream());
         }
         if (!handled) ctx.fireChannelRead(req);
     }

@@ -150,6 +150,15 @@ public final class ContainerEngine implements Closeable {
     return false;
   }
 
+  /** The images service's {@link dev.berth.engine.images.ImageUsage}: the containers of an image, running or not. */
+  public List<dev.berth.engine.images.ImageUsage.User> imageUsers(String imageId) {
+    List<dev.berth.engine.images.ImageUsage.User> out = new ArrayList<>();
+    for (Container c : byId.values()) {
+      if (imageId.equals(c.image())) out.add(new dev.berth.engine.images.ImageUsage.User(c.id(), c.running()));
+    }
+    return out;
+  }
+
   // ---- create -------------------------------------------------------------------------------
 
   public record Created(String id, List<String> warnings) {}

@@ -41,6 +41,9 @@ public final class Credentials {
     private volatile Value value;
     private volatile boolean resolved;
 
+    /** No credentials at all (anonymous), whatever a docker config says. */
+    public static final Credentials NONE = new Credentials("the client (none sent)", null, null, null, null);
+
     public Credentials(String username, String password) { this(username, password, null); }
 
     public Credentials(String username, String password, String identityToken) {

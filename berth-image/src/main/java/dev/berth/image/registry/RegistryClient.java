@@ -61,7 +61,8 @@ public final class RegistryClient {
         this.plainClient = builder().sslContext(new LazySslContext(RegistryClient::noTrust))
                 .sslParameters(new javax.net.ssl.SSLParameters()).build();
         this.auth = new Authenticator(this::clientFor,
-                credentials != null ? credentials : Credentials.lookup(options.dockerConfig(), registry), registry);
+                credentials != null ? credentials : options.credentials() != null ? options.credentials()
+                        : Credentials.lookup(options.dockerConfig(), registry), registry);
     }
 
     /**
