@@ -154,7 +154,7 @@ public final class ContainerEngine implements Closeable {
   public List<dev.berth.engine.images.ImageUsage.User> imageUsers(String imageId) {
     List<dev.berth.engine.images.ImageUsage.User> out = new ArrayList<>();
     for (Container c : byId.values()) {
-      if (imageId.equals(c.image())) out.add(new dev.berth.engine.images.ImageUsage.User(c.id(), c.running()));
+      if (imageId.equals(c.image())) out.add(new dev.berth.engine.images.ImageUsage.User(c.id, c.running()));
     }
     return out;
   }
