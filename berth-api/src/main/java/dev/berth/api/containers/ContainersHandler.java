@@ -15,6 +15,9 @@ import dev.berth.engine.containers.Container;
 import dev.berth.engine.containers.ContainerEngine;
 import dev.berth.engine.containers.EngineException;
 import dev.berth.engine.containers.JsonLog;
+import dev.berth.engine.containers.StatsSampler;
+import dev.berth.cgroups.Stats;
+import dev.berth.api.http.ResponseStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -148,6 +151,10 @@ public final class ContainersHandler extends ResourceHandler {
                 if (action.equals("pause")) engine.pause(id);
                 else engine.unpause(id);
                 noContent(ctx, req);
+            }
+            case "stats" -> {
+                if (!get) return false;
+                stats(ctx, req, id);
             }
             case "top" -> {
                 if (!get) return false;
@@ -513,6 +520,140 @@ public final class ContainersHandler extends ResourceHandler {
                 w.end();
             }
         });
+    }
+
+    // ---- stats ---------------------------------------------------------------------------------
+
+    /**
+     * GET /containers/{id}/stats: ContainerStatsResponse. stream (default true): one object a second,
+     * flushed, until the client goes away or the container stops; stream=false: one object with
+     * precpu_stats from a sample a second earlier (one-shot: without it). Not running: zeros.
+     */
+    private void stats(ChannelHandlerContext ctx, ApiRequest req, String id) {
+        String sp = req.param("stream");
+        boolean stream = sp == null || sp.isEmpty() || bool(req, "stream");
+        boolean oneShot = bool(req, "one-shot");
+        if (stream && oneShot) throw ApiException.badRequest("cannot have stream=true and one-shot=true");
+        StatsSampler sampler = engine.stats(id);
+        Container c = sampler.container();
+        Channel ch = ctx.channel();
+        ResponseStream out = new ResponseStream(ctx, req, "application/json");
+        Thread.ofVirtual().name("stats-" + c.id.substring(0, 12)).start(() -> {
+            try {
+                if (!stream) {
+                    StatsSampler.Sample pre = null, now = sampler.sample();
+                    if (now.cgroup() != null && !oneShot) {
+                        pre = now;
+                        Thread.sleep(1000);
+                        now = sampler.sample();
+                    }
+                    out.line(statsJson(c, now, now.cgroup() == null ? null : pre).toString());
+                } else {
+                    StatsSampler.Sample pre = null;
+                    while (ch.isActive()) {
+                        StatsSampler.Sample now = sampler.sample();
+                        if (now.cgroup() == null && pre != null) break; // it stopped
+                        out.line(statsJson(c, now, pre).toString());
+                        if (now.cgroup() == null) break; // not running: one zero object, as dockerd
+                        pre = now;
+                        Thread.sleep(1000);
+                    }
+                }
+                out.end();
+            } catch (IOException e) {
+                // the client went away
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                try {
+                    if (out.started()) out.fail(e.getMessage());
+                    else Responses.json(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, Json.object().put("message", String.valueOf(e.getMessage())));
+                } catch (IOException | RuntimeException ignored) {
+                    ch.close();
+                }
+            }
+        });
+    }
+
+    static final String ZERO_TIME = "0001-01-01T00:00:00Z";
+
+    /** One ContainerStatsResponse (moby v1.50); {@code pre} may be null (precpu_stats zeros). */
+    static ObjectNode statsJson(Container c, StatsSampler.Sample s, StatsSampler.Sample pre) {
+        ObjectNode o = Json.object();
+        Stats st = s.cgroup();
+        o.put("name", c.name());
+        o.put("id", c.id);
+        o.put("read", st == null ? ZERO_TIME : NANO.format(s.read()));
+        o.put("preread", pre == null || pre.cgroup() == null ? ZERO_TIME : NANO.format(pre.read()));
+        ObjectNode pids = o.putObject("pids_stats");
+        ObjectNode blk = o.putObject("blkio_stats");
+        for (String k : List.of("io_service_bytes_recursive", "io_serviced_recursive", "io_queue_recursive",
+                "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive", "io_time_recursive", "sectors_recursive")) {
+            blk.putNull(k);
+        }
+        o.put("num_procs", 0);
+        o.putObject("storage_stats");
+        o.set("cpu_stats", cpuJson(s));
+        o.set("precpu_stats", cpuJson(pre));
+        ObjectNode mem = o.putObject("memory_stats");
+        if (st == null) return o;
+        pids.put("current", st.pids().current());
+        if (st.pids().limit() > 0 && st.pids().limit() != Long.MAX_VALUE) pids.put("limit", st.pids().limit());
+        blk.set("io_service_bytes_recursive", blkio(st.blkio().ioServiceBytesRecursive()));
+        blk.set("io_serviced_recursive", blkio(st.blkio().ioServicedRecursive()));
+        Stats.MemoryEntry u = st.memory().usage();
+        mem.put("usage", u.usage());
+        if (u.max() > 0) mem.put("max_usage", u.max());
+        ObjectNode raw = mem.putObject("stats");
+        new java.util.TreeMap<>(st.memory().raw()).forEach(raw::put);
+        if (u.failcnt() > 0) mem.put("failcnt", u.failcnt());
+        long limit = u.limit() <= 0 ? Long.MAX_VALUE : u.limit();
+        if (s.machineMemory() > 0 && limit > s.machineMemory()) limit = s.machineMemory(); // as dockerd: no limit shows the host's memory
+        mem.put("limit", limit);
+        return o;
+    }
+
+    private static ObjectNode cpuJson(StatsSampler.Sample s) {
+        ObjectNode cpu = Json.object();
+        ObjectNode use = cpu.putObject("cpu_usage");
+        Stats st = s == null ? null : s.cgroup();
+        if (st == null) {
+            use.put("total_usage", 0);
+            use.put("usage_in_kernelmode", 0);
+            use.put("usage_in_usermode", 0);
+            ObjectNode t = cpu.putObject("throttling_data");
+            t.put("periods", 0);
+            t.put("throttled_periods", 0);
+            t.put("throttled_time", 0);
+            return cpu;
+        }
+        Stats.CpuUsage cu = st.cpu().usage();
+        use.put("total_usage", cu.total());
+        if (!cu.percpu().isEmpty()) {
+            ArrayNode a = use.putArray("percpu_usage");
+            cu.percpu().forEach(a::add);
+        }
+        use.put("usage_in_kernelmode", cu.kernel());
+        use.put("usage_in_usermode", cu.user());
+        cpu.put("system_cpu_usage", s.systemCpu());
+        cpu.put("online_cpus", s.onlineCpus());
+        ObjectNode t = cpu.putObject("throttling_data");
+        t.put("periods", st.cpu().throttling().periods());
+        t.put("throttled_periods", st.cpu().throttling().throttledPeriods());
+        t.put("throttled_time", st.cpu().throttling().throttledTime());
+        return cpu;
+    }
+
+    private static ArrayNode blkio(List<Stats.BlkioEntry> l) {
+        ArrayNode a = Json.array();
+        for (Stats.BlkioEntry e : l) {
+            ObjectNode x = a.addObject();
+            x.put("major", e.major());
+            x.put("minor", e.minor());
+            x.put("op", e.op());
+            x.put("value", e.value());
+        }
+        return a;
     }
 
     /** Image name comparisons for the ancestor filter ("busybox" is "busybox:latest"). */

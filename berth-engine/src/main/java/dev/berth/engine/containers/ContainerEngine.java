@@ -15,6 +15,7 @@ import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.convert.MonitorIo;
 import dev.berth.runtime.ops.Create;
 import dev.berth.runtime.ops.Delete;
+import dev.berth.runtime.ops.Events;
 import dev.berth.runtime.ops.Freeze;
 import dev.berth.runtime.ops.Kill;
 import dev.berth.runtime.ops.Ps;
@@ -898,6 +899,20 @@ public final class ContainerEngine implements Closeable {
       for (String x : f) row.add(x);
     }
     return o;
+  }
+
+  /** GET /containers/{id}/stats: a sampler of the container's cgroup accounting (unknown: 404). */
+  public StatsSampler stats(String ref) {
+    return new StatsSampler(this, get(ref));
+  }
+
+  /** The cgroup of a running container, or null if it has none (not running). */
+  dev.berth.cgroups.CgroupManager cgroupOf(Container c) {
+    try {
+      return Events.manager(ctx, c.id);
+    } catch (ContainerException e) {
+      return null;
+    }
   }
 
   /** POST /containers/{id}/update: resources (validated as dockerd), RestartPolicy. */

@@ -1,0 +1,161 @@
+package dev.berth.api.containers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker stats through a berthd started by bin/berthd (own socket, --root, --exec-root and cgroup
+ * parent), driven by the real docker CLI and docker-py (Debian's python3-docker); the image is
+ * scripts/mk-oci-image.sh's busybox, loaded into the test's store with berth-image.
+ */
+class StatsIT {
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  static final Path DOCKER = Path.of("/usr/local/bin/docker");
+  static final String IMAGE = "localhost/berth/busybox:latest";
+  static Path tmp;
+  static Process berthd;
+  static Path socket;
+  static String cgroupParent;
+  static final long LIMIT = 64L * 1024 * 1024;
+  static final String C1 = "stats-c1-" + ProcessHandle.current().pid(), STOPPED = "stats-stopped-" + ProcessHandle.current().pid();
+
+  record Result(int code, String out, String err) {}
+
+  @BeforeAll
+  static void start() throws Exception {
+    for (Path tool : List.of(REPO.resolve("bin/berthd"), DOCKER, Path.of("/usr/bin/python3"), Path.of("/bin/busybox"))) {
+      if (!Files.isExecutable(tool)) fail("missing: " + tool + (tool.toString().contains("busybox") ? " (Debian busybox-static)" : ""));
+    }
+    tmp = Files.createTempDirectory("berth-stats-it-");
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    cgroupParent = "berth-test-" + tmp.getFileName();
+    Process mk = new ProcessBuilder("sh", REPO.resolve("scripts/mk-oci-image.sh").toString(), tmp.resolve("img").toString(), IMAGE)
+        .redirectErrorStream(true).start();
+    String mkOut = new String(mk.getInputStream().readAllBytes());
+    assertThat(mk.waitFor()).as("mk-oci-image: %s", mkOut).isZero();
+    dev.berth.image.Images.open(tmp.resolve("lib")).load(tmp.resolve("img/image.tar"), null, dev.berth.image.api.Platform.DEFAULT);
+    Files.createDirectories(tmp.resolve("docker-config"));
+    socket = tmp.resolve("d.sock");
+    ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
+        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
+    pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
+    berthd = pb.start();
+    for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
+    if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
+    docker("run", "-d", "--name", C1, "--memory", Long.toString(LIMIT), IMAGE, "sleep", "600").ok();
+    docker("run", "-d", "--name", STOPPED, IMAGE, "true").ok();
+    docker("wait", STOPPED).ok();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (berthd != null) {
+      docker("rm", "-f", C1, STOPPED);
+      berthd.destroy();
+      if (!berthd.waitFor(20, TimeUnit.SECONDS)) berthd.destroyForcibly();
+    }
+    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
+    }
+    new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
+  }
+
+  record Ran(int code, String out, String err) {
+    Ran ok() {
+      if (code != 0) fail("exit " + code + ": " + out + err);
+      return this;
+    }
+  }
+
+  static Ran docker(String... args) throws Exception {
+    return dockerIn(null, args);
+  }
+
+  static Ran dockerIn(String stdin, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(DOCKER.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    env.put("DOCKER_HOST", "unix://" + socket);
+    env.put("DOCKER_CONFIG", tmp.resolve("docker-config").toString());
+    if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    if (stdin != null) {
+      try (var in = p.getOutputStream()) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail("timed out: " + cmd);
+    }
+    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** A python3 snippet (docker-py) against the test's berthd; prints what it prints. */
+  static String py(String code) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("python3", "-c", "import docker, json, sys\nc = docker.DockerClient(base_url='unix://" + socket + "')\n" + code);
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS)) fail("python timed out");
+    if (p.exitValue() != 0) fail("python: " + out);
+    return out;
+  }
+
+  @Test
+  void cliStatsNoStream() throws Exception {
+    String out = docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", C1).ok().out().strip();
+    // e.g. "stats-c1-123 220KiB / 64MiB 1"
+    var m = java.util.regex.Pattern.compile("(\\S+) ([0-9.]+)([KMG]i?B|B) / 64MiB (\\d+)").matcher(out);
+    assertThat(m.matches()).as("docker stats printed: %s", out).isTrue();
+    assertThat(m.group(1)).isEqualTo(C1);
+    assertThat(Double.parseDouble(m.group(2))).isPositive();
+    assertThat(Integer.parseInt(m.group(4))).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void apiStreamFalse() throws Exception {
+    String out = py("s = c.api.stats('" + C1 + "', stream=False)\n"
+        + "print(s['memory_stats']['limit'], s['memory_stats']['usage'] > 0, s['pids_stats']['current'], s['name'], s['id'] == c.containers.get('" + C1 + "').id,"
+        + " s['cpu_stats']['cpu_usage']['total_usage'] > 0, s['cpu_stats']['online_cpus'] > 0, s['precpu_stats']['system_cpu_usage'] > 0)");
+    assertThat(out.strip()).isEqualTo(LIMIT + " True 1 /" + C1 + " True True True True");
+    String oneShot = py("s = c.api.stats('" + C1 + "', stream=False, one_shot=True)\n"
+        + "print(s['memory_stats']['limit'], s['preread'], s['precpu_stats']['cpu_usage']['total_usage'])");
+    assertThat(oneShot.strip()).isEqualTo(LIMIT + " 0001-01-01T00:00:00Z 0");
+  }
+
+  @Test
+  void streamSendsObjectsAndStoppedGivesZeros() throws Exception {
+    // two streamed objects, then the client goes away
+    String out = py("g = c.api.stats('" + C1 + "', stream=True, decode=True)\n"
+        + "a = next(g); b = next(g)\n"
+        + "print(a['memory_stats']['limit'], b['precpu_stats']['cpu_usage']['total_usage'] == a['cpu_stats']['cpu_usage']['total_usage'], b['preread'] == a['read'])");
+    assertThat(out.strip()).isEqualTo(LIMIT + " True True");
+    String stopped = py("s = c.api.stats('" + STOPPED + "', stream=False)\n"
+        + "print(s['read'], s['memory_stats'], s['cpu_stats']['cpu_usage']['total_usage'], s['name'])");
+    assertThat(stopped.strip()).isEqualTo("0001-01-01T00:00:00Z {} 0 /" + STOPPED);
+    // a stream on a stopped container ends after its one zero object
+    String streamed = py("print(len(list(c.api.stats('" + STOPPED + "', stream=True, decode=True))))");
+    assertThat(streamed.strip()).isEqualTo("1");
+    Ran unknown = docker("stats", "--no-stream", "no-such-container-here");
+    assertThat(unknown.code()).isNotZero();
+    assertThat(unknown.err()).contains("No such container: no-such-container-here");
+  }
+}
