@@ -193,7 +193,7 @@ class ArchiveIT {
     assertThat(unknown.err()).contains("No such container: no-such-container-here");
     String out = py("""
         s = c.get_archive('c1', '/tmp')[1]
-        print(s['name'], s['mode'] & (1 << 31) != 0, oct(s['mode'] & 0o7777))
+        print(s['name'], s['mode'] & (1 << 31) != 0, oct(s['mode'] & 0o777), s['mode'] & (1 << 20) != 0)  # Go's ModeDir, ModeSticky
         for body in (b'not a tar at all' * 64, ):
             try:
                 c.put_archive('c1', '/tmp', body); print('accepted')
@@ -211,8 +211,15 @@ class ArchiveIT {
             c.put_archive('c1', '/no-such-dir', buf.getvalue()); print('accepted')
         except docker.errors.APIError as e:
             print(e.response.status_code)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode='w') as t:
+            i = tarfile.TarInfo('tmp'); i.size = 2
+            t.addfile(i, io.BytesIO(b'xy'))
+        r = c._put(c._url('/containers/c1/archive'), params={'path': '/', 'noOverwriteDirNonDir': 'true'}, data=buf.getvalue())
+        print(r.status_code, r.json()['message'])
         """);
-    assertThat(out.lines().toList()).containsExactly("tmp True 0o1777", "400", "400 False", "404");
+    assertThat(out.lines().toList()).containsExactly("tmp True 0o777 True", "400", "400 False", "404",
+        "400 cannot overwrite directory \"tmp\" with non-directory \"tmp\"");
     assertThat(docker("exec", "c1", "ls", "/tmp/halfwritten").code()).isNotZero();
   }
 }
