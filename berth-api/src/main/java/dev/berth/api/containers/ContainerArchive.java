@@ -40,12 +40,32 @@ final class ContainerArchive {
     static final String STAT_HEADER = "X-Docker-Container-Path-Stat";
     private static final int MAX_LINKS = 40;
 
-    private final Path root;
+    private final Path root, snapshot;
     private final String container;
 
-    ContainerArchive(Path root, String container) {
+    /**
+     * @param root the tree to work in ({@code /proc/PID/root} or the snapshot's overlay)
+     * @param snapshot the snapshot's merged overlay: {@code root} must be that same directory (a pid
+     *        reused by a host process after the container exited must never lead to the host's root)
+     */
+    ContainerArchive(Path root, Path snapshot, String container) {
         this.root = root;
+        this.snapshot = snapshot;
         this.container = container;
+    }
+
+    private Dir openRoot() throws IOException {
+        Dir d = Dir.open(root);
+        if (root.equals(snapshot)) return d;
+        try (Dir s = Dir.open(snapshot)) {
+            Dir.Stat a = d.stat(), b = s.stat();
+            if (a.dev() == b.dev() && a.ino() == b.ino()) return d;
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+        d.close();
+        throw ApiException.conflict("container " + container + " changed state while its file system was opened; try again");
     }
 
     /** A path resolved in scope: its parent directory's components (no symlinks) and its last name ("" for the root). */
@@ -154,7 +174,7 @@ final class ContainerArchive {
 
     /** Stat of {@code path} (a symlink itself, not its target): 404 if missing. */
     PathStat stat(String path) throws IOException {
-        try (Dir top = Dir.open(root)) {
+        try (Dir top = openRoot()) {
             Resolved r = resolve(top, path, false);
             try (Dir d = open(top, r.parent())) {
                 if (d == null) throw notFound(path);
@@ -174,7 +194,7 @@ final class ContainerArchive {
 
     /** Writes the tar of {@code path} (a file, or a directory and everything below it), entries named from its base name. */
     void archive(String path, PathStat stat, OutputStream out) throws IOException {
-        try (Dir top = Dir.open(root)) {
+        try (Dir top = openRoot()) {
             Resolved r = resolve(top, path, false);
             String name = stat.name().equals("/") ? "." : stat.name();
             TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
@@ -255,7 +275,7 @@ final class ContainerArchive {
             } catch (IOException e) {
                 throw ApiException.badRequest("reading the archive: " + e.getMessage());
             }
-            try (Dir top = Dir.open(root)) {
+            try (Dir top = openRoot()) {
                 Resolved r = resolve(top, path, true);
                 List<String> comps = new ArrayList<>(r.parent());
                 if (!r.base().isEmpty()) comps.add(r.base());

@@ -363,7 +363,7 @@ public final class ContainersHandler extends ResourceHandler {
         String path = req.param("path");
         if (path == null || path.isEmpty()) throw ApiException.badRequest("path is required");
         Container c = engine.get(id);
-        ContainerArchive a = new ContainerArchive(engine.filesystemRoot(c.id), id);
+        ContainerArchive a = new ContainerArchive(engine.filesystemRoot(c.id), engine.snapshotRoot(c.id), id);
         if (req.method().equals(HttpMethod.PUT)) {
             if (c.hostConfig().path("ReadonlyRootfs").asBoolean(false))
                 throw new ApiException(HttpResponseStatus.FORBIDDEN, "container rootfs is marked read-only");

@@ -405,6 +405,9 @@ public final class ContainerEngine implements Closeable {
    * must resolve every path below it descriptor-relative, as if chrooted (it holds the container's
    * symlinks).
    */
+  /** The snapshot's merged overlay of a container (what {@link #filesystemRoot} must be the same directory as). */
+  public Path snapshotRoot(String ref) { return images().snapshotter().rootfs(get(ref).id); }
+
   public Path filesystemRoot(String ref) {
     Container c = get(ref);
     int pid;
