@@ -31,6 +31,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import dev.berth.api.http.ResponseStream;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -155,6 +159,10 @@ public final class ContainersHandler extends ResourceHandler {
             case "stats" -> {
                 if (!get) return false;
                 stats(ctx, req, id);
+            }
+            case "archive" -> {
+                if (!get && !m.equals(HttpMethod.PUT)) return false;
+                archive(ctx, req, id);
             }
             case "top" -> {
                 if (!get) return false;
@@ -353,6 +361,42 @@ public final class ContainersHandler extends ResourceHandler {
             ch.write(new DefaultHttpContent(Unpooled.wrappedBuffer(Responses.jsonBytes(o))));
             ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         });
+    }
+
+    // ---- archive (docker cp) ---------------------------------------------------------------------
+
+    /** HEAD (stat), GET (tar of the path) and PUT (extract a tar into a directory) of {@code /containers/{id}/archive}. */
+    private void archive(ChannelHandlerContext ctx, ApiRequest req, String id) throws IOException {
+        String path = req.param("path");
+        if (path == null || path.isEmpty()) throw ApiException.badRequest("path is required");
+        Container c = engine.get(id);
+        ContainerArchive a = new ContainerArchive(engine.filesystemRoot(c.id), engine.snapshotRoot(c.id), id);
+        if (req.method().equals(HttpMethod.PUT)) {
+            if (c.hostConfig().path("ReadonlyRootfs").asBoolean(false))
+                throw new ApiException(HttpResponseStatus.FORBIDDEN, "container rootfs is marked read-only");
+            try (InputStream in = req.bodyStream()) {
+                a.extract(path, in, bool(req, "noOverwriteDirNonDir"), bool(req, "copyUIDGID"),
+                        Path.of(System.getProperty("java.io.tmpdir")));
+            }
+            Responses.send(ctx, req, HttpResponseStatus.OK, Responses.TEXT, new byte[0], null);
+            return;
+        }
+        ContainerArchive.PathStat st = a.stat(path);
+        if (req.method().equals(HttpMethod.HEAD)) {
+            io.netty.handler.codec.http.HttpHeaders h = new io.netty.handler.codec.http.DefaultHttpHeaders();
+            h.set(ContainerArchive.STAT_HEADER, st.header());
+            Responses.send(ctx, req, HttpResponseStatus.OK, Responses.TEXT, new byte[0], h);
+            return;
+        }
+        ResponseStream out = new ResponseStream(ctx, req, "application/x-tar").header(ContainerArchive.STAT_HEADER, st.header());
+        try (OutputStream body = out.body()) {
+            a.archive(path, st, body);
+        } catch (IOException | RuntimeException e) {
+            if (!out.started()) throw e;
+            ctx.channel().close();   // a tar cut short: the client sees a truncated body, never a valid tar
+            return;
+        }
+        out.end();
     }
 
     // ---- attach --------------------------------------------------------------------------------

@@ -39,12 +39,21 @@ public final class ResponseStream {
 
     public synchronized boolean started() { return started; }
 
+    private final io.netty.handler.codec.http.HttpHeaders extra = new io.netty.handler.codec.http.DefaultHttpHeaders();
+
+    /** A header of the response (before it starts). */
+    public synchronized ResponseStream header(String name, String value) {
+        extra.set(name, value);
+        return this;
+    }
+
     private void start() throws IOException {
         if (started) return;
         started = true;
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         Responses.commonHeaders(r.headers());
         r.headers().set(Responses.CONTENT_TYPE, contentType);
+        r.headers().add(extra);
         r.headers().set(Responses.TRANSFER_ENCODING, "chunked");
         if (!req.keepAlive()) r.headers().set(Responses.CONNECTION, "close");
         await(channel.writeAndFlush(r));

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 
 /**
  * Sits before {@link ApiAggregator}: the bodies of the few requests that carry archives
- * ({@code POST /images/load}, {@code POST /images/create?fromSrc=-}) are not aggregated (a 1 GiB
+ * ({@code POST /images/load}, {@code POST /images/create?fromSrc=-}, {@code PUT /containers/{id}/archive}) are not aggregated (a 1 GiB
  * image tar must not sit in memory, nor meet the 4 MiB cap) but handed to the resource handler as
  * an {@link InputStream} ({@link ApiRequest#stream()}) that it reads on its own thread while the
  * bytes arrive. At most about 1 MiB is buffered: beyond it the channel stops reading (auto-read
@@ -36,11 +36,13 @@ import java.util.regex.Pattern;
 public final class StreamedBodies extends ChannelInboundHandlerAdapter {
     private static final Pattern VERSIONED = Pattern.compile("/v[0-9.]+(/.*)");
 
+    private static final Pattern ARCHIVE = Pattern.compile("/containers/[^/]+/archive");
+
     private Body current;
 
     /** Whether the request's body is streamed rather than aggregated. */
     static boolean streamed(HttpRequest r) {
-        if (!r.method().equals(HttpMethod.POST) || r.decoderResult().isFailure()) return false;
+        if (!(r.method().equals(HttpMethod.POST) || r.method().equals(HttpMethod.PUT)) || r.decoderResult().isFailure()) return false;
         QueryStringDecoder q;
         String path;
         try {
@@ -48,6 +50,7 @@ public final class StreamedBodies extends ChannelInboundHandlerAdapter {
             path = q.path();
             Matcher m = VERSIONED.matcher(path);
             if (m.matches()) path = m.group(1);
+            if (r.method().equals(HttpMethod.PUT)) return ARCHIVE.matcher(path).matches();   // docker cp's upload
             return switch (path) {
                 case "/images/load" -> true;
                 case "/images/create" -> q.parameters().containsKey("fromSrc");

@@ -399,6 +399,28 @@ public final class ContainerEngine implements Closeable {
     return execRoot.resolve("io").resolve(c.id.substring(0, 24) + ".sock");
   }
 
+  /**
+   * The container's root file system for {@code docker cp}: while it runs, {@code /proc/PID/root}
+   * (its mount namespace's view: the overlay with the hosts/hostname/resolv.conf and volume bind
+   * mounts on it); stopped, the snapshot's merged overlay, mounted from create to remove. Callers
+   * must resolve every path below it descriptor-relative, as if chrooted (it holds the container's
+   * symlinks).
+   */
+  /** The snapshot's merged overlay of a container (what {@link #filesystemRoot} must be the same directory as). */
+  public Path snapshotRoot(String ref) { return images().snapshotter().rootfs(get(ref).id); }
+
+  public Path filesystemRoot(String ref) {
+    Container c = get(ref);
+    int pid;
+    synchronized (c) {
+      pid = c.running() ? c.pid : 0;
+    }
+    if (pid > 0 && Files.isDirectory(Path.of("/proc/" + pid + "/root"))) return Path.of("/proc/" + pid + "/root");
+    if (!images().snapshotter().mounted(c.id))
+      throw EngineException.system("the root filesystem of " + c.name() + " is not mounted (was the host restarted?)");
+    return images().snapshotter().rootfs(c.id);
+  }
+
   /** POST /containers/{id}/start: 304 (NOT_MODIFIED) if it runs. */
   public void start(String ref) {
     Container c = get(ref);
