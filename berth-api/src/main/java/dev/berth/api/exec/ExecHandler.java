@@ -9,7 +9,7 @@ import dev.berth.api.http.ResourceHandler;
 import dev.berth.api.http.Responses;
 import dev.berth.engine.exec.ExecConfig;
 import dev.berth.engine.exec.ExecService;
-import dev.berth.runtime.ContainerException;
+import dev.berth.engine.containers.EngineException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -61,8 +61,8 @@ public final class ExecHandler extends ResourceHandler {
           Responses.json(ctx, req, HttpResponseStatus.OK, inspect(exec.inspect(id)));
         }
       }
-    } catch (ContainerException e) {
-      throw status(e);
+    } catch (RuntimeException e) {
+      throw status(ExecService.failure(e));
     }
     return true;
   }
@@ -76,8 +76,8 @@ public final class ExecHandler extends ResourceHandler {
     String id;
     try {
       id = exec.create(ref, r);
-    } catch (ContainerException e) {
-      throw status(e);
+    } catch (RuntimeException e) {
+      throw status(ExecService.failure(e));
     }
     Responses.json(ctx, req, HttpResponseStatus.CREATED, Json.object().put("Id", id));
   }
@@ -119,12 +119,12 @@ public final class ExecHandler extends ResourceHandler {
     return o;
   }
 
-  static ApiException status(ContainerException e) {
+  static ApiException status(EngineException e) {
     return switch (e.kind()) {
       case NOT_FOUND -> ApiException.notFound(e.getMessage());
-      case WRONG_STATE, EXISTS -> ApiException.conflict(e.getMessage());
+      case CONFLICT -> ApiException.conflict(e.getMessage());
       case INVALID -> ApiException.badRequest(e.getMessage());
-      case SYSTEM -> ApiException.internal(e.getMessage());
+      case NOT_MODIFIED, SYSTEM -> ApiException.internal(e.getMessage());
     };
   }
 

@@ -239,4 +239,22 @@ public final class ExecService {
     RANDOM.nextBytes(b);
     return b;
   }
+
+  /**
+   * A failure of an exec operation as the engine's {@link dev.berth.engine.containers.EngineException}
+   * (the API's statuses come from its kind): runtime errors translated, anything else rethrown.
+   */
+  public static dev.berth.engine.containers.EngineException failure(RuntimeException e) {
+    if (e instanceof dev.berth.engine.containers.EngineException ee) return ee;
+    if (e instanceof dev.berth.runtime.ContainerException ce) {
+      var k = switch (ce.kind()) {
+        case NOT_FOUND -> dev.berth.engine.containers.EngineException.Kind.NOT_FOUND;
+        case WRONG_STATE, EXISTS -> dev.berth.engine.containers.EngineException.Kind.CONFLICT;
+        case INVALID -> dev.berth.engine.containers.EngineException.Kind.INVALID;
+        case SYSTEM -> dev.berth.engine.containers.EngineException.Kind.SYSTEM;
+      };
+      return new dev.berth.engine.containers.EngineException(k, ce.getMessage());
+    }
+    throw e;
+  }
 }
