@@ -63,6 +63,26 @@ class ImagesTest {
         assertThat(im.verify()).isEmpty();
     }
 
+    /** Two unpacks of one layer at once (docker-compose creating two containers of a fresh image): both succeed. */
+    @Test void racingUnpacksOfOneLayerBothCommit() throws Exception {
+        Images im = Images.open(tmp.resolve("root"));
+        byte[] tar = new TestSupport.Tar().dir("etc").file("etc/hostname", "race\n").bytes();
+        Path t = tmp.resolve("rootfs.tar");
+        Files.write(t, tar);
+        im.importRootfs(t, ImageReference.parse("r:1"), Platform.DEFAULT);
+        var m = im.store().manifest(im.store().resolve("r:1"));
+        var layer = m.layers().getFirst();
+        Digest diff = Digest.of(tar), chain = SnapshotStore.chainIds(List.of(diff)).getFirst();
+        Store.deleteTree(im.snapshots().dir(chain));
+        SnapshotStore.Pending a, b;
+        try (var in = im.store().openBlob(layer.digestValue())) { a = im.snapshots().extract(chain, layer, diff, in); }
+        try (var in = im.store().openBlob(layer.digestValue())) { b = im.snapshots().extract(chain, layer, diff, in); }
+        assertThat(a.commit()).isEqualTo(im.snapshots().fs(chain));
+        assertThat(b.commit()).isEqualTo(im.snapshots().fs(chain));
+        assertThat(Files.readString(im.snapshots().fs(chain).resolve("etc/hostname"))).isEqualTo("race\n");
+        try (var ls = Files.list(tmp.resolve("root/snapshots/tmp"))) { assertThat(ls).isEmpty(); }
+    }
+
     @Test void pruneKeepsWhatContainersUse() throws Exception {
         Images im = Images.open(tmp.resolve("root"));
         im.importRootfs(TestSupport.busyboxRootfs(tmp.resolve("rootfs")), ImageReference.parse("bb"), Platform.DEFAULT);

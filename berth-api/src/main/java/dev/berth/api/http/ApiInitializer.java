@@ -60,6 +60,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         if (images != null) p.addLast(handlers, "images", new ImagesHandler(images));
         if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
         if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec));
+        if (containers != null) p.addLast(handlers, "networks", new dev.berth.api.networks.NetworksHandler(containers));
         p.addLast("not-found", new NotFoundHandler());
     }
 }

@@ -82,6 +82,12 @@ public final class SnapshotStore {
                     Files.move(tmp, dir(chainId), StandardCopyOption.ATOMIC_MOVE);
                 } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
                     Store.deleteTree(tmp);
+                } catch (java.nio.file.FileSystemException e) {
+                    // rename(2) onto a non-empty directory fails with ENOTEMPTY, which the JDK reports as a
+                    // plain FileSystemException: another unpack of the same layer (two containers of a
+                    // fresh image created at once, as docker-compose does) committed first
+                    if (!has(chainId)) throw e;
+                    Store.deleteTree(tmp);
                 }
                 return fs(chainId);
             } catch (IOException e) {
