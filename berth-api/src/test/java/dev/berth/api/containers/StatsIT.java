@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import dev.berth.api.TestBerthd;
+import dev.berth.api.TestBerthd.Ran;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,40 +18,19 @@ import org.junit.jupiter.api.Test;
  * scripts/mk-oci-image.sh's busybox, loaded into the test's store with berth-image.
  */
 class StatsIT {
-  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-  static final Path DOCKER = Path.of("/usr/local/bin/docker");
-  static final String IMAGE = "localhost/berth/busybox:latest";
-  static Path tmp;
-  static Process berthd;
-  static Path socket;
-  static String cgroupParent;
+  static final Path REPO = TestBerthd.REPO;
+  static final String IMAGE = TestBerthd.IMAGE;
   static final long LIMIT = 64L * 1024 * 1024;
   static final String C1 = "stats-c1-" + ProcessHandle.current().pid(), STOPPED = "stats-stopped-" + ProcessHandle.current().pid();
-
-  record Result(int code, String out, String err) {}
+  static TestBerthd berthd;
+  static Path tmp;
+  static Path socket;
 
   @BeforeAll
   static void start() throws Exception {
-    for (Path tool : List.of(REPO.resolve("bin/berthd"), DOCKER, Path.of("/usr/bin/python3"), Path.of("/bin/busybox"))) {
-      if (!Files.isExecutable(tool)) fail("missing: " + tool + (tool.toString().contains("busybox") ? " (Debian busybox-static)" : ""));
-    }
-    tmp = Files.createTempDirectory("berth-stats-it-");
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    cgroupParent = "berth-test-" + tmp.getFileName();
-    Process mk = new ProcessBuilder("sh", REPO.resolve("scripts/mk-oci-image.sh").toString(), tmp.resolve("img").toString(), IMAGE)
-        .redirectErrorStream(true).start();
-    String mkOut = new String(mk.getInputStream().readAllBytes());
-    assertThat(mk.waitFor()).as("mk-oci-image: %s", mkOut).isZero();
-    dev.berth.image.Images.open(tmp.resolve("lib")).load(tmp.resolve("img/image.tar"), null, dev.berth.image.api.Platform.DEFAULT);
-    Files.createDirectories(tmp.resolve("docker-config"));
-    socket = tmp.resolve("d.sock");
-    ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
-        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
-    pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
-    berthd = pb.start();
-    for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
-    if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
+    berthd = TestBerthd.start("stats");
+    tmp = berthd.tmp();
+    socket = berthd.socket();
     docker("run", "-d", "--name", C1, "--memory", Long.toString(LIMIT), IMAGE, "sleep", "600").ok();
     docker("run", "-d", "--name", STOPPED, IMAGE, "true").ok();
     docker("wait", STOPPED).ok();
@@ -64,48 +40,16 @@ class StatsIT {
   static void stop() throws Exception {
     if (berthd != null) {
       docker("rm", "-f", C1, STOPPED);
-      berthd.destroy();
-      if (!berthd.waitFor(20, TimeUnit.SECONDS)) berthd.destroyForcibly();
-    }
-    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-      for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
-    }
-    new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
-  }
-
-  record Ran(int code, String out, String err) {
-    Ran ok() {
-      if (code != 0) fail("exit " + code + ": " + out + err);
-      return this;
+      berthd.close();
     }
   }
 
   static Ran docker(String... args) throws Exception {
-    return dockerIn(null, args);
+    return berthd.docker(args);
   }
 
   static Ran dockerIn(String stdin, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(DOCKER.toString()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> env = pb.environment();
-    env.put("DOCKER_HOST", "unix://" + socket);
-    env.put("DOCKER_CONFIG", tmp.resolve("docker-config").toString());
-    if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Path out = Files.createTempFile(tmp, "out", ".txt");
-    Path err = Files.createTempFile(tmp, "err", ".txt");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (stdin != null) {
-      try (var in = p.getOutputStream()) {
-        in.write(stdin.getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("timed out: " + cmd);
-    }
-    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    return berthd.dockerIn(stdin, args);
   }
 
   /** A python3 snippet (docker-py) against the test's berthd; prints what it prints. */

@@ -1,0 +1,110 @@
+package dev.berth.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A bin/berthd of a test's own: temp socket, --root, --exec-root and cgroup parent (so it holds
+ * whatever else runs on the machine), with scripts/mk-oci-image.sh's busybox loaded, and the real
+ * docker CLI pointed at it. {@link #close} stops it and removes all it made.
+ */
+public final class TestBerthd implements AutoCloseable {
+  public static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  public static final Path DOCKER = Path.of("/usr/local/bin/docker");
+  public static final String IMAGE = "localhost/berth/busybox:latest";
+
+  private final Path tmp;
+  private final Path socket;
+  private final String cgroupParent;
+  private final Process process;
+
+  public record Ran(int code, String out, String err) {
+    public Ran ok() {
+      if (code != 0) fail("exit " + code + ": " + out + err);
+      return this;
+    }
+  }
+
+  private TestBerthd(Path tmp, Path socket, String cgroupParent, Process process) {
+    this.tmp = tmp;
+    this.socket = socket;
+    this.cgroupParent = cgroupParent;
+    this.process = process;
+  }
+
+  /** Starts one; {@code name} names its temp directory. Fails naming a missing tool. */
+  public static TestBerthd start(String name) throws Exception {
+    for (Path tool : List.of(REPO.resolve("bin/berthd"), DOCKER, Path.of("/usr/bin/python3"), Path.of("/bin/busybox"))) {
+      if (!Files.isExecutable(tool)) fail("missing: " + tool + (tool.toString().contains("busybox") ? " (Debian busybox-static)" : ""));
+    }
+    Path tmp = Files.createTempDirectory("berth-" + name + "-it-");
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String cgroupParent = "berth-test-" + tmp.getFileName();
+    Process mk = new ProcessBuilder("sh", REPO.resolve("scripts/mk-oci-image.sh").toString(), tmp.resolve("img").toString(), IMAGE)
+        .redirectErrorStream(true).start();
+    String mkOut = new String(mk.getInputStream().readAllBytes());
+    assertThat(mk.waitFor()).as("mk-oci-image: %s", mkOut).isZero();
+    dev.berth.image.Images.open(tmp.resolve("lib")).load(tmp.resolve("img/image.tar"), null, dev.berth.image.api.Platform.DEFAULT);
+    Files.createDirectories(tmp.resolve("docker-config"));
+    Path socket = tmp.resolve("d.sock");
+    ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
+        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
+    pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
+    Process p = pb.start();
+    for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
+    if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
+    return new TestBerthd(tmp, socket, cgroupParent, p);
+  }
+
+  public Path tmp() { return tmp; }
+
+  public Path socket() { return socket; }
+
+  public Ran docker(String... args) throws Exception {
+    return dockerIn(null, args);
+  }
+
+  /** The docker CLI with {@code stdin} (null: /dev/null) against this berthd; 120 s at most. */
+  public Ran dockerIn(String stdin, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(DOCKER.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("DOCKER_HOST", "unix://" + socket);
+    pb.environment().put("DOCKER_CONFIG", tmp.resolve("docker-config").toString());
+    if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    if (stdin != null) {
+      try (var in = p.getOutputStream()) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail("timed out: " + cmd);
+    }
+    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** Stops berthd, removes its cgroup parent and temp directory (the caller removes its containers first). */
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly();
+    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
+    }
+    new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
+  }
+}
