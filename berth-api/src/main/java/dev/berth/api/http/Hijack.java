@@ -62,28 +62,30 @@ public final class Hijack {
         }
         CompletableFuture<Channel> done = new CompletableFuture<>();
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        ctx.writeAndFlush(r).addListener(f -> {
-            if (!f.isSuccess()) {
-                done.completeExceptionally(f.cause());
-                return;
-            }
-            ch.eventLoop().execute(() -> {
-                try {
-                    ChannelPipeline p = ch.pipeline();
-                    // after the codec: bytes it holds already (stdin sent early) reach the raw handler when it goes
-                    if (p.get("http") != null) p.addAfter("http", "hijacked", new Raw(input));
-                    else p.addFirst("hijacked", new Raw(input));
-                    List<String> names = new ArrayList<>(p.names());
-                    for (String n : names) {
-                        if (n.equals("hijacked") || p.get(n) == null) continue;
-                        p.remove(n);
-                    }
-                    done.complete(ch);
-                } catch (RuntimeException e) {
-                    ch.close();
-                    done.completeExceptionally(e);
+        // On the event loop, in one task: the response is encoded by the codec, then the codec and
+        // every other HTTP handler go, before any byte the client sends after the 101 is read.
+        ch.eventLoop().execute(() -> {
+            try {
+                ch.writeAndFlush(r).addListener(f -> {
+                    if (!f.isSuccess()) ch.close();
+                });
+                ChannelPipeline p = ch.pipeline();
+                Raw raw = new Raw(input);
+                // after the codec: bytes it holds already (stdin sent early) reach the raw handler when it goes
+                if (p.get("http") != null) p.addAfter("http", "hijacked", raw);
+                else p.addFirst("hijacked", raw);
+                List<String> names = new ArrayList<>(p.names());
+                for (String n : names) {
+                    if (n.equals("hijacked") || p.get(n) == null) continue;
+                    p.remove(n);
                 }
-            });
+                if (ch instanceof io.netty.channel.socket.DuplexChannel d && d.isInputShutdown()) input.halfClosed();
+                if (!ch.isActive()) raw.channelInactive(null);
+                done.complete(ch);
+            } catch (RuntimeException e) {
+                ch.close();
+                done.completeExceptionally(e);
+            }
         });
         return done;
     }

@@ -1099,7 +1099,8 @@ public final class ContainerEngine implements Closeable {
     data.put("UpperDir", snap.resolve("upper").toString());
     data.put("WorkDir", snap.resolve("work").toString());
     ObjectNode hc = (ObjectNode) o.get("HostConfig");
-    if (!hc.has("NetworkMode") || hc.get("NetworkMode").asText("").isEmpty()) hc.put("NetworkMode", "bridge");
+    String nm = hc.path("NetworkMode").asText("");
+    if (nm.isEmpty() || nm.equals("default")) hc.put("NetworkMode", "bridge");
     if (!hc.has("LogConfig")) hc.putObject("LogConfig").put("Type", "json-file").putObject("Config");
     o.set("NetworkSettings", networkSettings(c));
     ObjectNode state = (ObjectNode) o.get("State");
@@ -1165,7 +1166,7 @@ public final class ContainerEngine implements Closeable {
       o.put("State", c.status);
       o.put("Status", statusText(c));
       String mode = c.hostConfig.path("NetworkMode").asText("");
-      o.putObject("HostConfig").put("NetworkMode", mode.isEmpty() ? "bridge" : mode);
+      o.putObject("HostConfig").put("NetworkMode", mode.isEmpty() || mode.equals("default") ? "bridge" : mode);
       o.set("NetworkSettings", Container.M.createObjectNode().set("Networks", networkSettings(c).get("Networks")));
       o.set("Mounts", c.mounts == null ? Container.M.createArrayNode() : c.mounts.deepCopy());
     }
