@@ -396,6 +396,17 @@ public final class ContainerEngine implements Closeable {
     l.lock();
     try {
       start(c);
+    } catch (RuntimeException | Error e) {
+      // as dockerd: an AutoRemove container that cannot start is removed (its client waits for that)
+      if (!(e instanceof EngineException ee && ee.kind() == EngineException.Kind.NOT_MODIFIED)
+          && c.hostConfig().path("AutoRemove").asBoolean(false)) {
+        try {
+          remove(c, true);
+        } catch (RuntimeException e2) {
+          e.addSuppressed(e2);
+        }
+      }
+      throw e;
     } finally {
       l.unlock();
     }

@@ -22,6 +22,7 @@ class ContainerModelTest {
     c.config = (com.fasterxml.jackson.databind.node.ObjectNode) Container.M.readTree("{\"Image\":\"busybox\",\"Tty\":false}");
     c.hostConfig = (com.fasterxml.jackson.databind.node.ObjectNode) Container.M.readTree("{\"AutoRemove\":true}");
     c.image = "sha256:" + "c".repeat(64);
+    c.imageRef = "busybox";
     c.status = "exited";
     c.exitCode = 3;
     c.restartCount = 2;
