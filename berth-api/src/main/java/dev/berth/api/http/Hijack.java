@@ -70,13 +70,18 @@ public final class Hijack {
             ChannelFuture sent = ch.writeAndFlush(r);
             try {
                 ChannelPipeline p = ch.pipeline();
-                if (p.get("http") != null) p.addAfter("http", "hijacked", new Raw(input));
-                else p.addFirst("hijacked", new Raw(input));
+                Raw raw = new Raw(input);
+                // after the codec: bytes it holds already (stdin sent early) reach the raw handler when it goes
+                if (p.get("http") != null) p.addAfter("http", "hijacked", raw);
+                else p.addFirst("hijacked", raw);
                 List<String> names = new ArrayList<>(p.names());
                 for (String n : names) {
                     if (n.equals("hijacked") || p.get(n) == null) continue;
                     p.remove(n);
                 }
+                // a half-close or hang-up that came with the request itself
+                if (ch instanceof io.netty.channel.socket.DuplexChannel d && d.isInputShutdown()) input.halfClosed();
+                if (!ch.isActive()) raw.channelInactive(null);
             } catch (RuntimeException e) {
                 ch.close();
                 done.completeExceptionally(e);

@@ -91,7 +91,8 @@ class BerthdIT {
 
     static Daemon start(Path socket, Path root) throws Exception {
         Path log = Files.createTempFile(tmp, "berthd", ".log");
-        Process p = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString())
+        Process p = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString(),
+                "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString())
                 .redirectOutput(log.toFile()).redirectErrorStream(true).start();
         Daemon d = new Daemon(p, socket, root, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

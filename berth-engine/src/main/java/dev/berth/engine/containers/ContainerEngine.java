@@ -428,6 +428,17 @@ public final class ContainerEngine implements Closeable {
     l.lock();
     try {
       start(c);
+    } catch (RuntimeException | Error e) {
+      // as dockerd: an AutoRemove container that cannot start is removed (its client waits for that)
+      if (!(e instanceof EngineException ee && ee.kind() == EngineException.Kind.NOT_MODIFIED)
+          && c.hostConfig().path("AutoRemove").asBoolean(false)) {
+        try {
+          remove(c, true);
+        } catch (RuntimeException e2) {
+          e.addSuppressed(e2);
+        }
+      }
+      throw e;
     } finally {
       l.unlock();
     }
@@ -1145,7 +1156,8 @@ public final class ContainerEngine implements Closeable {
     data.put("UpperDir", snap.resolve("upper").toString());
     data.put("WorkDir", snap.resolve("work").toString());
     ObjectNode hc = (ObjectNode) o.get("HostConfig");
-    if (!hc.has("NetworkMode") || hc.get("NetworkMode").asText("").isEmpty()) hc.put("NetworkMode", "bridge");
+    String nm = hc.path("NetworkMode").asText("");
+    if (nm.isEmpty() || nm.equals("default")) hc.put("NetworkMode", "bridge");
     if (!hc.has("LogConfig")) hc.putObject("LogConfig").put("Type", "json-file").putObject("Config");
     o.set("NetworkSettings", networkSettings(c));
     ObjectNode state = (ObjectNode) o.get("State");
@@ -1211,7 +1223,7 @@ public final class ContainerEngine implements Closeable {
       o.put("State", c.status);
       o.put("Status", statusText(c));
       String mode = c.hostConfig.path("NetworkMode").asText("");
-      o.putObject("HostConfig").put("NetworkMode", mode.isEmpty() ? "bridge" : mode);
+      o.putObject("HostConfig").put("NetworkMode", mode.isEmpty() || mode.equals("default") ? "bridge" : mode);
       o.set("NetworkSettings", Container.M.createObjectNode().set("Networks", networkSettings(c).get("Networks")));
       o.set("Mounts", c.mounts == null ? Container.M.createArrayNode() : c.mounts.deepCopy());
     }
