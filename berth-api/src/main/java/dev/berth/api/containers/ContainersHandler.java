@@ -235,27 +235,6 @@ public final class ContainersHandler extends ResourceHandler {
 
     // ---- list ----------------------------------------------------------------------------------
 
-    /** filters: {"name":{"x":true}} or the older {"name":["x"]}. */
-    static Map<String, List<String>> filters(ApiRequest req) {
-        String f = req.param("filters");
-        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
-        if (f == null || f.isEmpty()) return out;
-        JsonNode n;
-        try {
-            n = Json.MAPPER.readTree(f);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("invalid filter: " + e.getOriginalMessage());
-        }
-        if (!n.isObject()) throw ApiException.badRequest("invalid filter: must be an object");
-        n.properties().forEach(e -> {
-            List<String> vals = new ArrayList<>();
-            if (e.getValue().isObject()) e.getValue().fieldNames().forEachRemaining(vals::add);
-            else if (e.getValue().isArray()) e.getValue().forEach(x -> vals.add(x.asText()));
-            else throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
-            out.put(e.getKey(), vals);
-        });
-        return out;
-    }
 
     private static final List<String> STATUSES = List.of("created", "restarting", "running", "removing", "paused", "exited", "dead");
 
@@ -309,7 +288,7 @@ public final class ContainersHandler extends ResourceHandler {
     }
 
     private void list(ChannelHandlerContext ctx, ApiRequest req) {
-        Map<String, List<String>> f = filters(req);
+        Map<String, List<String>> f = req.filters();
         boolean all = bool(req, "all");
         Integer limit = intParam(req, "limit");
         if (limit != null && limit > 0) all = true;
@@ -331,7 +310,7 @@ public final class ContainersHandler extends ResourceHandler {
     }
 
     private void prune(ChannelHandlerContext ctx, ApiRequest req) {
-        Map<String, List<String>> f = filters(req);
+        Map<String, List<String>> f = req.filters();
         for (String k : f.keySet()) if (!k.equals("label") && !k.equals("until")) throw ApiException.badRequest("invalid filter '" + k + "'");
         Map<String, List<String>> labels = f.containsKey("label") ? Map.of("label", f.get("label")) : Map.of();
         List<String> ids = engine.prune(c -> matches(c, engine.summary(c), labels));

@@ -47,4 +47,29 @@ public record ApiRequest(HttpMethod method, String path, String version, Map<Str
 
     /** True if the API version asked for is at least {@code v}. */
     public boolean atLeast(String v) { return ApiVersion.compare(version, v) >= 0; }
+
+    /**
+     * The {@code filters} parameter as Docker clients send it: {@code {"name":{"x":true}}} or the
+     * older {@code {"name":["x"]}}; empty if absent. Malformed: 400 naming it.
+     */
+    public Map<String, List<String>> filters() {
+        String f = param("filters");
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        if (f == null || f.isEmpty()) return out;
+        com.fasterxml.jackson.databind.JsonNode n;
+        try {
+            n = Json.MAPPER.readTree(f);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw ApiException.badRequest("invalid filter: " + e.getOriginalMessage());
+        }
+        if (n == null || !n.isObject()) throw ApiException.badRequest("invalid filter: must be an object");
+        n.properties().forEach(e -> {
+            List<String> vals = new java.util.ArrayList<>();
+            if (e.getValue().isObject()) e.getValue().fieldNames().forEachRemaining(vals::add);
+            else if (e.getValue().isArray()) e.getValue().forEach(x -> vals.add(x.asText()));
+            else throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
+            out.put(e.getKey(), vals);
+        });
+        return out;
+    }
 }

@@ -144,7 +144,7 @@ public final class NetworksHandler extends ResourceHandler {
     }
 
     private void list(ChannelHandlerContext ctx, ApiRequest req) {
-        Map<String, List<String>> f = filters(req);
+        Map<String, List<String>> f = req.filters();
         ArrayNode out = Json.array();
         for (String name : PREDEFINED.keySet()) {
             if (matches(name, f)) out.add(network(name, false));
@@ -176,27 +176,6 @@ public final class NetworksHandler extends ResourceHandler {
         return true;
     }
 
-    /** filters: {"name":{"x":true}} or the older {"name":["x"]}. */
-    static Map<String, List<String>> filters(ApiRequest req) {
-        String s = req.param("filters");
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (s == null || s.isEmpty()) return out;
-        JsonNode n;
-        try {
-            n = Json.MAPPER.readTree(s);
-        } catch (Exception e) {
-            throw ApiException.badRequest("invalid filter: " + e.getMessage());
-        }
-        if (!n.isObject()) throw ApiException.badRequest("invalid filter: must be an object");
-        n.properties().forEach(e -> {
-            List<String> vals = new ArrayList<>();
-            if (e.getValue().isObject()) e.getValue().fieldNames().forEachRemaining(vals::add);
-            else if (e.getValue().isArray()) e.getValue().forEach(x -> vals.add(x.asText()));
-            else throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
-            out.put(e.getKey(), vals);
-        });
-        return out;
-    }
 
     /** moby's Network; inspect lists the containers whose NetworkMode is this network. */
     ObjectNode network(String name, boolean withContainers) {
