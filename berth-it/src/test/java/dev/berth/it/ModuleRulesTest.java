@@ -33,6 +33,7 @@ class ModuleRulesTest {
     PACKAGES.put("cgroups", "dev.berth.cgroups");
     PACKAGES.put("runtime", "dev.berth.runtime");
     PACKAGES.put("image", "dev.berth.image");
+    PACKAGES.put("network", "dev.berth.network");
     PACKAGES.put("engine", "dev.berth.engine");
     PACKAGES.put("api", "dev.berth.api");
     PACKAGES.put("cli", "dev.berth.cli");
@@ -45,9 +46,10 @@ class ModuleRulesTest {
       "cgroups", Set.of(),
       "runtime", Set.of("spec", "sys", "cgroups"),
       "image", Set.of(),
-      "engine", Set.of("runtime", "image", "cgroups", "spec", "sys"),
+      "network", Set.of("sys"),
+      "engine", Set.of("runtime", "image", "cgroups", "spec", "sys", "network"),
       "api", Set.of("engine", "image", "cgroups"),
-      "cli", Set.of("runtime", "image", "engine", "spec", "sys", "cgroups"));
+      "cli", Set.of("runtime", "image", "engine", "spec", "sys", "cgroups", "network"));
 
   static JavaClasses classes;
 

@@ -15,6 +15,7 @@ import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.convert.MonitorIo;
 import dev.berth.runtime.ops.Create;
 import dev.berth.runtime.ops.Delete;
+import dev.berth.engine.events.EventBus;
 import dev.berth.runtime.ops.Events;
 import dev.berth.runtime.ops.Freeze;
 import dev.berth.runtime.ops.Kill;
@@ -73,6 +74,7 @@ public final class ContainerEngine implements Closeable {
   private final Map<String, String> byName = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> opLocks = new ConcurrentHashMap<>();
   private final ExitWatcher watcher;
+  private final EventBus events = new EventBus();
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
@@ -104,6 +106,19 @@ public final class ContainerEngine implements Closeable {
   }
 
   public RuntimeContext runtime() { return ctx; }
+
+  /** Where this engine publishes Docker's events (GET /events reads them). */
+  public EventBus events() { return events; }
+
+  /** A container event with dockerd's attributes: the labels, image and name, then {@code extra}. */
+  void event(Container c, String action, Map<String, String> extra) {
+    Map<String, String> a = new java.util.TreeMap<>();
+    c.config().path("Labels").properties().forEach(e -> a.put(e.getKey(), e.getValue().asText()));
+    a.put("image", c.imageRef);
+    a.put("name", c.name().substring(1));
+    a.putAll(extra);
+    events.publish("container", action, c.id, a);
+  }
 
   @Override public void close() { watcher.close(); }
 
@@ -248,6 +263,7 @@ public final class ContainerEngine implements Closeable {
       }
       save(c);
       byId.put(id, c);
+      event(c, "create", Map.of());
       return new Created(id, warnings);
     } catch (IOException | RuntimeException e) {
       if (snapshot) {
@@ -509,6 +525,7 @@ public final class ContainerEngine implements Closeable {
         c.started = new CompletableFuture<>();
       }
       save(c);
+      event(c, "start", Map.of());
       started.complete(r);
       if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
     } catch (IOException e) {
@@ -605,6 +622,7 @@ public final class ContainerEngine implements Closeable {
       }
       r.exited().complete(code);
     }
+    event(c, "die", Map.of("exitCode", Integer.toString(code)));
     JsonNode hc = c.hostConfig();
     if (hc.path("AutoRemove").asBoolean(false)) {
       Thread.ofVirtual().start(() -> {
@@ -675,13 +693,15 @@ public final class ContainerEngine implements Closeable {
     } catch (ContainerException e) {
       // ended meanwhile
     }
-    if (t >= 0 && await(r.exited(), t * 1000L)) return;
-    try {
-      Kill.kill(ctx, c.id, "9", true);
-    } catch (ContainerException e) {
-      // ended meanwhile
+    if (!(t >= 0 && await(r.exited(), t * 1000L))) {
+      try {
+        Kill.kill(ctx, c.id, "9", true);
+      } catch (ContainerException e) {
+        // ended meanwhile
+      }
+      if (!await(r.exited(), 30_000)) throw EngineException.system("container " + c.name() + " did not stop after SIGKILL");
     }
-    if (!await(r.exited(), 30_000)) throw EngineException.system("container " + c.name() + " did not stop after SIGKILL");
+    event(c, "stop", Map.of());
   }
 
   private static boolean await(CompletableFuture<?> f, long ms) {
@@ -713,6 +733,7 @@ public final class ContainerEngine implements Closeable {
     } catch (ContainerException e) {
       throw EngineException.conflict("Cannot kill container: " + ref + ": " + e.getMessage());
     }
+    event(c, "kill", Map.of("signal", Integer.toString(s)));
   }
 
   public void restart(String ref, Integer timeout, String sig) {
@@ -723,6 +744,7 @@ public final class ContainerEngine implements Closeable {
       if (e.kind() != EngineException.Kind.NOT_MODIFIED) throw e;
     }
     start(c.id);
+    event(c, "restart", Map.of());
   }
 
   /**
@@ -803,6 +825,7 @@ public final class ContainerEngine implements Closeable {
       byId.remove(c.id);
       byName.remove(c.name(), c.id);
       opLocks.remove(c.id);
+      event(c, "destroy", Map.of());
       c.removed.complete(null);
     } finally {
       l.unlock();
@@ -831,6 +854,7 @@ public final class ContainerEngine implements Closeable {
     }
     byName.remove(old, c.id);
     save(c);
+    event(c, "rename", Map.of("oldName", old));
   }
 
   /** POST /containers/prune: every stopped container; returns their ids. */
@@ -866,6 +890,7 @@ public final class ContainerEngine implements Closeable {
       c.status = "paused";
     }
     save(c);
+    event(c, "pause", Map.of());
   }
 
   public void unpause(String ref) {
@@ -882,6 +907,7 @@ public final class ContainerEngine implements Closeable {
       c.status = "running";
     }
     save(c);
+    event(c, "unpause", Map.of());
   }
 
   /** GET /containers/{id}/top: {@code ps} (with the client's arguments) limited to the container's processes. */
