@@ -24,7 +24,7 @@
 #include "berth.h"
 
 #define LINE_MAX_BYTES (16 * 1024) /* Docker's split: longer lines become partial entries */
-#define STDIN_BUF (64 * 1024)      /* bounded: a full buffer stops reading the client sending data */
+#define STDIN_BUF (16 * 1024)      /* bounded: a full buffer stops reading the client sending data */
 #define MAX_CLIENTS 16
 #define DRAIN_IDLE_MS 2000         /* after the process ended: output stops this long = nobody left writing */
 
