@@ -729,6 +729,11 @@ class LaunchTest(unittest.TestCase):
         self.run_ok(p)
         pid = self.created_pid()
         self.start()
+        # start returns once the init has the byte; its execve may still be under way
+        def execd():
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read().startswith(b"sleep\0")
+        self.assertTrue(wait_for(execd), "init exec'd sleep")
         return pid
 
     def _exec_plan(self, pid, *args, types=("user", "mnt", "pid", "uts", "ipc")):
