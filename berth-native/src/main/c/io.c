@@ -27,6 +27,7 @@
 #define STDIN_BUF (16 * 1024)      /* bounded: a full buffer stops reading the client sending data */
 #define MAX_CLIENTS 16
 #define DRAIN_IDLE_MS 2000         /* after the process ended: output stops this long = nobody left writing */
+#define DRAIN_MAX_S 30             /* ... and never longer than this (something outside the pid namespace writing on) */
 
 enum { FRAME_STDIN = 0, FRAME_CLOSE = 1, FRAME_RESIZE = 2 };
 
@@ -558,6 +559,7 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
   if (sfd < 0)
     return berr_sys(err, "signalfd");
   bool done = false;
+  struct timespec done_at = {0, 0};
   int status = 0;
   enum { P_SIG, P_OUT, P_ERR, P_IN, P_LISTEN, P_CLIENT };
   struct pollfd p[P_CLIENT + MAX_CLIENTS];
@@ -581,6 +583,12 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
     }
     if (n == 0 && done)
       break; /* output stopped without EOF: a process outside the container's pid namespace holds it */
+    if (done) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec - done_at.tv_sec > DRAIN_MAX_S)
+        break;
+    }
     if (n <= 0)
       continue;
     for (int i = 0; i < 2; i++)
@@ -600,6 +608,8 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
         return -1;
       }
       done = r == 1;
+      if (done)
+        clock_gettime(CLOCK_MONOTONIC, &done_at);
     }
   }
   close(sfd);

@@ -952,6 +952,14 @@ class LaunchTest(unittest.TestCase):
             lines = [e["log"] for e in entries if e["stream"] == stream]
             self.assertEqual(lines, [f"{i}\n" for i in range(1, n + 1)])
 
+    def test_io_output_held_outside_a_pid_namespace_does_not_hang(self):
+        # no pid namespace: a background process outlives the init and holds its stdout; the monitor
+        # stops draining once the output is quiet and writes the exit file all the same
+        self.io_run(self.io_plan("sh", "-c", "sleep 120 & echo bg; exit 4", namespaces=(CLONE_NEWNS,)))
+        self.assertEqual(self.wait_exit(), "exited 4")
+        self.assertEqual(self.log_text(), "bg\n")
+        self.assertFalse(os.path.exists(self.ctl))
+
     def test_io_stdin_from_control_socket(self):
         self.io_run(self.io_plan("cat", open_stdin=True))
         a = self.control()
