@@ -24,9 +24,10 @@
 #include "berth.h"
 
 #define LINE_MAX_BYTES (16 * 1024) /* Docker's split: longer lines become partial entries */
-#define STDIN_BUF (64 * 1024)      /* bounded: a full buffer stops reading the client sending data */
+#define STDIN_BUF (16 * 1024)      /* bounded: a full buffer stops reading the client sending data */
 #define MAX_CLIENTS 16
 #define DRAIN_IDLE_MS 2000         /* after the process ended: output stops this long = nobody left writing */
+#define DRAIN_MAX_S 30             /* ... and never longer than this (something outside the pid namespace writing on) */
 
 enum { FRAME_STDIN = 0, FRAME_CLOSE = 1, FRAME_RESIZE = 2 };
 
@@ -162,22 +163,57 @@ static void ob_json_string(const char *data, size_t n)
   ob[io.ob_len++] = '"';
 }
 
-/* {"log":"...","stream":"stdout","time":"2026-12-05T05:40:00.123456789Z"}\n, as Docker writes it
- * (time: RFC3339 with 9 fraction digits, UTC). */
+static char *put_digits(char *p, unsigned long v, int width)
+{
+  for (int i = width - 1; i >= 0; i--, v /= 10)
+    p[i] = (char) ('0' + v % 10);
+  return p + width;
+}
+
+/* "2026-12-05T05:40:00.123456789Z": RFC 3339, 9 fraction digits, UTC (Docker's RFC3339NanoFixed).
+ * By hand (days to civil date, H. Hinnant's algorithm): no stdio or tz code in the monitor's loop. */
+static size_t format_time(char *out, const struct timespec *ts)
+{
+  long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+  long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  long doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  char *p = out;
+  p = put_digits(p, (unsigned long) y, 4);
+  *p++ = '-';
+  p = put_digits(p, (unsigned long) m, 2);
+  *p++ = '-';
+  p = put_digits(p, (unsigned long) d, 2);
+  *p++ = 'T';
+  p = put_digits(p, (unsigned long) (secs / 3600), 2);
+  *p++ = ':';
+  p = put_digits(p, (unsigned long) (secs / 60 % 60), 2);
+  *p++ = ':';
+  p = put_digits(p, (unsigned long) (secs % 60), 2);
+  *p++ = '.';
+  p = put_digits(p, (unsigned long) ts->tv_nsec, 9);
+  *p++ = 'Z';
+  return (size_t) (p - out);
+}
+
+/* {"log":"...","stream":"stdout","time":"2026-12-05T05:40:00.123456789Z"}\n, as Docker writes it.
+ * Written out in pieces of about 8 KiB, so that only the start of the buffer is ever resident. */
 static void log_entry(const char *stream, const char *data, size_t n)
 {
   if (io.ob_len + n * 6 + 128 > sizeof ob)
     ob_flush();
   struct timespec ts;
-  struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
   ob_put("{\"log\":", 7);
   ob_json_string(data, n);
-  io.ob_len += (size_t) snprintf(ob + io.ob_len, sizeof ob - io.ob_len,
-                                 ",\"stream\":\"%s\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\"}\n", stream,
-                                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                                 (long) ts.tv_nsec);
+  ob_put(",\"stream\":\"", 11);
+  ob_put(stream, strlen(stream));
+  ob_put("\",\"time\":\"", 10);
+  io.ob_len += format_time(ob + io.ob_len, &ts);
+  ob_put("\"}\n", 3);
+  if (io.ob_len >= 8192)
+    ob_flush();
 }
 
 /* Lines end at '\n' (kept) or at LINE_MAX_BYTES (a partial entry without '\n'); the rest waits. */
@@ -523,6 +559,7 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
   if (sfd < 0)
     return berr_sys(err, "signalfd");
   bool done = false;
+  struct timespec done_at = {0, 0};
   int status = 0;
   enum { P_SIG, P_OUT, P_ERR, P_IN, P_LISTEN, P_CLIENT };
   struct pollfd p[P_CLIENT + MAX_CLIENTS];
@@ -546,6 +583,12 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
     }
     if (n == 0 && done)
       break; /* output stopped without EOF: a process outside the container's pid namespace holds it */
+    if (done) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec - done_at.tv_sec > DRAIN_MAX_S)
+        break;
+    }
     if (n <= 0)
       continue;
     for (int i = 0; i < 2; i++)
@@ -565,6 +608,8 @@ int io_wait(struct launch *l, int *status_out, struct berr *err)
         return -1;
       }
       done = r == 1;
+      if (done)
+        clock_gettime(CLOCK_MONOTONIC, &done_at);
     }
   }
   close(sfd);

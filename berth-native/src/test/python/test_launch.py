@@ -51,6 +51,14 @@ def pid_alive(pid):
         return False
 
 
+def stat_is_socket(path):
+    import stat as st
+    try:
+        return st.S_ISSOCK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def wait_for(pred, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -721,6 +729,11 @@ class LaunchTest(unittest.TestCase):
         self.run_ok(p)
         pid = self.created_pid()
         self.start()
+        # start returns once the init has the byte; its execve may still be under way
+        def execd():
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read().startswith(b"sleep\0")
+        self.assertTrue(wait_for(execd), "init exec'd sleep")
         return pid
 
     def _exec_plan(self, pid, *args, types=("user", "mnt", "pid", "uts", "ipc")):
@@ -832,6 +845,285 @@ class LaunchTest(unittest.TestCase):
         out = self.read(self.last_out)
         self.assertIn("/dev/pts/0", out)
         self.assertIn("from-tty", out)
+
+    # --- monitor-kept stdio (T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN) ------------------------
+    TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$"
+
+    def io_plan(self, *args, tty=False, open_stdin=False, **kw):
+        self.exit_file = os.path.join(self.state, "exit")
+        self.json_log = os.path.join(self.tmp, "ctr-json.log")
+        self.ctl = os.path.join(self.tmp, "ctl.sock")
+        p = self.plan(*args, action="run", **kw)
+        p.add(T_MONITOR, self.exit_file).add(T_LOG_JSON, self.json_log).add(T_CONTROL_SOCKET, self.ctl)
+        if tty:
+            p.add(T_TERMINAL, 0, 0)
+        if open_stdin:
+            p.add(T_OPEN_STDIN)
+        return p
+
+    def io_run(self, plan):
+        """Runs the plan (run -d with a monitor); returns the monitor's pid."""
+        rc, out, err = self.launch(plan)
+        self.assertEqual((rc, out, err), (0, "", ""), "the launcher's own stdio carries nothing")
+        pid = self.created_pid()
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                monitor = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+        except FileNotFoundError:
+            return None  # already over
+        self.pids.append(monitor)
+        return monitor
+
+    def log_entries(self):
+        with open(self.json_log, "rb") as f:
+            return [json.loads(line) for line in f.read().splitlines()]
+
+    def log_text(self, stream=None):
+        return "".join(e["log"] for e in self.log_entries() if stream is None or e["stream"] == stream)
+
+    def wait_exit(self):
+        self.assertTrue(wait_for(lambda: os.path.exists(self.exit_file), 60), "no exit file")
+        return self.read(self.exit_file).strip()
+
+    def control(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.ctl)
+        self.addCleanup(s.close)
+        return s
+
+    @staticmethod
+    def frame(kind, payload=b""):
+        return struct.pack(">BI", kind, len(payload)) + payload
+
+    def test_io_log_stdout_and_stderr(self):
+        monitor = self.io_run(self.io_plan("sh", "-c", "echo out; echo err >&2; while [ ! -e /go ]; do sleep 0.05; done; "
+                                                       "printf tail; exit 3"))
+        self.assertEqual(os.stat(self.ctl).st_mode & 0o7777, 0o600, "control socket 0600")
+        self.assertTrue(stat_is_socket(self.ctl), "control socket listening when the launcher returns")
+        with open(os.path.join(self.rootfs, "go"), "w"):
+            pass
+        self.assertEqual(os.stat(self.json_log).st_mode & 0o7777, 0o640, "log created 0640")
+        self.assertEqual(self.wait_exit(), "exited 3")
+        entries = self.log_entries()
+        self.assertEqual(sorted((e["stream"], e["log"]) for e in entries),
+                         [("stderr", "err\n"), ("stdout", "out\n"), ("stdout", "tail")])
+        import datetime
+        for e in entries:
+            self.assertEqual(list(e), ["log", "stream", "time"])
+            self.assertRegex(e["time"], self.TIME_RE)
+            t = datetime.datetime.strptime(e["time"][:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+            self.assertLess(abs(t.timestamp() - time.time()), 600, e["time"])
+        with open(self.json_log, "rb") as f:
+            self.assertIn(b'{"log":"out\\n","stream":"stdout","time":"', f.read())
+        self.assertTrue(wait_for(lambda: not pid_alive(monitor)), "monitor exits")
+        self.assertFalse(os.path.exists(self.ctl), "control socket removed")
+
+    def test_io_long_lines_split_at_16k(self):
+        self.io_run(self.io_plan("sh", "-c", "head -c 40000 /dev/zero | tr '\\0' x; echo; "
+                                             "head -c 16384 /dev/zero | tr '\\0' y; echo; echo short"))
+        self.assertEqual(self.wait_exit(), "exited 0")
+        logs = [e["log"] for e in self.log_entries()]
+        self.assertEqual([len(l) for l in logs], [16384, 16384, 40000 - 2 * 16384 + 1, 16384, 1, 6])
+        self.assertEqual(logs[0], "x" * 16384)  # partial: no newline
+        self.assertEqual(logs[2], "x" * (40000 - 2 * 16384) + "\n")
+        self.assertEqual(logs[3:], ["y" * 16384, "\n", "short\n"])
+
+    def test_io_json_escaping_as_docker(self):
+        # control characters, quotes, backslash, < > &, valid UTF-8, U+2028, invalid bytes
+        payload = b'q"b\\s\t\x01<>&\xc3\xa9\xe2\x80\xa8\xff\xe2\x82\n'
+        with open(os.path.join(self.rootfs, "payload"), "wb") as f:
+            f.write(payload)
+        self.io_run(self.io_plan("cat", "/payload"))
+        self.assertEqual(self.wait_exit(), "exited 0")
+        with open(self.json_log, "rb") as f:
+            raw = f.read()
+        expected = (b'{"log":"q\\"b\\\\s\\u0009\\u0001\\u003c\\u003e\\u0026\xc3\xa9\\u2028\\ufffd\\ufffd\\ufffd\\n",'
+                    b'"stream":"stdout","time":"')
+        self.assertTrue(raw.startswith(expected), raw)
+        self.assertEqual(self.log_entries()[0]["log"], 'q"b\\s\t\x01<>&\u00e9\u2028\ufffd\ufffd\ufffd\n')
+
+    def test_io_log_complete_before_exit_file(self):
+        n = 100000
+        self.io_run(self.io_plan("sh", "-c", f"seq 1 {n}; seq 1 {n} >&2; exit 0"))
+        self.assertTrue(wait_for(lambda: os.path.exists(self.exit_file), 60))
+        entries = self.log_entries()  # at once: the exit file means the log is complete
+        self.assertEqual(len(entries), 2 * n)
+        for stream in ("stdout", "stderr"):
+            lines = [e["log"] for e in entries if e["stream"] == stream]
+            self.assertEqual(lines, [f"{i}\n" for i in range(1, n + 1)])
+
+    def test_io_output_held_outside_a_pid_namespace_does_not_hang(self):
+        # no pid namespace: a background process outlives the init and holds its stdout; the monitor
+        # stops draining once the output is quiet and writes the exit file all the same
+        self.io_run(self.io_plan("sh", "-c", "sleep 120 & echo bg; exit 4", namespaces=(CLONE_NEWNS,)))
+        self.assertEqual(self.wait_exit(), "exited 4")
+        self.assertEqual(self.log_text(), "bg\n")
+        self.assertFalse(os.path.exists(self.ctl))
+
+    def test_io_stdin_from_control_socket(self):
+        self.io_run(self.io_plan("cat", open_stdin=True))
+        a = self.control()
+        a.sendall(self.frame(0, b"hello "))
+        b = self.control()  # another client at the same time
+        b.sendall(self.frame(0, b"from b\n"))
+        self.assertTrue(wait_for(lambda: os.path.exists(self.json_log) and "from b\n" in self.log_text(), 30))
+        a.sendall(self.frame(0, b"world\n"))
+        self.assertTrue(wait_for(lambda: "world\n" in self.log_text(), 30))
+        self.assertTrue(pid_alive(self.pids[-2]), "cat still waits for input")
+        b.sendall(self.frame(1))  # close stdin: cat sees EOF
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertEqual(self.log_text("stdout"), "hello from b\nworld\n")
+        self.assertFalse(os.path.exists(self.ctl))
+
+    def test_io_stdin_is_dev_null_without_open_stdin(self):
+        self.io_run(self.io_plan("sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; cat; echo rc=$?"))
+        s = self.control()
+        s.sendall(self.frame(0, b"ignored\n"))
+        with open(os.path.join(self.rootfs, "go"), "w"):
+            pass
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertEqual(self.log_text(), "rc=0\n")
+
+    def assertClosed(self, sock):
+        sock.settimeout(30)
+        try:
+            self.assertEqual(sock.recv(10), b"", "a bad frame closes the client")
+        except ConnectionResetError:
+            pass  # closed with our bytes unread
+
+    def test_io_bad_clients_harm_nobody(self):
+        self.io_run(self.io_plan("cat", open_stdin=True))
+        hang = self.control()
+        hang.sendall(self.frame(0, b"x" * 10)[:8])  # header and part of the payload, then gone
+        hang.close()
+        half = self.control()
+        half.sendall(b"\x02\x00")  # half a header, then gone
+        half.close()
+        bad = self.control()
+        bad.sendall(self.frame(9, b"??"))  # unknown type: this client is closed
+        self.assertClosed(bad)
+        bad2 = self.control()
+        bad2.sendall(self.frame(2, b"\x00\x01"))  # resize with a short payload
+        self.assertClosed(bad2)
+        good = self.control()
+        good.sendall(self.frame(0, b"still-here\n") + self.frame(1))
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertTrue(self.log_text().endswith("still-here\n"), self.log_text())
+
+    def test_io_never_blocks_on_stdin(self):
+        # the process reads no stdin for now: a client sending much fills the bounded buffer and is
+        # no longer read; the monitor goes on logging and serving other clients
+        script = "while [ ! -e /go ]; do echo tick; sleep 0.05; done; head -c 3; echo; echo end"
+        self.io_run(self.io_plan("sh", "-c", script, open_stdin=True))
+        flood = self.control()
+        flood.sendall(self.frame(0, b"abc" + b"z" * (256 << 20))[:8])  # a 256 MiB frame, begun
+        flood.setblocking(False)
+        chunk, sent = b"z" * 65536, 0
+        while True:
+            try:
+                sent += flood.send(chunk)
+            except BlockingIOError:
+                if not select.select([], [flood], [], 2)[1]:
+                    break  # not read for 2 s: the monitor stopped reading this client
+            self.assertLess(sent, 64 << 20, "the monitor never stopped reading a client it cannot deliver")
+        ticks = self.log_text().count("tick")
+        self.assertTrue(wait_for(lambda: self.log_text().count("tick") > ticks + 3, 30), "logging goes on")
+        other = self.control()
+        other.sendall(self.frame(2, struct.pack(">HH", 10, 10)) + self.frame(9))  # served: closed for the bad frame
+        self.assertClosed(other)
+        with open(os.path.join(self.rootfs, "go"), "w"):
+            pass
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertTrue(self.log_text().endswith("tick\nabc\nend\n"), self.log_text()[-200:])
+        flood.setblocking(True)
+        flood.settimeout(30)
+        try:
+            self.assertEqual(flood.recv(10), b"", "the flooding client is let go when the monitor ends")
+        except ConnectionResetError:
+            pass
+
+    def test_io_terminal_resize_and_eof(self):
+        self.io_run(self.io_plan("sh", "-c", "read x; stty size; cat; echo cat-done", tty=True, open_stdin=True))
+        s = self.control()
+        s.sendall(self.frame(2, struct.pack(">HH", 33, 77)) + self.frame(0, b"go\n"))
+        self.assertTrue(wait_for(lambda: os.path.exists(self.json_log) and "33 77" in self.log_text(), 30),
+                        self.log_text() if os.path.exists(self.json_log) else "no log")
+        s.sendall(self.frame(0, b"echoed\n") + self.frame(1))  # close: ^D at a line start = EOF for cat
+        self.assertEqual(self.wait_exit(), "exited 0")
+        entries = self.log_entries()
+        self.assertEqual({e["stream"] for e in entries}, {"stdout"}, "a pty has one stream")
+        text = self.log_text()
+        self.assertIn("33 77\r\n", text)
+        self.assertIn("cat-done", text)
+
+    def test_io_terminal_without_open_stdin_logs(self):
+        self.io_run(self.io_plan("sh", "-c", "tty; echo from-tty", tty=True))
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertEqual(self.log_text(), "/dev/pts/0\r\nfrom-tty\r\n")
+
+    def test_io_killed_monitor_leaves_no_socket(self):
+        monitor = self.io_run(self.io_plan("sleep", "60"))
+        init = self.created_pid()
+        self.assertTrue(stat_is_socket(self.ctl))
+        os.kill(monitor, signal.SIGKILL)
+        self.assertTrue(wait_for(lambda: not pid_alive(monitor)))
+        os.kill(init, signal.SIGKILL)
+        self.assertEqual(self.wait_exit(), "signaled 9")  # the keeper's
+        self.assertTrue(wait_for(lambda: not os.path.exists(self.ctl)), "the keeper removed the socket")
+
+    def test_io_needs_a_detached_run(self):
+        log, ctl = os.path.join(self.tmp, "l.log"), os.path.join(self.tmp, "c.sock")
+        p = self.plan("true").add(T_LOG_JSON, log).add(T_CONTROL_SOCKET, ctl)  # no monitor
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("T_MONITOR", err)
+        p = self.plan("true", action="create", fifo=False).add(T_MONITOR, os.path.join(self.state, "exit"))
+        p.add(T_LOG_JSON, log).add(T_CONTROL_SOCKET, ctl)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("T_MONITOR", err)
+        p = self.plan("true", fifo=False).add(T_MONITOR, os.path.join(self.state, "exit")).add(T_LOG_JSON, log)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("T_CONTROL_SOCKET", err)
+        self.assertFalse(os.path.exists(ctl))
+        self.assertEqual(self.container_processes(), [])
+        self.assertNoLeftovers()
+
+    def test_io_failed_start_removes_socket(self):
+        p = self.io_plan("/no/such/binary")
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("/no/such/binary", err)
+        self.assertFalse(os.path.exists(self.ctl), "socket removed on failure")
+        self.assertEqual(self.container_processes(), [])
+
+    def test_io_monitor_rss(self):
+        def rss(pid):
+            with open(f"/proc/{pid}/status") as f:
+                return int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+        self.io_run(self.io_plan("sh", "-c", "seq 1 20000; head -c 40000 /dev/zero | tr '\\0' x; echo; "
+                                             "exec sleep 60", open_stdin=True))
+        monitor = self.pids[-1]
+        s = self.control()
+        s.sendall(self.frame(0, b"y" * 100000))
+        self.assertTrue(wait_for(lambda: self.log_text().endswith("x\n"), 30))
+        with_io = rss(monitor)
+        plain = self.plan("sleep", "60", action="run", fifo=False)
+        plain.remove(T_STATE_DIR).add(T_STATE_DIR, os.path.join(self.tmp, "state2"))
+        os.makedirs(os.path.join(self.tmp, "state2"))
+        plain.add(T_MONITOR, os.path.join(self.tmp, "state2", "exit"))
+        self.run_ok(plain)
+        with open(os.path.join(self.tmp, "state2", "pid")) as f:
+            init2 = int(f.read())
+        self.pids.append(init2)
+        with open(f"/proc/{init2}/status") as f:
+            monitor2 = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+        self.pids.append(monitor2)
+        without = rss(monitor2)
+        print(f"\nmonitor RSS: with io {with_io} kB, without {without} kB")
+        self.assertLessEqual(with_io, 1024, "monitor with io RSS (kB)")
+        self.assertLessEqual(with_io - without, 256, "io costs little")
 
     # --- security invariants ---------------------------------------------------------------
     def test_cve_2019_5736_runs_from_sealed_memfd(self):

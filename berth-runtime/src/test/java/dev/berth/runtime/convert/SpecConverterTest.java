@@ -39,6 +39,38 @@ class SpecConverterTest {
          "uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],
          "gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]}}""";
 
+  Plan planWith(LaunchOptions o) throws Exception {
+    Files.createDirectories(bundle.resolve("rootfs"));
+    Files.writeString(bundle.resolve("data.txt"), "x");
+    Spec spec = SpecValidator.validate(Spec.parse(BASE.getBytes(StandardCharsets.UTF_8)));
+    return SpecConverter.containerPlan(spec, o, bundle.resolve("rootfs"), List.of(), null, 0, List.of());
+  }
+
+  @Test
+  void monitorKeptStdioBecomesItsRecordsOnlyForADetachedRun() throws Exception {
+    MonitorIo io = new MonitorIo(bundle.resolve("json.log"), bundle.resolve("ctl.sock"), true);
+    Path exit = bundle.resolve("state/exit");
+    Plan p = planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit, false,
+        null, null, io));
+    assertThat(p.get(PlanTag.LOG_JSON)).containsExactly(List.of(bundle.resolve("json.log").toString()));
+    assertThat(p.get(PlanTag.CONTROL_SOCKET)).containsExactly(List.of(bundle.resolve("ctl.sock").toString()));
+    assertThat(p.get(PlanTag.OPEN_STDIN)).hasSize(1);
+    Plan closed = planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit,
+        false, null, null, new MonitorIo(bundle.resolve("json.log"), bundle.resolve("ctl.sock"), false)));
+    assertThat(closed.get(PlanTag.OPEN_STDIN)).isEmpty();
+    assertThat(planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit, false,
+        null, null)).get(PlanTag.LOG_JSON)).isEmpty();
+    assertThatThrownBy(() -> planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0,
+        null, false, null, null, io))).hasMessageContaining("detached run");
+    assertThatThrownBy(() -> planWith(new LaunchOptions("create", "c1", bundle.resolve("state"), bundle, null, null, false,
+        0, exit, false, null, null, io))).hasMessageContaining("detached run");
+    assertThatThrownBy(() -> planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null,
+        bundle.resolve("console.sock"), false, 0, exit, false, null, null, io))).hasMessageContaining("console socket");
+    assertThatThrownBy(() -> planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0,
+        exit, false, null, null, new MonitorIo(bundle.resolve("json.log"), Path.of("/" + "s".repeat(120)), false))))
+        .hasMessageContaining("107 bytes");
+  }
+
   @Test
   void userNamespaceComesFirstAndDevicesAreBoundInIt() throws Exception {
     Plan p = plan(BASE);
