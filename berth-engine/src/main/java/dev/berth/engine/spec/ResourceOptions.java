@@ -238,9 +238,10 @@ public final class ResourceOptions {
    * @throws IllegalArgumentException with dockerd's message
    */
   public static Update update(JsonNode current, JsonNode body, Host host) {
+    if (body != null && !body.isNull() && !body.isObject()) throw iae("the update must be a JSON object of resources");
     ObjectNode r = body == null || body.isNull() ? F.objectNode() : ((ObjectNode) body).deepCopy();
     List<String> w = validate(r, host, true);
-    ObjectNode c = current == null || current.isNull() ? F.objectNode() : ((ObjectNode) current).deepCopy();
+    ObjectNode c = current instanceof ObjectNode o ? o.deepCopy() : F.objectNode();
     long nano = Fields.num(r, "NanoCpus");
     if (nano > 0 && Fields.num(c, "CpuPeriod") > 0) {
       throw iae("Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set");

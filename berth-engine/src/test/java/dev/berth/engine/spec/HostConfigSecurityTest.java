@@ -329,6 +329,8 @@ class HostConfigSecurityTest {
         .hasMessage("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
     assertThatThrownBy(() -> ResourceOptions.update(current, M.readTree("{\"Memory\":1000}"), HOST))
         .hasMessage("Minimum memory limit allowed is 6MB");
+    assertThatThrownBy(() -> ResourceOptions.update(current, M.readTree("[1]"), HOST))
+        .hasMessage("the update must be a JSON object of resources");
     // update allows MemorySwap without Memory (the container has one)
     var s = ResourceOptions.update(current, M.readTree("{\"MemorySwap\":-1}"), HOST);
     assertThat(s.linuxResources().toString()).isEqualTo("{\"memory\":{\"swap\":-1}}");
