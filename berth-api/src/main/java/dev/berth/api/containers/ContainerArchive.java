@@ -221,6 +221,21 @@ final class ContainerArchive {
         }
     }
 
+    /** The whole tree as {@code docker export} writes it: entries named relative to the root ("bin/", "etc/passwd"). */
+    void export(OutputStream out) throws IOException {
+        try (Dir top = openRoot()) {
+            TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            top.walk(e -> {
+                entry(tar, e.dir(), e.raw(), e.path(), e.stat());
+                return true;
+            });
+            tar.finish();
+            tar.flush();
+        }
+    }
+
     private static void entry(TarArchiveOutputStream tar, Dir d, byte[] raw, String name, Dir.Stat st) throws IOException {
         TarArchiveEntry e;
         if (st.isDir()) e = new TarArchiveEntry(name + "/");

@@ -56,14 +56,17 @@ public final class ContainersHandler extends ResourceHandler {
     private static final Pattern ONE = Pattern.compile("/containers/([^/]+)(/[a-z]+)?");
     private final ContainerEngine engine;
 
+    private final dev.berth.engine.containers.ContainerCommits commits;
+
     public ContainersHandler(ContainerEngine engine) {
         this.engine = engine;
+        this.commits = new dev.berth.engine.containers.ContainerCommits(engine);
     }
 
     @Override
     protected boolean handle(ChannelHandlerContext ctx, ApiRequest req) throws Exception {
         String path = req.path();
-        if (!path.startsWith("/containers/")) return false;
+        if (!path.startsWith("/containers/") && !path.equals("/commit")) return false;
         try {
             return route(ctx, req, path);
         } catch (EngineException e) {
@@ -88,6 +91,11 @@ public final class ContainersHandler extends ResourceHandler {
         if (path.equals("/containers/json")) {
             if (!get) return false;
             list(ctx, req);
+            return true;
+        }
+        if (path.equals("/commit")) {
+            if (!post) return false;
+            commit(ctx, req);
             return true;
         }
         if (path.equals("/containers/prune")) {
@@ -164,6 +172,14 @@ public final class ContainersHandler extends ResourceHandler {
                 if (!get && !m.equals(HttpMethod.PUT)) return false;
                 archive(ctx, req, id);
             }
+            case "changes" -> {
+                if (!get) return false;
+                Responses.json(ctx, req, HttpResponseStatus.OK, commits.changes(id));
+            }
+            case "export" -> {
+                if (!get) return false;
+                export(ctx, req, id);
+            }
             case "top" -> {
                 if (!get) return false;
                 Responses.json(ctx, req, HttpResponseStatus.OK, engine.top(id, req.param("ps_args")));
@@ -211,6 +227,37 @@ public final class ContainersHandler extends ResourceHandler {
         } catch (IOException e) {
             throw ApiException.badRequest("unreadable request body: " + e.getMessage());
         }
+    }
+
+    /** POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=… with the config to merge as the body. */
+    private void commit(ChannelHandlerContext ctx, ApiRequest req) {
+        String container = req.param("container");
+        if (container == null || container.isEmpty()) throw ApiException.badRequest("container is required");
+        JsonNode cfg = body(req);
+        String pause = req.param("pause");
+        List<String> changes = new java.util.ArrayList<>();
+        for (String c : req.params("changes")) for (String line : c.split("\n")) if (!line.isBlank()) changes.add(line);
+        String id = commits.commit(container, req.param("repo"), req.param("tag"), req.param("comment"), req.param("author"),
+                changes, cfg, pause == null || pause.isEmpty() || bool(req, "pause"));
+        ObjectNode o = Json.object();
+        o.put("Id", id);
+        Responses.json(ctx, req, HttpResponseStatus.CREATED, o);
+    }
+
+    /** GET /containers/{id}/export: the container's file system as a tar (its overlay, without volumes or bind mounts). */
+    private void export(ChannelHandlerContext ctx, ApiRequest req, String id) throws IOException {
+        Container c = engine.get(id);
+        Path snap = engine.snapshotRoot(c.id);
+        ContainerArchive a = new ContainerArchive(snap, snap, id);
+        ResponseStream out = new ResponseStream(ctx, req, "application/x-tar");
+        try (OutputStream body = out.body()) {
+            a.export(body);
+        } catch (IOException | RuntimeException e) {
+            if (!out.started()) throw e;
+            ctx.channel().close();   // a tar cut short: the client sees a truncated body, never a valid tar
+            return;
+        }
+        out.end();
     }
 
     private void create(ChannelHandlerContext ctx, ApiRequest req) {

@@ -407,18 +407,30 @@ public final class Snapshotter {
 
     /** As {@link #commit(String, ImageReference)}, with {@code changes} applied to the new image's config. */
     public Descriptor commit(String containerId, ImageReference newRef, ConfigChanges changes) {
+        return commit(containerId, newRef, cfg -> {
+            if (!changes.isEmpty()) changes.applyTo(cfg.withObjectProperty("config"));
+        }, "berth commit " + containerId, null);
+    }
+
+    /**
+     * As {@link #commit(String, ImageReference)}: {@code edit} changes the new image's whole config
+     * (its {@code config}, {@code author}…) before it is written; the new layer's history entry says
+     * {@code createdBy} and {@code comment} (null: none). {@code newRef} null: an untagged image.
+     */
+    public Descriptor commit(String containerId, ImageReference newRef, java.util.function.Consumer<ObjectNode> edit,
+                             String createdBy, String comment) {
         ContainerInfo ci = info(containerId);
         Descriptor base = new Descriptor(null, ci.manifest(), 0, null, null, null);
         Manifest m = store.manifest(new Descriptor(dev.berth.image.api.MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null));
         ObjectNode cfg = store.config(m).deepCopy();
-        if (!changes.isEmpty()) changes.applyTo(cfg.withObjectProperty("config"));
+        edit.accept(cfg);
         Provenance bp = store.provenance(base.digestValue());
         try (Store.Adding ignored = store.adding()) {
             LayerBlobs.Layer layer = LayerBlobs.fromDirectory(store, cdir(containerId).resolve("upper"), true);
             Provenance.Layer pl = Provenance.Layer.local("commit", layer.descriptor().digest(), layer.diffId().toString(),
                     "container " + containerId + " of " + ci.image());
             return ImageWriter.write(store, cfg, m.layers(), bp == null ? List.of() : bp.layers(), List.of(layer), List.of(pl),
-                    "berth commit " + containerId, Platform.DEFAULT, newRef);
+                    createdBy, comment, Platform.DEFAULT, newRef);
         }
     }
 }

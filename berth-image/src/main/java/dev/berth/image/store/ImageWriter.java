@@ -36,6 +36,13 @@ public final class ImageWriter {
     public static Descriptor write(Store store, ObjectNode base, List<Descriptor> baseLayers, List<Provenance.Layer> baseProvenance,
                                    List<LayerBlobs.Layer> added, List<Provenance.Layer> addedProvenance,
                                    String createdBy, Platform platform, ImageReference name) {
+        return write(store, base, baseLayers, baseProvenance, added, addedProvenance, createdBy, null, platform, name);
+    }
+
+    /** As above, with a history {@code comment} on each added layer (null: none). */
+    public static Descriptor write(Store store, ObjectNode base, List<Descriptor> baseLayers, List<Provenance.Layer> baseProvenance,
+                                   List<LayerBlobs.Layer> added, List<Provenance.Layer> addedProvenance,
+                                   String createdBy, String comment, Platform platform, ImageReference name) {
         String now = Instant.now().toString();
         ObjectNode cfg = base != null ? base.deepCopy() : Json.MAPPER.createObjectNode();
         if (base == null) {
@@ -54,6 +61,7 @@ public final class ImageWriter {
             ObjectNode h = history.addObject();
             h.put("created", now);
             h.put("created_by", createdBy);
+            if (comment != null && !comment.isEmpty()) h.put("comment", comment);
         }
         byte[] cfgBytes = Json.write(cfg);
         Digest cfgDigest = store.putBlob(cfgBytes);
