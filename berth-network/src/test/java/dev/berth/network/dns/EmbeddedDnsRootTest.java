@@ -99,7 +99,6 @@ class EmbeddedDnsRootTest {
     cleanup.add(dns.serve(nsPath, ID, resolver));
 
     String web = nslookup("web");
-    System.out.println(web);
     assertThat(web).contains("10.89.0.5").contains("fd00:89::5");
     assertThat(nslookup("WWW.")).contains("10.89.0.5");
     assertThat(nslookup("10.89.0.5")).contains("web.testnet");
@@ -142,6 +141,12 @@ class EmbeddedDnsRootTest {
       assertThat(askTcp(t, "upstream.test", DnsMessage.TYPE_A).answers()).extracting(DnsMessage.Rr::text)
           .containsExactly("192.0.2.7");
       assertThat(askTcp(t, "www", DnsMessage.TYPE_A).answers()).hasSize(1);
+      // the upstream's UDP reply is truncated: a TCP client gets the whole answer, over TCP upstream
+      assertThat(askTcp(t, "big.test", DnsMessage.TYPE_A).answers()).hasSize(40);
+    }
+    try (DatagramChannel c = udpClient()) { // a UDP client gets the truncated reply, to ask again over TCP
+      DnsMessage big = ask(c, "big.test", DnsMessage.TYPE_A);
+      assertThat(big.truncated()).isTrue();
     }
   }
 
@@ -357,8 +362,31 @@ class EmbeddedDnsRootTest {
     volatile int delayMs;
     final Thread thread;
 
+    final java.net.ServerSocket tcp;
+    final Thread tcpThread;
+
     FakeUpstream() throws IOException {
       thread = Thread.ofPlatform().name("fake-upstream").daemon(true).start(this::run);
+      tcp = new java.net.ServerSocket();
+      tcp.bind(new InetSocketAddress("127.0.0.1", socket.getLocalPort()));
+      tcpThread = Thread.ofPlatform().name("fake-upstream-tcp").daemon(true).start(this::runTcp);
+    }
+
+    void runTcp() {
+      while (!tcp.isClosed()) {
+        try (java.net.Socket c = tcp.accept()) {
+          java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+          byte[] q = new byte[in.readUnsignedShort()];
+          in.readFully(q);
+          byte[] r = reply(q, true);
+          java.io.DataOutputStream out = new java.io.DataOutputStream(c.getOutputStream());
+          out.writeShort(r.length);
+          out.write(r);
+          out.flush();
+        } catch (Exception e) {
+          // closed, or a client that went away
+        }
+      }
     }
 
     InetSocketAddress address() {
@@ -383,21 +411,37 @@ class EmbeddedDnsRootTest {
     void answer(byte[] q, InetSocketAddress from) {
       try {
         if (delayMs > 0) Thread.sleep(delayMs);
-        DnsMessage m = DnsMessage.parse(q);
-        boolean known = DnsMessage.normalize(m.questions().getFirst().name()).equals("upstream.test");
-        boolean a = known && m.questions().getFirst().type() == DnsMessage.TYPE_A;
-        int qend = DnsMessage.query(0, m.questions().getFirst().name(), 1).length;
-        byte[] r = DnsMessage.reply(q, qend, DnsMessage.RA, known ? 0 : DnsMessage.NXDOMAIN,
-            a ? List.of(DnsMessage.Answer.of(addr("192.0.2.7"), 60)) : List.of());
+        byte[] r = reply(q, false);
         socket.send(new DatagramPacket(r, r.length, from));
       } catch (Exception e) {
         // a test upstream: drop what it cannot read
       }
     }
 
+    /** "big.test" has 40 addresses: over UDP only a truncated reply. */
+    static byte[] reply(byte[] q, boolean overTcp) throws Exception {
+      {
+        DnsMessage m = DnsMessage.parse(q);
+        int qend0 = DnsMessage.query(0, m.questions().getFirst().name(), 1).length;
+        if (DnsMessage.normalize(m.questions().getFirst().name()).equals("big.test")) {
+          List<DnsMessage.Answer> l = new ArrayList<>();
+          for (int i = 1; i <= 40; i++) l.add(DnsMessage.Answer.of(addr("198.51.100." + i), 60));
+          byte[] full = DnsMessage.reply(q, qend0, DnsMessage.RA, 0, l);
+          return overTcp ? full : DnsMessage.truncate(full, qend0);
+        }
+        boolean known = DnsMessage.normalize(m.questions().getFirst().name()).equals("upstream.test");
+        boolean a = known && m.questions().getFirst().type() == DnsMessage.TYPE_A;
+        int qend = DnsMessage.query(0, m.questions().getFirst().name(), 1).length;
+        byte[] r = DnsMessage.reply(q, qend, DnsMessage.RA, known ? 0 : DnsMessage.NXDOMAIN,
+            a ? List.of(DnsMessage.Answer.of(addr("192.0.2.7"), 60)) : List.of());
+        return r;
+      }
+    }
+
     @Override
-    public void close() {
+    public void close() throws IOException {
       socket.close();
+      tcp.close();
     }
   }
 }
