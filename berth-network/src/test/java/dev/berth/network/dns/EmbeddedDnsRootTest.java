@@ -261,6 +261,38 @@ class EmbeddedDnsRootTest {
         .hasMessageContaining("/run/netns/berth-no-such-ns");
   }
 
+  @Test
+  void eachContainerCostsTwoFdsAndNoThread() throws Exception {
+    EmbeddedDns dns = server(List.of(upstream.address()));
+    cleanup.add(dns.serve(nsPath, ID, resolver)); // the selector's own fds are counted before
+    List<String> more = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        String n = ns + "-" + i;
+        sh("ip", "netns", "add", n);
+        more.add(n);
+        sh("ip", "-n", n, "link", "set", "lo", "up");
+      }
+      long threads = Thread.getAllStackTraces().size();
+      long fds = fds();
+      List<AutoCloseable> handles = new ArrayList<>();
+      for (String n : more) handles.add(dns.serve(Path.of("/run/netns", n), "c-" + n, resolver));
+      assertThat(fds() - fds).isEqualTo(2L * more.size());
+      assertThat((long) Thread.getAllStackTraces().size()).isLessThanOrEqualTo(threads);
+      assertThat(dns.served()).isEqualTo(1 + more.size());
+      for (AutoCloseable h : handles) h.close();
+      assertThat(fds()).isEqualTo(fds);
+    } finally {
+      for (String n : more) sh("ip", "netns", "del", n);
+    }
+  }
+
+  static long fds() throws IOException {
+    try (var s = Files.list(Path.of("/proc/self/fd"))) {
+      return s.count();
+    }
+  }
+
   static List<String> liveThreads() throws InterruptedException {
     for (int i = 0; i < 50; i++) {
       List<String> l = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
