@@ -348,9 +348,11 @@ public final class EmbeddedDns implements AutoCloseable {
 
   /** Answers or forwards one query. */
   void handle(Endpoint ep, byte[] q, Client client) {
-    if (q.length < DnsMessage.HEADER) return;
-    int flags = DnsMessage.u16(q, 2);
-    if ((flags & DnsMessage.QR) != 0) return; // a response: not ours to answer
+    int flags = q.length < DnsMessage.HEADER ? 0 : DnsMessage.u16(q, 2);
+    if (q.length < DnsMessage.HEADER || (flags & DnsMessage.QR) != 0) { // a runt or a response: dropped
+      if (client.conn != null) client.conn.pending = Math.max(0, client.conn.pending - 1);
+      return;
+    }
     if (((flags >> 11) & 0xF) != 0) {
       client.send(DnsMessage.headerOnlyReply(q, DnsMessage.NOTIMP), -1);
       return;
@@ -375,6 +377,34 @@ public final class EmbeddedDns implements AutoCloseable {
       return;
     }
     String n = DnsMessage.normalize(name);
+    List<Answer> answers;
+    try {
+      answers = local(ep, n, type, qclass);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "embedded DNS: resolver failed for " + n + " (container " + ep.containerId + "): " + e, e);
+      client.send(DnsMessage.reply(q, qend, DnsMessage.RA, DnsMessage.SERVFAIL, List.of()), qend);
+      return;
+    }
+    if (answers != null) {
+      int ra = ep.upstreams.isEmpty() ? 0 : DnsMessage.RA;
+      byte[] reply = DnsMessage.reply(q, qend, DnsMessage.AA | ra, DnsMessage.NOERROR, answers);
+      if (client.isUdp() && reply.length > udpLimit) reply = DnsMessage.truncate(reply, qend);
+      client.send(reply, qend);
+      return;
+    }
+    if (ep.upstreams.isEmpty()) {
+      client.send(DnsMessage.reply(q, qend, 0, DnsMessage.REFUSED, List.of()), qend);
+      return;
+    }
+    if (forwards.size() >= MAX_FORWARDS) {
+      client.send(DnsMessage.reply(q, qend, DnsMessage.RA, DnsMessage.SERVFAIL, List.of()), qend);
+      return;
+    }
+    new Forward(ep, q, qend, client).next();
+  }
+
+  /** berth's own answer (possibly empty: NODATA), or null if the resolver does not know the name. */
+  private static List<Answer> local(Endpoint ep, String n, int type, int qclass) {
     List<Answer> answers = null;
     if (qclass == DnsMessage.CLASS_IN || qclass == DnsMessage.TYPE_ANY) {
       if (type == DnsMessage.TYPE_PTR) {
@@ -396,22 +426,7 @@ public final class EmbeddedDns implements AutoCloseable {
         }
       }
     }
-    if (answers != null) {
-      int ra = ep.upstreams.isEmpty() ? 0 : DnsMessage.RA;
-      byte[] reply = DnsMessage.reply(q, qend, DnsMessage.AA | ra, DnsMessage.NOERROR, answers);
-      if (client.isUdp() && reply.length > udpLimit) reply = DnsMessage.truncate(reply, qend);
-      client.send(reply, qend);
-      return;
-    }
-    if (ep.upstreams.isEmpty()) {
-      client.send(DnsMessage.reply(q, qend, 0, DnsMessage.REFUSED, List.of()), qend);
-      return;
-    }
-    if (forwards.size() >= MAX_FORWARDS) {
-      client.send(DnsMessage.reply(q, qend, DnsMessage.RA, DnsMessage.SERVFAIL, List.of()), qend);
-      return;
-    }
-    new Forward(ep, q, qend, client).next();
+    return answers;
   }
 
   /** The UDP payload size the query's EDNS OPT record offers (512 without one, 4096 at most). */

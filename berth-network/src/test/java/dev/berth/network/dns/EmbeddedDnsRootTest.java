@@ -46,6 +46,7 @@ class EmbeddedDnsRootTest {
     @Override
     public List<InetAddress> lookup(String containerId, String name) {
       if (!containerId.equals(ID)) return List.of();
+      if (name.equals("boom")) throw new IllegalStateException("resolver bug");
       return switch (name) {
         case "web", "www", "web.testnet" -> List.of(addr("10.89.0.5"), addr("fd00:89::5"));
         case "db" -> List.of(addr("10.89.0.6"));
@@ -230,6 +231,9 @@ class EmbeddedDnsRootTest {
       c.write(ByteBuffer.wrap(resp));
       c.write(ByteBuffer.wrap(new byte[3]));
       assertThat(ask(c, "web", DnsMessage.TYPE_A).answers()).hasSize(1);
+      // a resolver that throws costs that query a SERVFAIL, nothing more
+      assertThat(ask(c, "boom", DnsMessage.TYPE_A).rcode()).isEqualTo(DnsMessage.SERVFAIL);
+      assertThat(ask(c, "WEB", DnsMessage.TYPE_A).answers()).hasSize(1);
     }
   }
 
