@@ -23,14 +23,15 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * set  bridges                   every berth bridge (isolation, 127/8 masquerade)
- * map  fwd_in / fwd_out / input_if / post   ifname : jump &lt;per-network chain&gt;
+ * map  fwd_in / fwd_out / input_if / post / post_out   ifname : jump &lt;per-network chain&gt;
  * map  pub4 / pub6               host addr . proto . host port : container addr . port, comment = container id
  * chain raw_pre   (prerouting, raw)     iifname @bridges ip daddr 127.0.0.0/8 drop
  * chain prerouting (nat, dstnat)        fib daddr type local dnat via @pub4/@pub6
  * chain output     (nat, -100)          same, for the host's own connections (127.0.0.1, own addresses)
- * chain postrouting (nat, srcnat)       oifname @bridges ip saddr 127.0.0.0/8 masquerade; iifname vmap @post
+ * chain postrouting (nat, srcnat)       oifname @bridges ip saddr 127.0.0.0/8 masquerade; iifname vmap @post;
+ *                                       oifname vmap @post_out
  * chain forward / input (filter)        iifname/oifname vmap
- * chains fwd-in-BR, fwd-out-BR, in-BR, post-BR   one network's rules
+ * chains fwd-in-BR, fwd-out-BR, in-BR, post-BR, hairpin-BR   one network's rules
  * </pre>
  *
  * A network's rules live in its own chains, reached through verdict-map elements keyed by the bridge
@@ -44,8 +45,8 @@ public final class Firewall implements AutoCloseable {
     private static final Pattern TABLE = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,31}");
     private static final Pattern BRIDGE = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}");
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-    private static final String[] NET_CHAINS = {"fwd-in-", "fwd-out-", "in-", "post-"};
-    private static final String[] NET_MAPS = {"fwd_in", "fwd_out", "input_if", "post"};
+    private static final String[] NET_CHAINS = {"fwd-in-", "fwd-out-", "in-", "post-", "hairpin-"};
+    private static final String[] NET_MAPS = {"fwd_in", "fwd_out", "input_if", "post", "post_out"};
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String table;
@@ -103,6 +104,7 @@ public final class Firewall implements AutoCloseable {
         }
         rule(b, "postrouting", "oifname @bridges ip saddr 127.0.0.0/8 masquerade");
         rule(b, "postrouting", "iifname vmap @post");
+        rule(b, "postrouting", "oifname vmap @post_out");
         rule(b, "forward", "iifname vmap @fwd_in");
         rule(b, "forward", "oifname vmap @fwd_out");
         rule(b, "input", "iifname vmap @input_if");
@@ -156,8 +158,15 @@ public final class Firewall implements AutoCloseable {
         }
         rule(b, "fwd-in-" + bridge, "oifname @bridges oifname != " + q + " drop");
         // Hairpin: a container reaching a published port of its own bridge (or itself) through a host
-        // address; without it the reply would go straight back and miss the reverse NAT.
-        rule(b, "post-" + bridge, "ct status dnat oifname " + q + " masquerade");
+        // address; without it the reply would go straight back and miss the reverse NAT. Matched on
+        // the way out (source in the subnet), not by iifname: br_netfilter bridges such a packet
+        // and postrouting sees no input interface then.
+        if (!v4.isEmpty()) {
+            rule(b, "hairpin-" + bridge, "ct status dnat ip saddr { " + String.join(", ", v4) + " } masquerade");
+        }
+        if (!v6.isEmpty()) {
+            rule(b, "hairpin-" + bridge, "ct status dnat ip6 saddr { " + String.join(", ", v6) + " } masquerade");
+        }
         if (masquerade && !internal) {
             if (!v4.isEmpty()) {
                 rule(b, "post-" + bridge, "ip saddr { " + String.join(", ", v4) + " } oifname != " + q + " masquerade");
