@@ -390,6 +390,7 @@ public final class ContainerEngine implements Closeable {
         }
         try {
           Container c = Container.fromJson(Container.M.readTree(f.toFile()), d);
+          if (c.status.equals("restarting")) c.status = "exited"; // berthd died during a restart's delay: decided below
           byId.put(c.id, c);
           byName.put(c.name, c.id);
         } catch (IOException | RuntimeException e) {
@@ -415,7 +416,6 @@ public final class ContainerEngine implements Closeable {
     List<Container> boot = new ArrayList<>();
     for (Container c : byId.values()) {
       synchronized (c) {
-        if (c.status.equals("restarting")) c.status = "exited"; // berthd died during the delay
         if (!c.status.equals("exited") || c.startedAt.equals(Container.ZERO_TIME)) continue;
         String policy = c.hostConfig.path("RestartPolicy").path("Name").asText("");
         int max = c.hostConfig.path("RestartPolicy").path("MaximumRetryCount").asInt(0);
@@ -426,12 +426,16 @@ public final class ContainerEngine implements Closeable {
   }
 
   private void restartAtBoot(List<Container> boot) {
+    // the image store is opened here, before berthd's ImageService opens its own (two opens at once
+    // in one JVM collide on the store's lock file)
+    if (!boot.isEmpty() || byId.values().stream().anyMatch(Container::restarting)) images();
     for (Container c : boot) {
       Thread.ofVirtual().start(() -> {
         try {
           start(c.id);
         } catch (RuntimeException e) {
-          log.println("berthd: restart of " + c.id + " at start-up: " + e.getMessage());
+          log.println("berthd: restart of " + c.id + " at start-up: " + e);
+          if (!(e instanceof EngineException)) e.printStackTrace(log);
         }
       });
     }
