@@ -6,6 +6,7 @@
 #                     `skopeo copy oci-archive:DIR/image.tar ...` / `docker-archive:DIR/image.tar`.
 # NAME defaults to localhost/berth/busybox:latest; a NAME without a registry gets docker.io/
 # (and library/ for a single component), as docker does. Deterministic (mtime 0), no network.
+# MK_OCI_CONFIG_EXTRA: more members of the image's "config", as JSON (e.g. '"Healthcheck":{...}').
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 DIR [NAME:TAG]" >&2; exit 2; }
 dir=$1
@@ -39,7 +40,7 @@ put() {
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/rootfs" -cf "$work/layer.tar" .
 set -- $(put "$work/layer.tar"); layer=$1; layer_size=$2
 cat >"$work/config" <<J
-{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$layer"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"berth scripts/mk-oci-image.sh (busybox-static)"}]}
+{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/"${MK_OCI_CONFIG_EXTRA:+,$MK_OCI_CONFIG_EXTRA}},"rootfs":{"type":"layers","diff_ids":["sha256:$layer"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"berth scripts/mk-oci-image.sh (busybox-static)"}]}
 J
 set -- $(put "$work/config"); config=$1; config_size=$2
 cat >"$work/manifest" <<J

@@ -24,7 +24,7 @@ public final class TestBerthd implements AutoCloseable {
   private final Path tmp;
   private final Path socket;
   private final String cgroupParent;
-  private final Process process;
+  private Process process;
 
   public record Ran(int code, String out, String err) {
     public Ran ok() {
@@ -55,15 +55,34 @@ public final class TestBerthd implements AutoCloseable {
     dev.berth.image.Images.open(tmp.resolve("lib")).load(tmp.resolve("img/image.tar"), null, dev.berth.image.api.Platform.DEFAULT);
     Files.createDirectories(tmp.resolve("docker-config"));
     Path socket = tmp.resolve("d.sock");
+    return new TestBerthd(tmp, socket, cgroupParent, spawn(tmp, socket, cgroupParent));
+  }
+
+  private static Process spawn(Path tmp, Path socket, String cgroupParent) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
         tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("berthd.log").toFile()));
     pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
     Process p = pb.start();
     for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
     if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
-    return new TestBerthd(tmp, socket, cgroupParent, p);
+    return p;
   }
+
+  /** kill -9 of berthd: its containers run on (live restore); {@link #restart} starts a new one. */
+  public void kill9() throws Exception {
+    process.destroyForcibly(); // SIGKILL
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** A new berthd over the same roots, socket and cgroup parent (after {@link #kill9}). */
+  public void restart() throws Exception {
+    Files.deleteIfExists(socket);
+    process = spawn(tmp, socket, cgroupParent);
+  }
+
+  /** What berthd wrote to stderr (all its runs). */
+  public String log() throws Exception { return Files.readString(tmp.resolve("berthd.log")); }
 
   public Path tmp() { return tmp; }
 

@@ -283,6 +283,7 @@ public final class ContainersHandler extends ResourceHandler {
     // ---- list ----------------------------------------------------------------------------------
 
 
+    private static final List<String> HEALTH = List.of("starting", "healthy", "unhealthy", "none");
     private static final List<String> STATUSES = List.of("created", "restarting", "running", "removing", "paused", "exited", "dead");
 
     static boolean matches(Container c, ObjectNode s, Map<String, List<String>> f) {
@@ -319,7 +320,12 @@ public final class ContainersHandler extends ResourceHandler {
                     case "volume" -> s.path("Mounts").findValuesAsText("Source").contains(v) || s.path("Mounts").findValuesAsText("Name").contains(v)
                             || s.path("Mounts").findValuesAsText("Destination").contains(v);
                     case "network" -> s.path("HostConfig").path("NetworkMode").asText().equals(v);
-                    case "before", "since", "health", "isolation", "is-task", "publish", "expose" -> true;
+                    case "health" -> {
+                        if (!HEALTH.contains(v)) throw ApiException.badRequest("Unrecognised filter value for health: " + v);
+                        var h = c.health();
+                        yield v.equals(h == null ? "none" : h.status());
+                    }
+                    case "before", "since", "isolation", "is-task", "publish", "expose" -> true;
                     default -> throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
                 };
                 if (ok) {
@@ -343,7 +349,7 @@ public final class ContainersHandler extends ResourceHandler {
         ArrayNode out = Json.array();
         int n = 0;
         for (Container c : engine.list()) {
-            if (!all && !c.running()) continue;
+            if (!all && !c.running() && !c.restarting()) continue; // dockerd: a restarting container is running
             ObjectNode s = engine.summary(c);
             if (!matches(c, s, f)) continue;
             if (bool(req, "size")) {

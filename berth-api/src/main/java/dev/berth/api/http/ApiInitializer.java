@@ -46,6 +46,8 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         this.containers = containers;
         this.exec = containers == null ? null
                 : new dev.berth.engine.exec.ExecService(new dev.berth.engine.exec.EngineTargets(containers));
+        // health probes run as exec instances of this service (dockerd's exec_create/exec_start/exec_die)
+        if (containers != null) new dev.berth.engine.health.HealthMonitor(containers, exec);
     }
 
     @Override

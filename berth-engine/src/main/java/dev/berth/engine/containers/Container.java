@@ -44,6 +44,8 @@ public final class Container {
   boolean removing;
   /** The user stopped or killed it (no restart policy applies). */
   boolean stoppedByUser;
+  /** State.Health: null while the container has never run a health check. */
+  dev.berth.engine.health.HealthState health;
 
   // runtime only
   CompletableFuture<Run> started = new CompletableFuture<>();
@@ -73,6 +75,18 @@ public final class Container {
   public Path logPath() { return dir.resolve(id + "-json.log"); }
   public boolean tty() { JsonNode c = config(); return c != null && c.path("Tty").asBoolean(false); }
   public Path dir() { return dir; }
+  /** State.Health, or null (no health check has run). */
+  public synchronized dev.berth.engine.health.HealthState health() { return health; }
+  /** A start with a health check: the health state reset to starting (created at the first). */
+  public synchronized dev.berth.engine.health.HealthState resetHealth() {
+    if (health == null) health = new dev.berth.engine.health.HealthState();
+    health.reset();
+    return health;
+  }
+  /** State.StartedAt of the current or last run. */
+  public synchronized java.time.Instant startedAt() { return java.time.Instant.parse(startedAt); }
+  /** Docker's "restarting": waiting for a restart policy's delay (inspect shows Running and Restarting). */
+  public synchronized boolean restarting() { return status.equals("restarting"); }
 
   /** The persisted form (also the base of inspect). */
   synchronized ObjectNode toJson() {
@@ -97,7 +111,7 @@ public final class Container {
   synchronized ObjectNode stateJson() {
     ObjectNode s = M.createObjectNode();
     s.put("Status", status);
-    s.put("Running", status.equals("running") || status.equals("paused"));
+    s.put("Running", status.equals("running") || status.equals("paused") || status.equals("restarting"));
     s.put("Paused", status.equals("paused"));
     s.put("Restarting", status.equals("restarting"));
     s.put("OOMKilled", oomKilled);
@@ -107,6 +121,7 @@ public final class Container {
     s.put("Error", error);
     s.put("StartedAt", startedAt);
     s.put("FinishedAt", finishedAt);
+    if (health != null) s.set("Health", health.toJson());
     return s;
   }
 
@@ -124,6 +139,7 @@ public final class Container {
     c.startedAt = s.path("StartedAt").asText(ZERO_TIME);
     c.finishedAt = s.path("FinishedAt").asText(ZERO_TIME);
     c.oomKilled = s.path("OOMKilled").asBoolean(false);
+    if (s.path("Health").isObject()) c.health = dev.berth.engine.health.HealthState.fromJson(s.get("Health"));
     c.image = o.path("Image").asText("");
     c.imageRef = o.path("ImageRef").asText("");
     c.restartCount = o.path("RestartCount").asInt(0);

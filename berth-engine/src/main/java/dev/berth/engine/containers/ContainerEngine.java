@@ -75,6 +75,7 @@ public final class ContainerEngine implements Closeable {
   private final Map<String, ReentrantLock> opLocks = new ConcurrentHashMap<>();
   private final ExitWatcher watcher;
   private final EventBus events = new EventBus();
+  private final RestartManager restarts = new RestartManager();
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
@@ -96,8 +97,9 @@ public final class ContainerEngine implements Closeable {
     Files.setPosixFilePermissions(execRoot.resolve("io"), PosixFilePermissions.fromString("rwx------"));
     this.ctx = new RuntimeContext(new StateStore(execRoot.resolve("runtime")), launcher, null, null);
     this.watcher = new ExitWatcher(this::exitSeen, this::sweep);
-    load();
+    List<Container> boot = load();
     watcher.start();
+    restartAtBoot(boot);
   }
 
   synchronized Images images() {
@@ -111,7 +113,7 @@ public final class ContainerEngine implements Closeable {
   public EventBus events() { return events; }
 
   /** A container event with dockerd's attributes: the labels, image and name, then {@code extra}. */
-  void event(Container c, String action, Map<String, String> extra) {
+  public void event(Container c, String action, Map<String, String> extra) {
     Map<String, String> a = new java.util.TreeMap<>();
     c.config().path("Labels").properties().forEach(e -> a.put(e.getKey(), e.getValue().asText()));
     a.put("image", c.imageRef);
@@ -120,7 +122,10 @@ public final class ContainerEngine implements Closeable {
     events.publish("container", action, c.id, a);
   }
 
-  @Override public void close() { watcher.close(); }
+  @Override public void close() {
+    watcher.close();
+    restarts.close();
+  }
 
   // ---- lookup -------------------------------------------------------------------------------
 
@@ -198,9 +203,8 @@ public final class ContainerEngine implements Closeable {
       throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + net + " not found");
     }
     String restart = hc.path("RestartPolicy").path("Name").asText("");
-    if (!restart.isEmpty() && !List.of("no", "always", "unless-stopped", "on-failure").contains(restart)) {
-      throw EngineException.invalid("invalid restart policy '" + restart + "'");
-    }
+    String badPolicy = RestartManager.validate(hc.get("RestartPolicy"));
+    if (badPolicy != null) throw EngineException.invalid(badPolicy);
     if (hc.path("AutoRemove").asBoolean(false) && !restart.isEmpty() && !restart.equals("no")) {
       throw EngineException.invalid("can't create 'AutoRemove' container with restart policy");
     }
@@ -219,6 +223,9 @@ public final class ContainerEngine implements Closeable {
       throw EngineException.invalid(e.getMessage());
     }
     OciSpec.mergeImageConfig(config, imageConfig.path("config"));
+    dev.berth.engine.health.HealthConfig.merge(config, imageConfig.path("config"));
+    String badCheck = dev.berth.engine.health.HealthConfig.validate(config.get("Healthcheck"));
+    if (badCheck != null) throw EngineException.invalid(badCheck);
     List<String> argv = OciSpec.command(config);
     if (argv.isEmpty()) throw EngineException.invalid("no command specified");
     ArrayNode mounts;
@@ -367,7 +374,7 @@ public final class ContainerEngine implements Closeable {
    * state is there and its exit file is not (its monitor lives on without us), else its end is
    * recorded now.
    */
-  private void load() throws IOException {
+  private List<Container> load() throws IOException {
     try (var ds = Files.newDirectoryStream(containersDir)) {
       for (Path d : ds) {
         Path f = d.resolve("container.json");
@@ -383,6 +390,7 @@ public final class ContainerEngine implements Closeable {
         }
         try {
           Container c = Container.fromJson(Container.M.readTree(f.toFile()), d);
+          if (c.status.equals("restarting")) c.status = "exited"; // berthd died during a restart's delay: decided below
           byId.put(c.id, c);
           byName.put(c.name, c.id);
         } catch (IOException | RuntimeException e) {
@@ -402,6 +410,34 @@ public final class ContainerEngine implements Closeable {
       } else {
         finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
       }
+    }
+    // dockerd's restore: containers that had run and are stopped now start again if their policy
+    // says so (a fresh restart manager: always even after a user's stop, unless-stopped not then)
+    List<Container> boot = new ArrayList<>();
+    for (Container c : byId.values()) {
+      synchronized (c) {
+        if (!c.status.equals("exited") || c.startedAt.equals(Container.ZERO_TIME)) continue;
+        String policy = c.hostConfig.path("RestartPolicy").path("Name").asText("");
+        int max = c.hostConfig.path("RestartPolicy").path("MaximumRetryCount").asInt(0);
+        if (RestartManager.shouldRestart(policy, max, c.restartCount, c.exitCode, c.stoppedByUser)) boot.add(c);
+      }
+    }
+    return boot;
+  }
+
+  private void restartAtBoot(List<Container> boot) {
+    // the image store is opened here, before berthd's ImageService opens its own (two opens at once
+    // in one JVM collide on the store's lock file)
+    if (!boot.isEmpty() || byId.values().stream().anyMatch(Container::restarting)) images();
+    for (Container c : boot) {
+      Thread.ofVirtual().start(() -> {
+        try {
+          start(c.id);
+        } catch (RuntimeException e) {
+          log.println("berthd: restart of " + c.id + " at start-up: " + e);
+          if (!(e instanceof EngineException)) e.printStackTrace(log);
+        }
+      });
     }
   }
 
@@ -443,6 +479,11 @@ public final class ContainerEngine implements Closeable {
     ReentrantLock l = opLock(c.id);
     l.lock();
     try {
+      if (c.restarting()) throw new EngineException(EngineException.Kind.NOT_MODIFIED, "container already started");
+      restarts.reset(c.id); // a manual start: a fresh restart manager and count, as dockerd
+      synchronized (c) {
+        c.restartCount = 0;
+      }
       start(c);
     } catch (RuntimeException | Error e) {
       // as dockerd: an AutoRemove container that cannot start is removed (its client waits for that)
@@ -600,6 +641,7 @@ public final class ContainerEngine implements Closeable {
   private final Object finishing = new Object();
 
   private void finishRun(Container c, Container.Run r, int code, String error) {
+    long delay;
     synchronized (finishing) {
       if (r.exited().isDone()) return;
       watcher.unwatch(c.id);
@@ -609,11 +651,16 @@ public final class ContainerEngine implements Closeable {
         log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
       }
       synchronized (c) {
-        c.status = "exited";
+        Instant now = Instant.now();
+        java.time.Duration ran = c.startedAt.equals(Container.ZERO_TIME) ? java.time.Duration.ZERO
+            : java.time.Duration.between(Instant.parse(c.startedAt), now);
+        delay = c.removing ? -1 : restarts.decide(c.id, c.hostConfig, c.restartCount, code, c.stoppedByUser, ran);
+        if (delay >= 0) c.restartCount++;
+        c.status = delay >= 0 ? "restarting" : "exited";
         c.pid = 0;
         c.exitCode = code;
         c.error = error;
-        c.finishedAt = Instant.now().toString();
+        c.finishedAt = now.toString();
       }
       try {
         save(c);
@@ -623,6 +670,10 @@ public final class ContainerEngine implements Closeable {
       r.exited().complete(code);
     }
     event(c, "die", Map.of("exitCode", Integer.toString(code)));
+    if (delay >= 0) {
+      restarts.schedule(c.id, delay, () -> restartNow(c));
+      return;
+    }
     JsonNode hc = c.hostConfig();
     if (hc.path("AutoRemove").asBoolean(false)) {
       Thread.ofVirtual().start(() -> {
@@ -634,23 +685,53 @@ public final class ContainerEngine implements Closeable {
       });
       return;
     }
-    String policy = hc.path("RestartPolicy").path("Name").asText("");
-    int max = hc.path("RestartPolicy").path("MaximumRetryCount").asInt(0);
-    boolean again;
-    synchronized (c) {
-      again = !c.stoppedByUser && !c.removing && (policy.equals("always") || policy.equals("unless-stopped")
-          || (policy.equals("on-failure") && code != 0 && (max <= 0 || c.restartCount < max)));
-      if (again) c.restartCount++;
+  }
+
+  /** A restart policy's delay is over: start again unless a stop, kill or remove came first. */
+  private void restartNow(Container c) {
+    ReentrantLock l = opLock(c.id);
+    l.lock();
+    try {
+      synchronized (c) {
+        if (!c.status.equals("restarting") || c.removing || c.removed.isDone()) return;
+      }
+      if (restarts.cancelled(c.id)) return;
+      start(c);
+    } catch (RuntimeException e) {
+      // as dockerd: a restart that fails leaves the container stopped
+      log.println("berthd: restart of " + c.id + ": " + e.getMessage());
+      synchronized (c) {
+        if (c.status.equals("restarting")) c.status = "exited";
+      }
+      try {
+        save(c);
+      } catch (RuntimeException ignored) {
+        // logged by save's caller before
+      }
+    } finally {
+      l.unlock();
     }
-    if (again) {
-      Thread.ofVirtual().start(() -> {
-        try {
-          Thread.sleep(100);
-          start(c.id);
-        } catch (RuntimeException | InterruptedException e) {
-          log.println("berthd: restart of " + c.id + ": " + e.getMessage());
-        }
-      });
+  }
+
+  /**
+   * A user's stop or kill of a container waiting for its restart: no restart, stopped now (dockerd
+   * cancels the restart manager and the container is stopped with its last exit status). False if
+   * it was not restarting.
+   */
+  private boolean stopRestarting(Container c) {
+    ReentrantLock l = opLock(c.id);
+    l.lock();
+    try {
+      synchronized (c) {
+        if (!c.status.equals("restarting")) return false;
+        c.status = "exited";
+        c.stoppedByUser = true;
+      }
+      restarts.cancel(c.id);
+      save(c);
+      return true;
+    } finally {
+      l.unlock();
     }
   }
 
@@ -676,6 +757,11 @@ public final class ContainerEngine implements Closeable {
   /** POST /containers/{id}/stop: 304 if not running. */
   public void stop(String ref, Integer timeout, String sig) {
     Container c = get(ref);
+    if (stopRestarting(c)) {
+      event(c, "stop", Map.of());
+      return;
+    }
+    restarts.cancel(c.id);
     Container.Run r;
     synchronized (c) {
       r = c.run;
@@ -722,12 +808,18 @@ public final class ContainerEngine implements Closeable {
   public void kill(String ref, String sig) {
     Container c = get(ref);
     int s = signal(sig == null || sig.isEmpty() ? "SIGKILL" : sig);
+    // dockerd: a kill with SIGKILL, or with the container's stop signal (any, without one) ends
+    // its restart policy until the next manual start; any kill counts as a user's stop
+    String stopSignal = c.config().path("StopSignal").asText("");
+    boolean ends = stopSignal.isEmpty() || s == 9 || signal(stopSignal) == s;
+    if (ends && stopRestarting(c)) return; // nothing to signal: dockerd answers 204, no event
     synchronized (c) {
       if (!c.running()) {
         throw EngineException.conflict("Cannot kill container: " + ref + ": Container " + c.id + " is not running");
       }
-      if (s == 9 || s == 15) c.stoppedByUser = true;
+      c.stoppedByUser = true;
     }
+    if (ends) restarts.cancel(c.id);
     try {
       Kill.kill(ctx, c.id, Integer.toString(s), false);
     } catch (ContainerException e) {
@@ -793,10 +885,15 @@ public final class ContainerEngine implements Closeable {
         if (c.running() && !force) {
           throw EngineException.conflict("cannot remove container \"" + c.name + "\": container is running: stop the container before removing or force remove");
         }
+        if (c.status.equals("restarting") && !force) {
+          throw EngineException.conflict("cannot remove container \"" + c.name + "\": container is restarting: stop the container before removing or force remove");
+        }
+        if (c.status.equals("restarting")) c.status = "exited";
         c.removing = true;
         c.stoppedByUser = true;
         r = c.run;
       }
+      restarts.cancel(c.id);
       if (r != null && !r.exited().isDone()) {
         try {
           Kill.kill(ctx, c.id, "9", true);
@@ -822,6 +919,8 @@ public final class ContainerEngine implements Closeable {
         // the monitor removes it
       }
       deleteTree(c.dir);
+      restarts.cancel(c.id);
+      restarts.reset(c.id);
       byId.remove(c.id);
       byName.remove(c.name(), c.id);
       opLocks.remove(c.id);
@@ -978,6 +1077,14 @@ public final class ContainerEngine implements Closeable {
   public List<String> update(String ref, JsonNode body) {
     Container c = get(ref);
     if (!body.isObject()) throw EngineException.invalid("the body must be a JSON object");
+    JsonNode policy = body.get("RestartPolicy");
+    if (policy != null && policy.isObject()) {
+      String bad = RestartManager.validate(policy);
+      if (bad != null) throw EngineException.invalid(bad);
+      if (!RestartManager.isNone(body) && c.hostConfig().path("AutoRemove").asBoolean(false)) {
+        throw EngineException.invalid("Cannot update container " + c.id + ": Restart policy cannot be updated because AutoRemove is enabled for the container");
+      }
+    }
     ResourceOptions.Update u;
     try {
       u = ResourceOptions.update(c.hostConfig(), body, ResourceOptions.Host.current());
@@ -1260,7 +1367,9 @@ public final class ContainerEngine implements Closeable {
   static String statusText(Container c) {
     Instant now = Instant.now();
     return switch (c.status) {
-      case "running" -> "Up " + human(java.time.Duration.between(Instant.parse(c.startedAt), now));
+      case "running" -> "Up " + human(java.time.Duration.between(Instant.parse(c.startedAt), now))
+          + (c.health != null ? " (" + c.health.psText() + ")" : "");
+      case "restarting" -> "Restarting (" + c.exitCode + ") " + human(java.time.Duration.between(Instant.parse(c.finishedAt), now)) + " ago";
       case "paused" -> "Up " + human(java.time.Duration.between(Instant.parse(c.startedAt), now)) + " (Paused)";
       case "exited" -> c.finishedAt.equals(Container.ZERO_TIME) ? "Exited (" + c.exitCode + ")"
           : "Exited (" + c.exitCode + ") " + human(java.time.Duration.between(Instant.parse(c.finishedAt), now)) + " ago";

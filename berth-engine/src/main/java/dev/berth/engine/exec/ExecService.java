@@ -193,6 +193,11 @@ public final class ExecService {
     return out;
   }
 
+  /** Drops one instance (a health probe's once it has ended: probes would otherwise pile up until the container goes). */
+  public void remove(String execId) {
+    if (execId != null) instances.remove(execId);
+  }
+
   /** The container is gone (removed): its exec instances go too. */
   public void forget(String containerId) {
     instances.values().removeIf(i -> i.target.id().equals(containerId));
