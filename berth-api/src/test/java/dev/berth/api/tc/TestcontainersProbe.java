@@ -14,7 +14,7 @@ import org.testcontainers.utility.DockerImageName;
  * What a Testcontainers user writes, run in a JVM of its own (so that DOCKER_HOST, HOME and the
  * Ryuk switch are this process's environment, not the test runner's): start a container from an
  * image, wait for its log line, exec in it, copy a file in and out, read its logs, stop it. Prints
- * one line per step for {@link TestcontainersIT} to check; any failure is a non-zero exit.
+ * one line per step for {@link ThroughTestcontainersIT} to check; any failure is a non-zero exit.
  */
 public final class TestcontainersProbe {
   public static void main(String[] args) throws Exception {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * berthd of the test's own; Ryuk is disabled (it needs the daemon's socket mounted into a container
  * of its image, which cannot be pulled here) and so are the start-up checks (they pull alpine).
  */
-class TestcontainersIT {
+class ThroughTestcontainersIT {
   @Test
   void aTestcontainersUserStartsExecsCopiesAndStops() throws Exception {
     try (TestBerthd d = TestBerthd.start("tc")) {
