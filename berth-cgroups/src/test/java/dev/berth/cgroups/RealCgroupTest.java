@@ -163,7 +163,9 @@ class RealCgroupTest {
     void forkLoopStopsAtPidsLimitAndProceedsWhenRaised() throws Exception {
         CgroupManager m = open(host);
         m.create(Resources.empty().withPids(Resources.Pids.limit(4)));
-        String forker = "n=0; for i in 1 2 3 4 5 6 7 8; do sleep 30 & n=$((n+1)); done; echo forked $n; exit 0";
+        // The sleeps must not hold the shell's stdout/stderr (out() reads to EOF) and must outlive every
+        // check below (destroy kills them): otherwise the counts depend on when they exit.
+        String forker = "n=0; for i in 1 2 3 4 5 6 7 8; do sleep 600 </dev/null >/dev/null 2>&1 & n=$((n+1)); done; echo forked $n; exit 0";
         Process a = startIn(m, forker);
         assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
         String outA = out(a);
