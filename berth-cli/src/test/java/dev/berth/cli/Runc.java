@@ -70,7 +70,7 @@ final class Runc implements AutoCloseable {
   }
 
   Result run(String... args) throws Exception {
-    return exec(30, args);
+    return exec(120, args); // generous: under a loaded CI machine a JVM start alone can take seconds
   }
 
   Result exec(int timeoutSec, String... args) throws Exception {
