@@ -242,7 +242,7 @@ static bool thawed(const struct ctr *c)
 
 static int write_str(const char *path, const char *value)
 {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC); /* O_TRUNC: for fake trees; cgroupfs ignores it */
   if (fd < 0)
     return -1;
   int r = write_all(fd, value, strlen(value));
