@@ -16,7 +16,9 @@
 #   create        a fresh id of the same bundle: berth's warm path (this config was created before)
 #   create-cold   the same with BERTH_NO_FAST=1 for berth: the JVM path, which is what a new
 #                 bundle under containerd takes (every config differs by its id and paths)
-#   exec          `exec ID true` into a running container
+#   exec          `exec --process FILE ID` (process.json running `true`) into a running container, as
+#                 the shim calls it: berth's warm exec (this process.json was exec'd before)
+#   exec-cold     the same with BERTH_NO_FAST=1 for berth: the JVM path (a new process.json)
 #   pause/resume  `pause ID` then `resume ID` (one timed command) of a running container
 # Prints one line per verb: berth and runc medians and berth/runc; writes
 # bench/results/shim-<UTC time>.json (and shim-latest.json).
@@ -101,7 +103,12 @@ bench delete-force "$P delete-force" "$berth --root $rb delete --force f1" "$run
 bench create "$P create" "$berth --root $rb create --bundle $B c1" "$runc --root $rr create --bundle $B c1"
 bench create-cold "$P create" "env BERTH_NO_FAST=1 $berth --root $rb create --bundle $B c1" \
   "$runc --root $rr create --bundle $B c1"
-bench exec "$P running" "$berth --root $rb exec run1 true" "$runc --root $rr exec run1 true"
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["process"]; p["args"]=["true"]; json.dump(p, open(sys.argv[2], "w"))' \
+  "$B/config.json" "$work/process.json"
+bench exec "$P running" "$berth --root $rb exec --process $work/process.json run1" \
+  "$runc --root $rr exec --process $work/process.json run1"
+bench exec-cold "$P running" "env BERTH_NO_FAST=1 $berth --root $rb exec --process $work/process.json run1" \
+  "$runc --root $rr exec --process $work/process.json run1"
 
 mkdir -p "$repo/bench/results"
 out=$repo/bench/results/shim-$(date -u +%Y%m%dT%H%M%SZ).json

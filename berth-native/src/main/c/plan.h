@@ -66,6 +66,7 @@ enum plan_tag {
   T_VERBS_ANNOTATION = 53, /* [key, value]  in the config's order                                    */
   T_VERBS_CGROUP = 54,     /* [dir]     the container's cgroup directory in one hierarchy (absolute)  */
   T_VERBS_HOOKS = 55,      /* [poststart 0|1, poststop 0|1]  hooks the JVM runs for start / delete    */
+  T_EXEC_PROCESS = 56,     /* [process.json bytes]  only in warm exec templates (verbs.c): compared, then ignored */
 };
 
 struct plan_field {

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -754,6 +755,183 @@ static int verb_ps(struct ctr *c)
   return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/*
+ * exec, warm: `exec --process FILE [--detach] [--pid-file F] [--console-socket S] ID` of a process
+ * the JVM already prepared for this container (a Kubernetes exec probe, run every few seconds with
+ * the same process.json). The JVM leaves the exec plan as a template in <state dir>/exec-cache/
+ * <key>.plan, the pid file and console socket paths as placeholders; the key (computed here only,
+ * handed to the JVM on a miss in $BERTH_EXEC_KEY) digests the root, the id, the init's pid and the
+ * creation time, the flags given, --log and --log-format, and process.json's bytes, which the
+ * template also holds and which are compared before it is used. The launcher then runs the plan as
+ * the JVM would have handed it over (--plan-fd). The templates go with the container.
+ */
+#define PID_FILE_MARK "/@@BERTH-PID-FILE@@"
+#define CONSOLE_MARK "/@@BERTH-CONSOLE-SOCKET@@"
+
+static void fnv(uint64_t h[2], const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++) {
+    h[0] = (h[0] ^ p[i]) * 0x100000001b3ULL;
+    h[1] = (h[1] ^ p[i]) * 0x100000001b3ULL;
+  }
+}
+
+static void fnv_str(uint64_t h[2], const char *s)
+{
+  fnv(h, s, strlen(s) + 1);
+}
+
+static char *slurp_path(const char *path, size_t max, size_t *len, bool trusted)
+{
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  struct stat st;
+  char *buf = NULL;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t) st.st_size <= max &&
+      (!trusted || (st.st_uid == geteuid() && !(st.st_mode & 022))) && (buf = malloc((size_t) st.st_size + 1))) {
+    size_t got = 0;
+    while (got < (size_t) st.st_size) {
+      ssize_t r = read(fd, buf + got, (size_t) st.st_size - got);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      got += (size_t) r;
+    }
+    if (got != (size_t) st.st_size) {
+      free(buf);
+      buf = NULL;
+    } else {
+      *len = got;
+    }
+  }
+  close(fd);
+  return buf;
+}
+
+static void put_le(char **o, uint64_t v, int n)
+{
+  for (int i = 0; i < n; i++)
+    *(*o)++ = (char) ((v >> (8 * i)) & 0xff);
+}
+
+/* The template with its placeholders replaced, in a memfd; -1 if it is not for this process.json. */
+static int exec_instantiate(const struct plan *t, const char *proc, size_t plen, const char *id, const char *pid_file,
+                            const char *console)
+{
+  const struct plan_record *pr = plan_find(t, T_EXEC_PROCESS);
+  const char *action = plan_get(t, T_ACTION), *tid = plan_get(t, T_ID);
+  if (!pr || pr->nfields != 1 || pr->fields[0].len != plen || memcmp(pr->fields[0].data, proc, plen) != 0 ||
+      !action || strcmp(action, "exec") != 0 || !tid || strcmp(tid, id) != 0)
+    return -1;
+  if ((plan_find(t, T_PID_FILE) != NULL) != (pid_file != NULL) ||
+      (plan_find(t, T_CONSOLE_SOCKET) != NULL) != (console != NULL))
+    return -1;
+  size_t cap = 12 + strlen(pid_file ? pid_file : "") + strlen(console ? console : "");
+  for (size_t r = 0; r < t->nrecords; r++) {
+    cap += 4;
+    for (uint16_t f = 0; f < t->records[r].nfields; f++)
+      cap += 5 + t->records[r].fields[f].len;
+  }
+  char *buf = malloc(cap), *o = buf;
+  if (!buf)
+    return -1;
+  memcpy(o, PLAN_MAGIC, 8);
+  o += 8;
+  put_le(&o, t->nrecords, 4);
+  for (size_t r = 0; r < t->nrecords; r++) {
+    const struct plan_record *rec = &t->records[r];
+    put_le(&o, rec->tag, 2);
+    put_le(&o, rec->nfields, 2);
+    for (uint16_t f = 0; f < rec->nfields; f++) {
+      const char *d = rec->fields[f].data;
+      size_t l = rec->fields[f].len;
+      if (rec->tag == T_PID_FILE && f == 0 && strcmp(d, PID_FILE_MARK) == 0)
+        d = pid_file, l = strlen(pid_file);
+      else if (rec->tag == T_CONSOLE_SOCKET && f == 0 && strcmp(d, CONSOLE_MARK) == 0)
+        d = console, l = strlen(console);
+      put_le(&o, l, 4);
+      memcpy(o, d, l);
+      o += l;
+      *o++ = 0;
+    }
+  }
+  int fd = memfd_create("berth-plan", 0);
+  if (fd < 0 || write_all(fd, buf, (size_t) (o - buf)) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+    free(buf);
+    return -1;
+  }
+  free(buf);
+  return fd;
+}
+
+static int verb_exec(const char *root, const char *id, const char *process, bool detach, const char *pid_file,
+                     const char *console, const char *log, const char *log_format)
+{
+  if (!process || process[0] != '/' || (pid_file && pid_file[0] != '/') || (console && console[0] != '/') ||
+      (log && log[0] != '/'))
+    fallback(); /* the JVM resolves relative paths */
+  struct ctr c;
+  if (load(&c, root, id) == NOT_FOUND)
+    fallback();
+  enum status s = status_of(&c);
+  if (s != S_RUNNING && s != S_CREATED)
+    fallback(); /* the JVM says why not */
+  size_t plen = 0;
+  char *proc = slurp_path(process, 1u << 20, &plen, false);
+  if (!proc)
+    fallback();
+  uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
+  char pidbuf[32];
+  snprintf(pidbuf, sizeof pidbuf, "%ld", (long) c.pid);
+  fnv_str(h, "berth-exec-v1");
+  fnv_str(h, root);
+  fnv_str(h, id);
+  fnv_str(h, pidbuf);
+  fnv_str(h, plan_str(c.st, 4));
+  fnv_str(h, detach ? "1" : "0");
+  fnv_str(h, pid_file ? "1" : "0");
+  fnv_str(h, console ? "1" : "0");
+  fnv_str(h, log ? log : "");
+  fnv_str(h, log ? log_format : "");
+  fnv(h, proc, plen);
+  char key[33], dir[4200], path[4300];
+  snprintf(key, sizeof key, "%016llx%016llx", (unsigned long long) h[0], (unsigned long long) h[1]);
+  setenv("BERTH_EXEC_KEY", key, 1);
+  snprintf(dir, sizeof dir, "%s/exec-cache", c.dir);
+  struct stat st;
+  if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+    fallback();
+  snprintf(path, sizeof path, "%s/%s.plan", dir, key);
+  size_t tlen = 0;
+  char *tbytes = slurp_path(path, 4u << 20, &tlen, true);
+  if (!tbytes)
+    fallback();
+  /* plan_read takes an fd: the bytes go through a memfd */
+  int tfd = memfd_create("berth-exec-template", MFD_CLOEXEC);
+  struct plan t;
+  struct berr err;
+  if (tfd < 0 || write_all(tfd, tbytes, tlen) < 0 || plan_read(tfd, &t, &err) < 0) {
+    unlink(path);
+    fallback();
+  }
+  close(tfd);
+  free(tbytes);
+  int fd = exec_instantiate(&t, proc, plen, id, pid_file, console);
+  if (fd < 0) {
+    unlink(path); /* not for this command after all: the JVM stores a right one */
+    fallback();
+  }
+  unsetenv("BERTH_EXEC_KEY");
+  char fdbuf[16];
+  snprintf(fdbuf, sizeof fdbuf, "%d", fd);
+  char *const args[] = {(char *) "berth-launch", (char *) "--plan-fd", fdbuf, NULL};
+  execv("/proc/self/exe", args);
+  return fail("exec /proc/self/exe: %s", strerror(errno));
+}
+
 static bool valid_id(const char *id)
 {
   size_t n = strlen(id);
@@ -828,7 +1006,8 @@ int verbs_main(int argc, char **argv)
   if (i == n || !*root)
     fallback();
   const char *verb = args[i++];
-  bool all = false, force = false, json = false;
+  bool all = false, force = false, json = false, detach = false;
+  const char *process = NULL, *pid_file = NULL, *console = NULL;
   const char *pos[3];
   int npos = 0;
   bool flags_done = false;
@@ -845,6 +1024,16 @@ int verbs_main(int argc, char **argv)
         all = b;
       else if (strcmp(verb, "delete") == 0 && (b = flag_bool(a, "force", "-f")) >= 0)
         force = b;
+      else if (strcmp(verb, "exec") == 0 && (b = flag_bool(a, "detach", "-d")) >= 0)
+        detach = b;
+      else if (strcmp(verb, "exec") == 0 && strcmp(a, "-p") == 0 && i + 1 < n)
+        process = args[++i];
+      else if (strcmp(verb, "exec") == 0 && (v = flag_value(args, n, &i, "process")))
+        process = v;
+      else if (strcmp(verb, "exec") == 0 && (v = flag_value(args, n, &i, "pid-file")))
+        pid_file = v;
+      else if (strcmp(verb, "exec") == 0 && (v = flag_value(args, n, &i, "console-socket")))
+        console = v;
       else if (strcmp(verb, "ps") == 0 && strcmp(a, "-f") == 0 && i + 1 < n)
         json = strcmp(args[++i], "json") == 0 ? true : (fallback(), false);
       else if (strcmp(verb, "ps") == 0 && (v = flag_value(args, n, &i, "format")))
@@ -856,6 +1045,8 @@ int verbs_main(int argc, char **argv)
     if (npos == 3)
       fallback();
     pos[npos++] = a;
+    if (strcmp(verb, "exec") == 0)
+      flags_done = true; /* runc: exec's flags end at the id; what follows is the command */
   }
   int want = strcmp(verb, "kill") == 0 ? 2 : 1;
   if (npos < 1 || npos > want || (strcmp(verb, "ps") == 0 && !json) || !valid_id(pos[0]))
@@ -863,6 +1054,11 @@ int verbs_main(int argc, char **argv)
   int sig = SIGTERM;
   if (strcmp(verb, "kill") == 0 && npos == 2 && (sig = parse_signal(pos[1])) < 0)
     fallback();
+  if (strcmp(verb, "exec") == 0) {
+    if (npos != 1)
+      fallback();
+    return verb_exec(root, pos[0], process, detach, pid_file, console, log, log_format);
+  }
   if (strcmp(verb, "state") && strcmp(verb, "kill") && strcmp(verb, "delete") && strcmp(verb, "start") &&
       strcmp(verb, "pause") && strcmp(verb, "resume") && strcmp(verb, "ps"))
     fallback();

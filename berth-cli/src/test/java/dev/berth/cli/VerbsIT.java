@@ -139,4 +139,53 @@ class VerbsIT extends RuncTest {
     nativ("delete", "-f", "e1").ok();
     runc.assertGone("e1");
   }
+
+  /**
+   * exec --process as containerd's shim calls it: the first exec of a process.json takes the JVM,
+   * which leaves a template in the container's directory; the next one of the same process.json
+   * (a Kubernetes exec probe) needs no JVM; another process.json takes the JVM again.
+   */
+  @Test
+  void repeatedExecOfTheSameProcessNeedsNoJvm() throws Exception {
+    Path b = runc.bundle("b", c -> {}, "sleep", "100");
+    runc.run("run", "-d", "--bundle", b.toString(), "x1").ok();
+    var proc = runc.JSON.readTree(Files.readString(b.resolve("config.json"))).get("process");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) proc).putArray("args").add("sh").add("-c").add("echo out-$0; exit 3");
+    Path pj = runc.tmp.resolve("process.json");
+    Files.writeString(pj, runc.JSON.writeValueAsString(proc));
+
+    Runc.Result first = runc.exec(TRACE, 60, "exec", "--process", pj.toString(), "x1");
+    assertThat(first.code()).as(first.err()).isEqualTo(3);
+    assertThat(first.out()).isEqualTo("out-sh\n");
+    assertThat(first.err()).contains("berth-trace");
+    try (var files = Files.list(runc.root.resolve("x1").resolve("exec-cache"))) {
+      assertThat(files.toList()).hasSize(1);
+    }
+    Runc.Result warm = nativ("exec", "--process", pj.toString(), "x1");
+    assertThat(warm.code()).as(warm.err()).isEqualTo(3);
+    assertThat(warm.out()).isEqualTo("out-sh\n");
+
+    // detached with a pid file, as the shim: one JVM exec, then none
+    for (int i = 0; i < 2; i++) {
+      Path pidFile = runc.tmp.resolve("exec" + i + ".pid");
+      Runc.Result d = runc.exec(TRACE, 60, "--log", runc.tmp.resolve("log.json").toString(), "--log-format", "json",
+          "exec", "--process", pj.toString(), "--detach", "--pid-file", pidFile.toString(), "x1");
+      assertThat(d.code()).as(d.err()).isZero();
+      assertThat(d.err().contains("berth-trace")).as("JVM on exec %d", i).isEqualTo(i == 0);
+      assertThat(Long.parseLong(Files.readString(pidFile).trim())).isPositive();
+    }
+
+    ((com.fasterxml.jackson.databind.node.ObjectNode) proc).putArray("args").add("true");
+    Files.writeString(pj, runc.JSON.writeValueAsString(proc));
+    Runc.Result other = runc.exec(TRACE, 60, "exec", "--process", pj.toString(), "x1");
+    assertThat(other.code()).as(other.err()).isZero();
+    assertThat(other.err()).as("a changed process.json is the JVM's").contains("berth-trace");
+
+    nativ("pause", "x1").ok();
+    Runc.Result paused = runc.exec(JVM, 60, "exec", "--process", pj.toString(), "x1");
+    assertThat(paused.code()).isEqualTo(1);
+    assertThat(runc.run("exec", "--process", pj.toString(), "x1").err()).as("paused: the JVM's error").isEqualTo(paused.err());
+    nativ("delete", "--force", "x1").ok();
+    runc.assertGone("x1");
+  }
 }
