@@ -2,7 +2,7 @@
 # bench/shim.sh — the runc verbs containerd's shim calls, bin/berth-runc beside runc in the same run.
 #
 # Usage (as root, after ./mvnw -B package -DskipTests; runc from scripts/install-deps.sh):
-#   bench/shim.sh [--runs N] [--warmup N] [--runtime PATH] [--runc PATH]
+#   bench/shim.sh [--runs N] [--warmup N] [--runtime PATH] [--runc PATH] [--full]
 # Defaults: 20 runs, 2 warm-ups, --runtime bin/berth-runc, --runc runc from PATH.
 #
 # One busybox bundle (scripts/mk-bundle.sh, `sleep 1000`), each runtime with its own --root. For each
@@ -20,16 +20,19 @@
 #                 the shim calls it: berth's warm exec (this process.json was exec'd before)
 #   exec-cold     the same with BERTH_NO_FAST=1 for berth: the JVM path (a new process.json)
 #   pause/resume  `pause ID` then `resume ID` (one timed command) of a running container
+#   ctr-run-rm    (--full) `ctr run --rm IMAGE ID true` through a private containerd (CRI off) and its
+#                 runc shim, --runc-binary berth-runc or runc: a whole start (berth's create cold)
 # Prints one line per verb: berth and runc medians and berth/runc; writes
 # bench/results/shim-<UTC time>.json (and shim-latest.json).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-runs=20 warmup=2 berth=$repo/bin/berth-runc runc=$(command -v runc || echo /usr/sbin/runc)
+runs=20 warmup=2 berth=$repo/bin/berth-runc runc=$(command -v runc || echo /usr/sbin/runc) full=0
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2;; --warmup) warmup=$2; shift 2;;
     --runtime) berth=$(realpath "$2"); shift 2;; --runc) runc=$2; shift 2;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0;;
+    --full) full=1; shift;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -109,6 +112,40 @@ bench exec "$P running" "$berth --root $rb exec --process $work/process.json run
   "$runc --root $rr exec --process $work/process.json run1"
 bench exec-cold "$P running" "env BERTH_NO_FAST=1 $berth --root $rb exec --process $work/process.json run1" \
   "$runc --root $rr exec --process $work/process.json run1"
+
+# Full starts through containerd's runc shim: a private containerd (own root, state, socket; CRI off)
+# and `ctr run --rm` of the same busybox image with each runtime as --runc-binary.
+if ((full)); then
+  for t in containerd ctr containerd-shim-runc-v2; do
+    command -v $t >/dev/null || { echo "bench: $t not found (scripts/install-deps.sh)" >&2; exit 1; }
+  done
+  cdir=$work/containerd
+  mkdir -p "$cdir/root" "$cdir/state"
+  printf '%s\n' 'version = 2' "root = \"$cdir/root\"" "state = \"$cdir/state\"" \
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]' \
+    '[grpc]' "  address = \"$cdir/sock\"" '[ttrpc]' "  address = \"$cdir/sock.ttrpc\"" \
+    '[debug]' '  address = ""' '[metrics]' '  address = ""' >"$cdir/config.toml"
+  containerd --config "$cdir/config.toml" >"$cdir/log" 2>&1 &
+  ctrd=$!
+  ctr="ctr --address $cdir/sock --namespace berth-shim-$$"
+  stop_containerd() {
+    for task in $($ctr tasks ls -q 2>/dev/null); do $ctr tasks kill -s SIGKILL "$task"; $ctr tasks delete -f "$task"; done >/dev/null 2>&1
+    for c in $($ctr containers ls -q 2>/dev/null); do $ctr containers delete "$c"; done >/dev/null 2>&1
+    kill "$ctrd" 2>/dev/null; wait "$ctrd" 2>/dev/null
+    rmdir /sys/fs/cgroup/*/"berth-shim-$$" 2>/dev/null || true
+    cleanup
+  }
+  trap stop_containerd EXIT
+  for _ in $(seq 100); do $ctr version >/dev/null 2>&1 && break; sleep 0.2; done
+  "$repo/scripts/mk-oci-image.sh" "$cdir/image" >/dev/null
+  $ctr images import "$cdir/image/image.tar" >/dev/null
+  img=localhost/berth/busybox:latest
+  # a new container id per run ($$ of hyperfine's shell)
+  hyperfine --style basic --warmup "$warmup" --runs "$runs" --shell sh --export-json "$work/ctr-run.json" \
+    -n "berth ctr-run-rm" "$ctr run --rm --runc-binary $berth --runc-root $cdir/rb $img b\$\$ true" \
+    -n "runc ctr-run-rm" "$ctr run --rm --runc-binary $runc --runc-root $cdir/rr $img r\$\$ true" >&2
+  results+=("$work/ctr-run.json")
+fi
 
 mkdir -p "$repo/bench/results"
 out=$repo/bench/results/shim-$(date -u +%Y%m%dT%H%M%SZ).json
