@@ -40,7 +40,8 @@ class VerbsTest(unittest.TestCase):
         self.fallback_out = os.path.join(self.tmp, "fallback.out")
         self.script = os.path.join(self.tmp, "berth-runc")
         with open(self.script, "w") as f:
-            f.write(f'#!/bin/sh\necho "BERTH_NO_FAST=$BERTH_NO_FAST $*" > {self.fallback_out}\n')
+            f.write(f'#!/bin/sh\necho "BERTH_NO_FAST=$BERTH_NO_FAST $*" > {self.fallback_out}\n'
+                    f'echo "$BERTH_EXEC_KEY" > {self.fallback_out}.key\n')
         os.chmod(self.script, 0o755)
         self.procs = []
 
@@ -325,6 +326,52 @@ class VerbsTest(unittest.TestCase):
         os.unlink(self.fallback_out)
         self.verb("state", "c3")
         self.assertIsNotNone(self.fell_back())
+
+    # exec: only from a template the JVM left; otherwise the JVM, with the key when the form is the shim's
+
+    def test_exec_without_a_template_goes_to_the_jvm_with_the_key(self):
+        p = self.spawn()
+        d, _ = self.container(pid=p.pid)
+        proc = os.path.join(self.tmp, "process.json")
+        with open(proc, "w") as f:
+            f.write('{"args": ["true"], "cwd": "/"}')
+        args = ["exec", "--process", proc, "--detach", "--pid-file", os.path.join(self.tmp, "e.pid"), "c1"]
+        self.assertEqual(self.verb(*args).returncode, 0)
+        self.assertEqual(self.fell_back(), "BERTH_NO_FAST=1 --root " + self.root + " " + " ".join(args))
+        with open(self.fallback_out + ".key") as f:
+            key = f.read().strip()
+        self.assertRegex(key, "^[0-9a-f]{32}$")
+        self.assertEqual(self.verb(*args).returncode, 0)
+        with open(self.fallback_out + ".key") as f:
+            self.assertEqual(f.read().strip(), key, "the same command, the same key")
+        with open(proc, "w") as f:
+            f.write('{"args": ["false"], "cwd": "/"}')
+        self.verb(*args)
+        with open(self.fallback_out + ".key") as f:
+            self.assertNotEqual(f.read().strip(), key, "another process.json, another key")
+        # a template that is not for this process.json is removed, and the JVM takes over
+        cache = os.path.join(d, "exec-cache")
+        os.mkdir(cache, 0o700)
+        with open(self.fallback_out + ".key") as f:
+            key2 = f.read().strip()
+        tpl = os.path.join(cache, key2 + ".plan")
+        with open(tpl, "wb") as f:
+            f.write(Plan().add(56, b'{"args": ["other"]}').add(1, "exec").add(2, "c1").encode())
+        os.unlink(self.fallback_out)
+        self.verb(*args)
+        self.assertIsNotNone(self.fell_back())
+        self.assertFalse(os.path.exists(tpl))
+
+    def test_exec_forms_it_does_not_take_go_to_the_jvm_without_a_key(self):
+        p = self.spawn()
+        self.container(pid=p.pid)
+        for args in (["exec", "c1", "true"], ["exec", "--process", "rel.json", "c1"],
+                     ["exec", "--process", "/p.json", "--pid-file", "rel.pid", "c1"],
+                     ["exec", "--tty", "--process", "/p.json", "c1"], ["exec", "--process", "/p.json", "nosuch"]):
+            self.verb(*args)
+            self.assertEqual(self.fell_back(), "BERTH_NO_FAST=1 --root " + self.root + " " + " ".join(args))
+            with open(self.fallback_out + ".key") as f:
+                self.assertEqual(f.read().strip(), "", args)
 
 
 if __name__ == "__main__":
