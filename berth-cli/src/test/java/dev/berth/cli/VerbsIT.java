@@ -82,7 +82,7 @@ class VerbsIT extends RuncTest {
       same("start", id);
       same("delete", id);
 
-      nativ("kill", id, "TERM").ok();
+      nativ("kill", id, "KILL").ok(); // the init is pid 1 of its namespace: TERM without a handler is ignored
       awaitStatus(id, "stopped");
       same("state", id);
       same("kill", id, "KILL");
