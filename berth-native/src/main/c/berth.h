@@ -27,6 +27,7 @@ int berr_sys(struct berr *err, const char *fmt, ...) __attribute__((format(print
 int berr_wrap(struct berr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void berr_format(const struct berr *err, char *buf, size_t len);
 void log_init(const struct plan *plan);
+void log_open(const char *path, bool json); /* --log of the launcher's verbs */
 void log_error(const struct berr *err);
 void log_error_text(const char *text);
 void log_warning(const struct berr *err);
@@ -132,6 +133,7 @@ struct launch;
 int sync_await_ready(struct launch *l, const char *who, struct berr *err);
 void sync_drop_child_ends(struct launch *l); /* after fork: the fds only the child uses */
 int update_main(int argc, char **argv);
+int verbs_main(int argc, char **argv); /* verbs.c: state, kill, delete, start, pause, resume, ps */
 int fast_apply(const struct plan *plan, const char *id);
 void run_cleanup(const struct plan *plan);
 

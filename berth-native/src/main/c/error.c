@@ -62,6 +62,12 @@ void log_init(const struct plan *plan)
   log_json = strcmp(plan_str(r, 1), "json") == 0;
 }
 
+void log_open(const char *path, bool json)
+{
+  log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  log_json = json;
+}
+
 static void json_escape(const char *in, char *out, size_t len)
 {
   size_t o = 0;

@@ -148,6 +148,49 @@ static int put_field(struct buf *b, const char *f, uint32_t len, const char *id,
   return r;
 }
 
+/*
+ * Copies a field that is itself a plan (a T_FAST_FILE's content in the plan format, e.g. the
+ * verbs record): re-encoded record by record, so the placeholders' replacement keeps every length
+ * right. -1 if it is malformed.
+ */
+static int put_nested(struct buf *b, const char *t, uint32_t len, const char *id, const char *created)
+{
+  struct buf in = {0};
+  uint32_t count;
+  memcpy(&count, t + 8, 4);
+  size_t off = 12;
+  int r = put(&in, t, 12);
+  for (uint32_t k = 0; r == 0 && k < count; k++) {
+    uint16_t tag, n;
+    if (off + 4 > len) {
+      r = -1;
+      break;
+    }
+    memcpy(&tag, t + off, 2);
+    memcpy(&n, t + off + 2, 2);
+    off += 4;
+    r = put_u16(&in, tag) < 0 || put_u16(&in, n) < 0 ? -1 : 0;
+    for (uint16_t i = 0; r == 0 && i < n; i++) {
+      uint32_t fl;
+      if (off + 4 > len) {
+        r = -1;
+        break;
+      }
+      memcpy(&fl, t + off, 4);
+      off += 4;
+      if (fl > len - off || len - off - fl < 1 || put_field(&in, t + off, fl, id, created) < 0)
+        r = -1;
+      off += fl + 1;
+    }
+  }
+  if (r == 0 && off != len)
+    r = -1;
+  if (r == 0)
+    r = put_u32(b, (uint32_t) in.len) < 0 || put(b, in.data, in.len) < 0 || put(b, "", 1) < 0 ? -1 : 0;
+  free(in.data);
+  return r;
+}
+
 /* What a template must be for to be used: the key only finds it; these are compared. */
 struct want {
   const char *config;
@@ -234,7 +277,10 @@ static int instantiate(const char *t, size_t len, const char *id, const char *cr
         goto bad;
       if (check_field(w, tag, i, t + off, fl, &config_next, &seen) < 0)
         goto bad;
-      if (put_field(&b, t + off, fl, id, created) < 0)
+      if (tag == T_FAST_FILE && i == 1 && fl >= 12 && memcmp(t + off, PLAN_MAGIC, 8) == 0) {
+        if (put_nested(&b, t + off, fl, id, created) < 0)
+          goto bad;
+      } else if (put_field(&b, t + off, fl, id, created) < 0)
         goto bad;
       off += fl + 1;
     }

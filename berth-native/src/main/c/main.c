@@ -50,6 +50,8 @@ int main(int argc, char **argv)
   int plan_fd = -1;
   if (argc > 1 && strcmp(argv[1], "--update") == 0)
     return update_main(argc - 2, argv + 2); /* no container is entered: no sealed re-exec needed */
+  if (argc > 1 && strcmp(argv[1], "--verb") == 0)
+    return verbs_main(argc - 2, argv + 2); /* nor here */
   bool fast = argc > 1 && strcmp(argv[1], "--fast") == 0;
   if (fast) {
     /* bin/berth-runc's warm path (fast.c): seal first, then look the template up. */

@@ -1,4 +1,5 @@
 /* monitor.c - waiting for the container: reaping (as subreaper), signal forwarding, pty relay, exit status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -191,10 +192,33 @@ void kill_cgroups(const struct plan *plan)
   }
 }
 
+/* <state dir>/exec-cache: the warm exec templates (verbs.c), whose names no plan knows */
+static void remove_exec_cache(const char *state_dir)
+{
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/exec-cache", state_dir);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return;
+  }
+  for (struct dirent *e; (e = readdir(d));)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+      unlinkat(dirfd(d), e->d_name, 0);
+  closedir(d);
+  rmdir(dir);
+}
+
 void run_cleanup(const struct plan *plan)
 {
+  const char *sd = plan_get(plan, T_STATE_DIR);
   for (const struct plan_record *r = NULL; (r = plan_next(plan, T_CLEANUP, r));) {
     const char *p = plan_str(r, 0);
+    if (sd && *sd && strcmp(p, sd) == 0)
+      remove_exec_cache(sd);
     if (unlink(p) < 0 && (errno == EISDIR || errno == EPERM))
       rmdir(p);
   }

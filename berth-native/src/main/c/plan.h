@@ -61,6 +61,12 @@ enum plan_tag {
   T_LOG_JSON = 49,         /* [path]    with T_MONITOR: stdout/stderr to the monitor, Docker json-file log */
   T_CONTROL_SOCKET = 50,   /* [path]    with T_MONITOR: unix socket for stdin data/close and resize frames */
   T_OPEN_STDIN = 51,       /* []        with T_LOG_JSON: stdin is a pipe (or the pty) fed from the control socket */
+  /* Only in <state dir>/verbs, the record the launcher's verbs (verbs.c: state, kill, delete, ...) read: */
+  T_VERBS_STATE = 52,      /* [ociVersion, id, bundle, rootfs, created, owner, monitored 0|1]        */
+  T_VERBS_ANNOTATION = 53, /* [key, value]  in the config's order                                    */
+  T_VERBS_CGROUP = 54,     /* [dir]     the container's cgroup directory in one hierarchy (absolute)  */
+  T_VERBS_HOOKS = 55,      /* [poststart 0|1, poststop 0|1]  hooks the JVM runs for start / delete    */
+  T_EXEC_PROCESS = 56,     /* [process.json bytes]  only in warm exec templates (verbs.c): compared, then ignored */
 };
 
 struct plan_field {

@@ -49,15 +49,20 @@ final class ExecCommand implements RuncCommand {
     RuntimeContext ctx = g.context();
     String id = a.id();
     Process p;
+    byte[] processJson = null;
     if (a.string("--process") != null) {
-      p = Process.of(new Node(Spec.readTree(Files.readAllBytes(a.path("--process"))), "process"));
+      processJson = Files.readAllBytes(a.path("--process"));
+      p = Process.of(new Node(Spec.readTree(processJson), "process"));
     } else {
       List<String> command = a.positionals().subList(1, a.positionals().size());
       if (command.isEmpty()) throw new UsageException("exec: needs a command or --process");
       p = fromFlags(Exec.config(ctx, id).process(), a, command);
     }
-    var plan = Exec.prepare(ctx, new Exec.Request(id, p, a.path("--pid-file"), a.path("--console-socket"),
-        a.bool("--detach"), a.intValue("--preserve-fds", 0)));
+    var request = new Exec.Request(id, p, a.path("--pid-file"), a.path("--console-socket"), a.bool("--detach"),
+        a.intValue("--preserve-fds", 0));
+    var plan = Exec.prepare(ctx, request);
+    // the launcher's warm exec (verbs.c) sent its key: it parsed this very command line
+    if (processJson != null) dev.berth.runtime.ops.ExecWarm.store(ctx, dev.berth.runtime.ops.ExecWarm.keyFromLauncher(), request, processJson);
     Launcher.handOff(ctx.launcher(), plan);
     return 0;
   }

@@ -94,6 +94,7 @@ public final class Create {
       ContainerRecord record = new ContainerRecord(id, bundle.toString(), rootfs.toString(), Instant.now().toString(),
           spec.ociVersion(), cgroup.cgroupPath(), "root", monitor, spec.annotations());
       ctx.store().save(record);
+      ctx.store().saveVerbs(id, verbs(record, cgroup.paths(), spec));
       Files.write(dir.resolve("config.json"), raw); // exactly what was validated
       dev.berth.runtime.Trace.mark("create: state saved");
       CgroupManager created = cgroup;
@@ -111,6 +112,12 @@ public final class Create {
       if (e instanceof RuntimeException re) throw re;
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot create \"" + id + "\": " + e.getMessage(), e);
     }
+  }
+
+  /** The record of the launcher's JVM-less verbs ({@link dev.berth.runtime.state.VerbsRecord}). */
+  static byte[] verbs(ContainerRecord record, List<Path> cgroups, Spec spec) {
+    return dev.berth.runtime.state.VerbsRecord.encode(record, cgroups, !spec.hooks().poststart().isEmpty(),
+        !spec.hooks().poststop().isEmpty());
   }
 
   static final long SWEEP_INTERVAL_MS = 60_000;

@@ -125,6 +125,8 @@ public final class WarmPath {
       fast.add(PlanTag.FAST_STATE_DIR, dir);
       fast.add(PlanTag.FAST_FILE, dir.resolve(StateStore.CGROUP_PATH_FILE), rec.cgroupsPath());
       fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
+      // a plan inside a field: fast.c re-encodes it with the placeholders replaced
+      fast.add(PlanTag.FAST_FILE, dir.resolve(dev.berth.runtime.state.VerbsRecord.FILE), Create.verbs(rec, cgroups, spec));
       fast.add(PlanTag.FAST_FILE, dir.resolve("config.json"), config);
       for (Path c : cgroups) fast.add(PlanTag.FAST_CGROUP_DIR, c);
       for (String[] w : cgroupWrites) {

@@ -96,6 +96,16 @@ public final class StateStore {
     }
   }
 
+  /** Writes {@code <dir>/verbs} ({@link VerbsRecord}) whole or not at all. */
+  public void saveVerbs(String id, byte[] record) {
+    Path dir = dir(id);
+    try {
+      write(dir, VerbsRecord.FILE, record);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write " + dir.resolve(VerbsRecord.FILE) + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Written whole or not at all (a temporary file renamed over it). */
   private static void write(Path dir, String name, byte[] content) throws IOException {
     Path tmp = dir.resolve("." + name + ".tmp");
