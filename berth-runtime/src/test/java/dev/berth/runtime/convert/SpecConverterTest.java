@@ -25,7 +25,7 @@ class SpecConverterTest {
     LaunchOptions o = new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, null, false,
         null, null);
     return SpecConverter.containerPlan(spec, o, bundle.resolve("rootfs"), List.of(Path.of("/sys/fs/cgroup/pids/berth/c1")),
-        null, 0, List.of(new SpecConverter.CgroupMount(Path.of("/sys/fs/cgroup/pids"), "cgroup", "pids")));
+        null, 0, List.of(new dev.berth.cgroups.CgroupLayout.Mount(Path.of("/sys/fs/cgroup/pids"), "cgroup", "pids")));
   }
 
   static final String BASE = """
