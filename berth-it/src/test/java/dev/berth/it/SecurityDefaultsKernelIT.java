@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.engine.spec.CapabilityOptions;
+import dev.berth.engine.spec.DockerDefaults;
 import dev.berth.engine.spec.HostConfigSecurity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
