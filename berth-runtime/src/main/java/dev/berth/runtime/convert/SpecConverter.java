@@ -1,12 +1,12 @@
 package dev.berth.runtime.convert;
 
-import static dev.berth.runtime.convert.MountOptions.MS_BIND;
-import static dev.berth.runtime.convert.MountOptions.MS_NODEV;
-import static dev.berth.runtime.convert.MountOptions.MS_NOEXEC;
-import static dev.berth.runtime.convert.MountOptions.MS_NOSUID;
-import static dev.berth.runtime.convert.MountOptions.MS_RDONLY;
-import static dev.berth.runtime.convert.MountOptions.MS_REC;
-import static dev.berth.runtime.convert.MountOptions.MS_SLAVE;
+import static dev.berth.sys.Linux.MS_BIND;
+import static dev.berth.sys.Linux.MS_NODEV;
+import static dev.berth.sys.Linux.MS_NOEXEC;
+import static dev.berth.sys.Linux.MS_NOSUID;
+import static dev.berth.sys.Linux.MS_RDONLY;
+import static dev.berth.sys.Linux.MS_REC;
+import static dev.berth.sys.Linux.MS_SLAVE;
 
 import dev.berth.cgroups.CgroupLayout;
 import dev.berth.runtime.plan.Plan;
