@@ -21,7 +21,7 @@ public record CgroupLayout(Layout kind, List<Hierarchy> hierarchies, Path unifie
 
     /** A v1 hierarchy: its controllers ("cpu", "cpuacct", or "name=systemd"), mount point, and our cgroup in it. */
     public record Hierarchy(Set<String> controllers, Path mount, String ownPath) {
-        public Hierarchy { controllers = Set.copyOf(controllers); }
+        public Hierarchy { controllers = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(controllers)); }
     }
 
     static final Set<String> V1_CONTROLLERS = Set.of("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer",
@@ -119,6 +119,27 @@ public record CgroupLayout(Layout kind, List<Hierarchy> hierarchies, Path unifie
     public CgroupLayout withOwnCgroup(String own) {
         return new CgroupLayout(kind, hierarchies.stream().map(h -> new Hierarchy(h.controllers, h.mount, own)).toList(),
                 unifiedMount, own, fake);
+    }
+
+    /**
+     * A cgroup file system as a container's {@code cgroup} mount projects it: the mount point (its
+     * last component names the container's sub-mount), {@code cgroup} or {@code cgroup2}, and the
+     * mount data that selects the hierarchy again (its controllers, e.g. {@code cpu,cpuacct} or
+     * {@code name=systemd}; empty for cgroup2).
+     */
+    public record Mount(Path mountPoint, String fstype, String options) {
+        public String name() { return mountPoint.getFileName().toString(); }
+    }
+
+    /**
+     * The cgroup mounts of this layout, the v1 hierarchies first and then the cgroup2 mount: the
+     * one list of cgroup file systems berth uses (the runtime's {@code cgroup} mounts too).
+     */
+    public List<Mount> mounts() {
+        List<Mount> out = new ArrayList<>();
+        for (Hierarchy h : hierarchies) out.add(new Mount(h.mount, "cgroup", String.join(",", h.controllers)));
+        if (unifiedMount != null) out.add(new Mount(unifiedMount, "cgroup2", ""));
+        return out;
     }
 
     /** The v1 hierarchy holding {@code controller}, or null. */

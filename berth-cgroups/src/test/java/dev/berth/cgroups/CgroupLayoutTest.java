@@ -30,6 +30,21 @@ class CgroupLayoutTest {
     }
 
     @Test
+    void mountsListEveryHierarchyOnceWithTheDataThatSelectsIt() {
+        CgroupLayout l = CgroupLayout.parse(HYBRID_MOUNTINFO + "41 30 0:28 / /mnt/cpu-again rw - cgroup cgroup rw,cpu\n", HYBRID_SELF);
+        assertThat(l.mounts()).containsExactly(
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/cpu"), "cgroup", "cpu"),
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/cpuacct"), "cgroup", "cpuacct"),
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/cpuset"), "cgroup", "cpuset"),
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/memory"), "cgroup", "memory"),
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/systemd"), "cgroup", "name=systemd"),
+                new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/unified"), "cgroup2", ""));
+        assertThat(l.mounts().getLast().name()).isEqualTo("unified");
+        CgroupLayout co = CgroupLayout.parse("25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n", "3:cpu,cpuacct:/\n");
+        assertThat(co.mounts()).containsExactly(new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/cpu,cpuacct"), "cgroup", "cpu,cpuacct"));
+    }
+
+    @Test
     void comountedV1() {
         CgroupLayout l = CgroupLayout.parse("""
                 25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct

@@ -326,11 +326,12 @@ class RealCgroupTest {
         // live update: allow /dev/full; the write now reaches the device (ENOSPC, which dash reports as "I/O error")
         m.update(Resources.empty().withDevices(List.of(Resources.DeviceRule.denyAll(), Resources.DeviceRule.allowChar(1, 3, "rwm"),
                 Resources.DeviceRule.allowChar(1, 7, "rw"))));
-        int dirFd = dev.berth.cgroups.fs.Native.open(dir.toString(), 0);
+        dev.berth.sys.Syscalls sys = dev.berth.sys.Syscalls.linux();
+        int dirFd = sys.open(dir.toString(), 0, 0);
         try {
-            assertThat(dev.berth.cgroups.fs.Bpf.queryDevice(dirFd)).hasSize(1); // the old program was detached
+            assertThat(sys.bpfQueryDevices(dirFd)).hasSize(1); // the old program was detached
         } finally {
-            dev.berth.cgroups.fs.Native.close(dirFd);
+            sys.close(dirFd);
         }
         Process d2 = startIn(m, probe);
         assertThat(d2.waitFor(5, TimeUnit.SECONDS)).isTrue();

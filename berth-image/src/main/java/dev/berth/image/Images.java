@@ -43,13 +43,16 @@ public final class Images {
     private final SnapshotStore snapshots;
     private final Snapshotter snapshotter;
 
-    private Images(Store store) {
+    private Images(Store store, dev.berth.sys.Syscalls sys) {
         this.store = store;
         this.snapshots = new SnapshotStore(store);
-        this.snapshotter = new Snapshotter(store, snapshots);
+        this.snapshotter = new Snapshotter(store, snapshots, sys);
     }
 
-    public static Images open(Path root) { return new Images(Store.open(root)); }
+    public static Images open(Path root) { return open(root, dev.berth.sys.Syscalls.linux()); }
+
+    /** The store at {@code root}, its snapshots mounted through {@code sys} (tests: a recording double). */
+    public static Images open(Path root, dev.berth.sys.Syscalls sys) { return new Images(Store.open(root), sys); }
 
     public Store store() { return store; }
     public SnapshotStore snapshots() { return snapshots; }

@@ -3,7 +3,6 @@ package dev.berth.runtime;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.state.ProcRecord;
 import dev.berth.runtime.state.ProcStat;
-import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -41,12 +40,25 @@ public final class Launcher {
       System.err.flush();
       Runtime.getRuntime().halt(0);
     }
-    int fd = Linux.memfdCreate("berth-plan", 0);
-    Linux.writeFully(fd, bytes);
-    Linux.lseek(fd, 0, 0);
-    String f = Integer.toString(fd);
-    Linux.execve(launcher.toString(), new String[] {"berth-launch", "--plan-fd", f}, new String[0]);
+    execPlan(dev.berth.sys.Syscalls.linux(), launcher, bytes);
     throw new IllegalStateException("execve returned");
+  }
+
+  /**
+   * Becomes {@code launcher} with the plan in a memfd it inherits ({@code --plan-fd}). Returns only
+   * by throwing; the memfd is closed again then, so a failed exec leaves no descriptor behind.
+   */
+  static void execPlan(dev.berth.sys.Syscalls sys, Path launcher, byte[] plan) {
+    int fd = sys.memfdCreate("berth-plan", 0);
+    try {
+      sys.writeFully(fd, plan);
+      sys.lseek(fd, 0, 0);
+      String f = Integer.toString(fd);
+      sys.execve(launcher.toString(), new String[] {"berth-launch", "--plan-fd", f}, new String[0]);
+    } catch (RuntimeException e) {
+      try { sys.close(fd); } catch (RuntimeException e2) { e.addSuppressed(e2); }
+      throw e;
+    }
   }
 
   /**

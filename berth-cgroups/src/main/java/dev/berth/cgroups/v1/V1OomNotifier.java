@@ -3,7 +3,7 @@ package dev.berth.cgroups.v1;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.fs.CgroupDir;
 import dev.berth.cgroups.fs.CgroupFiles;
-import dev.berth.cgroups.fs.Native;
+import dev.berth.sys.Syscalls;
 
 import java.nio.file.Files;
 
@@ -12,16 +12,24 @@ import java.nio.file.Files;
  * The kernel signals it on each OOM in the cgroup, and once more when the cgroup is removed.
  */
 public final class V1OomNotifier implements AutoCloseable {
+    private final Syscalls sys;
     private final int efd, ofd;
     private final Thread reader;
     private volatile boolean closed;
+    private static final int O_RDONLY = 0, O_CLOEXEC = 02000000;
 
     public V1OomNotifier(CgroupDir d, Runnable listener) {
-        int e = Native.eventfd(), o;
+        this(Syscalls.linux(), d, listener);
+    }
+
+    /** Registers through {@code sys}; on any failure the descriptors it opened are closed again. */
+    public V1OomNotifier(Syscalls sys, CgroupDir d, Runnable listener) {
+        this.sys = sys;
+        int e = sys.eventfd(), o;
         try {
-            o = Native.open(d.file("memory.oom_control").toString(), Native.O_RDONLY | Native.O_CLOEXEC);
+            o = sys.open(d.file("memory.oom_control").toString(), O_RDONLY | O_CLOEXEC, 0);
         } catch (RuntimeException x) {
-            Native.close(e);
+            sys.close(e);
             throw CgroupException.io("open", d.file("memory.oom_control"), x);
         }
         efd = e;
@@ -29,22 +37,22 @@ public final class V1OomNotifier implements AutoCloseable {
         try {
             CgroupFiles.write(d.file("cgroup.event_control"), efd + " " + ofd);
         } catch (RuntimeException x) {
-            Native.close(efd);
-            Native.close(ofd);
+            sys.close(efd);
+            sys.close(ofd);
             throw x;
         }
         reader = Thread.ofPlatform().daemon().name("berth-oom-" + d.dir().getFileName()).start(() -> {
             try {
                 while (!closed) {
-                    long n = Native.readCounter(efd);
+                    long n = sys.eventfdRead(efd);
                     if (closed || !Files.exists(d.dir())) break; // close(), or the cgroup went away
                     for (long i = 0; i < n; i++) listener.run();
                 }
             } catch (RuntimeException ignored) {
                 // fd gone: stop
             } finally {
-                Native.close(efd);
-                Native.close(ofd);
+                sys.close(efd);
+                sys.close(ofd);
             }
         });
     }
@@ -53,7 +61,7 @@ public final class V1OomNotifier implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        Native.writeCounter(efd, 1); // wake the reader; it closes the fds
+        sys.eventfdWrite(efd, 1); // wake the reader; it closes the fds
         try {
             reader.join(1000);
         } catch (InterruptedException e) {

@@ -2,14 +2,13 @@ package dev.berth.cgroups.v2;
 
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.Resources;
-import dev.berth.cgroups.fs.Bpf;
 import dev.berth.cgroups.fs.CgroupDir;
 import dev.berth.cgroups.fs.Controller;
 import dev.berth.cgroups.fs.Journal;
-import dev.berth.cgroups.fs.Native;
+import dev.berth.sys.Linux;
+import dev.berth.sys.SyscallException;
+import dev.berth.sys.Syscalls;
 
-import java.io.IOException;
-import java.nio.file.Files;
 
 /**
  * v2 device rules: the rules compiled by {@link DeviceFilter} into a BPF_PROG_TYPE_CGROUP_DEVICE
@@ -20,40 +19,46 @@ import java.nio.file.Files;
  * fake tree of the tests) nothing is attached.
  */
 public final class V2Devices implements Controller {
+    private final Syscalls sys;
+
+    public V2Devices() { this(Syscalls.linux()); }
+
+    public V2Devices(Syscalls sys) { this.sys = sys; }
+
     @Override public String name() { return "devices"; }
 
     @Override
     public void apply(CgroupDir d, Resources r, Journal j) {
         if (r.devices() == null) return;
         try {
-            if (!"cgroup2".equals(Files.getFileStore(d.dir()).type())) return;
-        } catch (IOException e) {
+            if (sys.statfsType(d.dir().toString()) != Linux.CGROUP2_SUPER_MAGIC) return;
+        } catch (SyscallException e) {
             throw CgroupException.io("statfs", d.dir(), e);
         }
-        if (!Bpf.supported()) throw CgroupException.badValue("devices", r.devices().size() + " rules", "no bpf(2) on " + System.getProperty("os.arch"));
+        if (!sys.bpfSupported()) throw CgroupException.badValue("devices", r.devices().size() + " rules", "no bpf(2) on " + System.getProperty("os.arch"));
         byte[] prog = DeviceFilter.compile(r.devices());
-        int dir = Native.open(d.dir().toString(), Native.O_RDONLY | Native.O_CLOEXEC);
+        int dir = sys.open(d.dir().toString(), Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_CLOEXEC, 0);
         try {
-            int[] old = Bpf.queryDevice(dir);
-            int fd = Bpf.loadDeviceProgram(prog);
+            int[] old = sys.bpfQueryDevices(dir);
+            int fd = sys.bpfLoadDeviceProgram(prog);
             int[] now;
             try {
-                Bpf.attachDevice(dir, fd);
+                sys.bpfAttachDevice(dir, fd);
             } finally {
-                Native.close(fd); // the attachment holds the program
+                sys.close(fd); // the attachment holds the program
             }
-            now = Bpf.queryDevice(dir);
+            now = sys.bpfQueryDevices(dir);
             try {
-                for (int id : old) Bpf.detachDevice(dir, id);
+                for (int id : old) sys.bpfDetachDevice(dir, id);
             } catch (RuntimeException e) {
-                for (int id : now) if (!contains(old, id)) Bpf.detachDevice(dir, id);
+                for (int id : now) if (!contains(old, id)) sys.bpfDetachDevice(dir, id);
                 throw e;
             }
-        } catch (Native.NativeException e) {
+        } catch (SyscallException e) {
             throw new CgroupException("devices: " + e.getMessage() + " (" + d.dir() + ")", "devices",
                     r.devices().size() + " rules", d.dir(), e);
         } finally {
-            Native.close(dir);
+            sys.close(dir);
         }
     }
 

@@ -10,8 +10,4 @@ final class BundleCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command: bundle create, ls or rm (try berth bundle --help)"); }
-
-    /** Labels berth records on a bundle's container (containers/NAME/image.json). */
-    static final String LABEL_DIR = "bundle";
-    static final String LABEL_CREATED_DIR = "bundle.created-dir";
 }

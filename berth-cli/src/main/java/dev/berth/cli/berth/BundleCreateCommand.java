@@ -1,19 +1,10 @@
 package dev.berth.cli.berth;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.berth.image.Images;
-import dev.berth.image.api.Descriptor;
-import dev.berth.image.api.ImageException;
-import dev.berth.image.api.Json;
-import dev.berth.image.api.MediaTypes;
-import dev.berth.image.snapshot.Snapshotter;
+import dev.berth.engine.bundles.Bundles;
+import dev.berth.engine.spec.BundleSpec;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,42 +35,8 @@ final class BundleCreateCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws IOException {
-        Path bundle = dir.toAbsolutePath().normalize();
-        String n = name != null ? name : bundle.getFileName() == null ? "" : bundle.getFileName().toString();
-        Path config = bundle.resolve("config.json");
-        if (Files.exists(bundle, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(bundle, LinkOption.NOFOLLOW_LINKS))
-            throw new ImageException.InvalidReference("bundle directory " + bundle + " exists and is not a directory");
-        if (Files.exists(config, LinkOption.NOFOLLOW_LINKS))
-            throw new ImageException.InvalidReference("bundle directory " + bundle + " already has a config.json");
-        Images im = global.images();
-        Snapshotter snap = im.snapshotter();
-        boolean createDir = !Files.exists(bundle, LinkOption.NOFOLLOW_LINKS);
-        Path rootfs = snap.prepare(n, image, Map.of(BundleCommand.LABEL_DIR, bundle.toString(),
-                BundleCommand.LABEL_CREATED_DIR, Boolean.toString(createDir)), BundleSpec.mountPoints());
-        Path tmp = bundle.resolve(".config.json.partial");
-        try {
-            Snapshotter.ContainerInfo ci = snap.info(n);
-            var m = im.store().manifest(new Descriptor(MediaTypes.OCI_MANIFEST, ci.manifest(), 0, null, null, null));
-            ObjectNode imageConfig = im.store().config(m);
-            ObjectNode cfg = BundleSpec.generate(imageConfig.get("config"), rootfs, new BundleSpec.Options(command, entrypoint, env,
-                    workdir, user, tty, readOnly, hostname != null ? hostname : n.length() > 63 ? n.substring(0, 63) : n));
-            cfg.putObject("annotations").put("dev.berth.image", ci.image()).put("dev.berth.image.manifest", ci.manifest());
-            if (createDir) {   // 0700 from the start: config.json holds the container's command and environment
-                Files.createDirectories(bundle.getParent());
-                Files.createDirectory(bundle, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-            }
-            Files.write(tmp, Json.pretty(cfg).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            Files.move(tmp, config, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            try { snap.remove(n); } catch (RuntimeException e2) { e.addSuppressed(e2); }
-            try {
-                Files.deleteIfExists(tmp);
-                if (createDir) Files.deleteIfExists(bundle);
-            } catch (IOException e2) { e.addSuppressed(e2); }
-            if (e instanceof IOException io) throw new ImageException.Store("cannot write bundle " + bundle + ": " + io.getMessage(), io);
-            throw e;
-        }
+        String n = Bundles.create(global.images(), image, dir, name,
+                new BundleSpec.Options(command, entrypoint, env, workdir, user, tty, readOnly, hostname));
         spec.commandLine().getOut().println(n);
         return 0;
     }

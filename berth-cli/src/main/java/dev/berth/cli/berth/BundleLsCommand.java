@@ -24,7 +24,7 @@ final class BundleLsCommand implements Callable<Integer> {
         out.printf("%-24s %-40s %-8s %-9s %s%n", "NAME", "IMAGE", "MOUNTED", "PROCESSES", "BUNDLE");
         for (Snapshotter.ContainerInfo c : list)   // PROCESSES: what bundle rm would refuse on
             out.printf("%-24s %-40s %-8s %-9d %s%n", c.id(), c.image(), snap.mounted(c.id()) ? "yes" : "no",
-                    snap.processesIn(c.id()).size(), c.labels().getOrDefault(BundleCommand.LABEL_DIR, ""));
+                    snap.processesIn(c.id()).size(), c.labels().getOrDefault(dev.berth.engine.bundles.Bundles.LABEL_DIR, ""));
         return 0;
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.engine.spec.HostConfigSecurity;
-import dev.berth.engine.spec.ImageUser;
+import dev.berth.engine.spec.BundleSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -145,11 +145,11 @@ public final class OciSpec {
     if (!wd.startsWith("/")) throw new IllegalArgumentException("the working directory '" + wd + "' is invalid, it needs to be an absolute path");
     proc.put("cwd", wd);
     if (!wd.equals("/")) {
-      Path in = ImageUser.inRoot(p.rootfs(), wd);
+      Path in = BundleSpec.inRoot(p.rootfs(), wd);
       if (!Files.exists(in, LinkOption.NOFOLLOW_LINKS)) Files.createDirectories(in);
       else if (!Files.isDirectory(in)) throw new IllegalArgumentException("Cannot mkdir: " + wd + " is not a directory");
     }
-    ImageUser.ExecUser u = ImageUser.resolveUser(p.rootfs(), cfg.path("User").asText(""));
+    BundleSpec.ExecUser u = BundleSpec.resolveUser(p.rootfs(), cfg.path("User").asText(""));
     ObjectNode un = proc.putObject("user");
     un.put("uid", u.uid());
     un.put("gid", u.gid());

@@ -35,7 +35,7 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
 
     /** SHA-256: libcrypto's through FFM where available (fast without C2, see NativeSha256), else the JDK's. */
     public static MessageDigest newSha256() {
-        MessageDigest n = NativeSha256.create();
+        MessageDigest n = dev.berth.sys.NativeSha256.create();
         if (n != null) return n;
         try { return MessageDigest.getInstance("SHA-256"); }
         catch (NoSuchAlgorithmException e) { throw new IllegalStateException(e); }

@@ -15,6 +15,7 @@ import dev.berth.image.store.Provenance;
 import dev.berth.image.store.Store;
 import dev.berth.image.tar.Dir;
 import dev.berth.image.tar.Libc;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ import java.util.regex.Pattern;
  * Container root filesystems: an overlayfs mount of the image's layer snapshots (read-only
  * lowerdirs, top first) plus the container's own {@code upper/} and {@code work/} under
  * {@code containers/ID/}; the mount point is {@code containers/ID/rootfs}. Mounted with mount(2)
- * through FFM, never a subprocess.
+ * through berth-sys's {@link Syscalls}, never a subprocess.
  */
 public final class Snapshotter {
     private static final Pattern ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
@@ -52,8 +53,12 @@ public final class Snapshotter {
 
     private final Store store;
     private final SnapshotStore snapshots;
+    private final Syscalls sys;
 
-    public Snapshotter(Store store, SnapshotStore snapshots) { this.store = store; this.snapshots = snapshots; }
+    public Snapshotter(Store store, SnapshotStore snapshots) { this(store, snapshots, Syscalls.linux()); }
+
+    /** Mounting and unmounting through {@code sys} (a test's recording double, or the kernel). */
+    public Snapshotter(Store store, SnapshotStore snapshots, Syscalls sys) { this.store = store; this.snapshots = snapshots; this.sys = sys; }
 
     private Path cdir(String id) {
         if (id == null || !ID.matcher(id).matches()) throw new ImageException.InvalidReference("invalid container id: " + id);
@@ -130,7 +135,7 @@ public final class Snapshotter {
             if (data.length() > 4095)
                 throw new ImageException.Mount("overlay options for " + chain.size() + " layers exceed one page (" + data.length() + " bytes); root path too long");
             try {
-                Libc.mount("overlay", c.resolve("rootfs"), "overlay", 0, data);
+                Libc.mount(sys, "overlay", c.resolve("rootfs"), "overlay", 0, data);
             } catch (Libc.Errno e) {
                 throw new ImageException.Mount("cannot mount overlay rootfs of " + containerId + ": " + e.getMessage());
             }
@@ -149,7 +154,7 @@ public final class Snapshotter {
      * on the way that the image has keeps its mode and owner. A mount point under something the
      * image has as a non-directory is left to the runtime. Returns whether anything was made.
      */
-    private static boolean makeInit(Path init, List<Path> image, List<String> mountPoints) throws IOException {
+    private boolean makeInit(Path init, List<Path> image, List<String> mountPoints) throws IOException {
         if (mountPoints.isEmpty()) return false;
         Files.createDirectory(init);
         if (!image.isEmpty()) copyOwnerAndMode(image.getFirst(), init);   // the merged root keeps the image's
@@ -191,9 +196,9 @@ public final class Snapshotter {
         return made;
     }
 
-    private static void copyOwnerAndMode(Path from, Path to) throws IOException {
+    private void copyOwnerAndMode(Path from, Path to) throws IOException {
         Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from, LinkOption.NOFOLLOW_LINKS));
-        Libc.lchown(to, ((Number) Files.getAttribute(from, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue(),
+        Libc.lchown(sys, to, ((Number) Files.getAttribute(from, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue(),
                 ((Number) Files.getAttribute(from, "unix:gid", LinkOption.NOFOLLOW_LINKS)).intValue());
     }
 
@@ -302,12 +307,12 @@ public final class Snapshotter {
         return b.toString();
     }
 
-    private static void unmount(Path mp) {
+    private void unmount(Path mp) {
         try {
-            Libc.umount2(mp, 0);
+            Libc.umount2(sys, mp, 0);
         } catch (Libc.Errno e) {
             if (e.errno == Libc.EINVAL || e.errno == Libc.ENOENT) return;   // not mounted
-            try { Libc.umount2(mp, Libc.MNT_DETACH); }
+            try { Libc.umount2(sys, mp, Libc.MNT_DETACH); }
             catch (Libc.Errno e2) { throw new ImageException.Mount("cannot unmount " + mp + ": " + e2.getMessage()); }
         }
     }

@@ -1,5 +1,8 @@
 package dev.berth.image.tar;
 
+import dev.berth.sys.AtCalls;
+import dev.berth.sys.SyscallException;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,20 +23,20 @@ import java.util.List;
  * One handle belongs to one thread.
  */
 public final class Dir implements AutoCloseable {
-    private static final ThreadLocal<At> AT = ThreadLocal.withInitial(At::new);
-    private static final byte[] DOTDOT = At.c("..");
+    private static final ThreadLocal<AtCalls> AT = ThreadLocal.withInitial(() -> Syscalls.linux().at());
+    private static final byte[] DOTDOT = AtCalls.c("..");
     private static final byte[] EMPTY = new byte[1];
 
-    private final At at;
+    private final AtCalls at;
     private int fd;
 
-    private Dir(At at, int fd) { this.at = at; this.fd = fd; }
+    private Dir(AtCalls at, int fd) { this.at = at; this.fd = fd; }
 
     /** What lstat says of an entry (struct statx's basic fields; ids as Java's {@code unix:} attributes give them). */
     public record Stat(int mode, int uid, int gid, long size, long blocks, long ino, long dev, long rdev, int nlink, long mtimeMillis) {
-        public int type() { return mode & At.S_IFMT; }
-        public boolean isDir() { return type() == At.S_IFDIR; }
-        public boolean isLink() { return type() == At.S_IFLNK; }
+        public int type() { return mode & AtCalls.S_IFMT; }
+        public boolean isDir() { return type() == AtCalls.S_IFDIR; }
+        public boolean isLink() { return type() == AtCalls.S_IFLNK; }
         public boolean isFile() { return type() == 0100000; }
         /** An overlay whiteout: a character device 0/0. */
         public boolean isWhiteout() { return type() == 0020000 && rdev == 0; }
@@ -53,8 +56,8 @@ public final class Dir implements AutoCloseable {
 
     /** Opens directory {@code p} (a path of berth's own: symlinks in it are followed). */
     public static Dir open(Path p) throws IOException {
-        At at = AT.get();
-        int fd = at.open(At.AT_FDCWD, At.c(p.toString()), At.O_RDONLY | At.O_DIRECTORY, 0);
+        AtCalls at = AT.get();
+        int fd = at.open(AtCalls.AT_FDCWD, AtCalls.c(p.toString()), AtCalls.O_RDONLY | AtCalls.O_DIRECTORY, 0);
         if (fd < 0) throw new Libc.Errno(-fd, "open", p.toString());
         return new Dir(at, fd);
     }
@@ -63,12 +66,12 @@ public final class Dir implements AutoCloseable {
     public int fd() { return fd; }
 
     /** NUL-terminated raw name. */
-    public static byte[] name(String s) { return At.c(s); }
+    public static byte[] name(String s) { return AtCalls.c(s); }
 
     /** The entry {@code name} (NUL-terminated) as a directory, never through a symlink; null when missing or not a directory. */
     public Dir child(byte[] name) throws IOException {
         int c = at.openDir(fd, name);
-        if (c == -At.ENOENT || c == -At.ENOTDIR) return null;
+        if (c == -AtCalls.ENOENT || c == -AtCalls.ENOTDIR) return null;
         if (c < 0) throw new Libc.Errno(-c, "open", show(name));
         return new Dir(at, c);
     }
@@ -80,7 +83,7 @@ public final class Dir implements AutoCloseable {
     public Dir parentOf(long dev, long ino) throws IOException { return parent(dev, ino); }
 
     Dir parent(long dev, long ino) throws IOException {
-        int p = at.open(fd, DOTDOT, At.O_RDONLY | At.O_DIRECTORY | At.O_NOFOLLOW, 0);
+        int p = at.open(fd, DOTDOT, AtCalls.O_RDONLY | AtCalls.O_DIRECTORY | AtCalls.O_NOFOLLOW, 0);
         if (p < 0) throw new Libc.Errno(-p, "open", "..");
         Dir d = new Dir(at, p);
         Stat s = d.stat();
@@ -95,7 +98,7 @@ public final class Dir implements AutoCloseable {
 
     /** This directory's own stat. */
     public Stat stat() throws IOException {
-        int rc = at.statx(fd, EMPTY, At.AT_EMPTY_PATH, statx);
+        int rc = at.statx(fd, EMPTY, AtCalls.AT_EMPTY_PATH, statx);
         if (rc < 0) throw new Libc.Errno(-rc, "fstat", "directory");
         return Stat.of(statx);
     }
@@ -103,7 +106,7 @@ public final class Dir implements AutoCloseable {
     /** lstat of {@code name}, or null when it does not exist. */
     public Stat lstat(byte[] name) throws IOException {
         int rc = at.statx(fd, name, 0, statx);
-        if (rc == -At.ENOENT) return null;
+        if (rc == -AtCalls.ENOENT) return null;
         if (rc < 0) throw new Libc.Errno(-rc, "statx", show(name));
         return Stat.of(statx);
     }
@@ -116,7 +119,8 @@ public final class Dir implements AutoCloseable {
         byte[] prefix = ("/proc/self/fd/" + fd + "/").getBytes(StandardCharsets.US_ASCII);
         byte[] path = Arrays.copyOf(prefix, prefix.length + name.length);
         System.arraycopy(name, 0, path, prefix.length, name.length);
-        return at.lgetxattr(path, attr);
+        try { return at.lgetxattr(path, attr); }
+        catch (SyscallException e) { throw new Libc.Errno(e.errno(), e.syscall(), e.path()); }
     }
 
     /** Whether directory entry {@code name} has {@code trusted.overlay.opaque=y}. */
@@ -127,7 +131,7 @@ public final class Dir implements AutoCloseable {
 
     /** Reads regular file {@code name} (never through a symlink). */
     public InputStream openFile(byte[] name) throws IOException {
-        int f = at.open(fd, name, At.O_RDONLY | At.O_NOFOLLOW, 0);
+        int f = at.open(fd, name, AtCalls.O_RDONLY | AtCalls.O_NOFOLLOW, 0);
         if (f < 0) throw new Libc.Errno(-f, "open", show(name));
         return new InputStream() {
             private int file = f;
@@ -189,7 +193,7 @@ public final class Dir implements AutoCloseable {
         if (parent == null) throw new IOException("refusing to delete /");
         try (Dir d = open(parent)) { d.delete(name(p.getFileName().toString()), p.toString()); }
         catch (Libc.Errno e) {
-            if (e.errno == At.ENOENT) return;   // the parent is gone: so is p
+            if (e.errno == AtCalls.ENOENT) return;   // the parent is gone: so is p
             throw e;
         }
     }
@@ -202,7 +206,7 @@ public final class Dir implements AutoCloseable {
     }
 
     /** As {@link #deleteEntry}, in directory descriptor {@code dirfd} (not closed). */
-    static void deleteIn(At at, int dirfd, byte[] name, String shown) throws IOException { new Dir(at, dirfd).delete(name, shown); }
+    static void deleteIn(AtCalls at, int dirfd, byte[] name, String shown) throws IOException { new Dir(at, dirfd).delete(name, shown); }
 
     /** Deletes entry {@code name} (NUL-terminated) of this directory: a file, or a directory tree of any depth. */
     public void deleteEntry(byte[] name) throws IOException { delete(name, show(name)); }
@@ -221,8 +225,8 @@ public final class Dir implements AutoCloseable {
      */
     private void delete(byte[] name, String shown) throws IOException {
         int rc = at.unlink(fd, name, 0);
-        if (rc == 0 || rc == -At.ENOENT) return;
-        if (rc != -At.EISDIR) throw new Libc.Errno(-rc, "unlink", shown);
+        if (rc == 0 || rc == -AtCalls.ENOENT) return;
+        if (rc != -AtCalls.EISDIR) throw new Libc.Errno(-rc, "unlink", shown);
         Dir top = child(name);
         if (top == null) { delete(name, shown); return; }   // replaced by a file meanwhile
         ArrayDeque<Pending> stack = new ArrayDeque<>();
@@ -237,8 +241,8 @@ public final class Dir implements AutoCloseable {
                     List<byte[]> dirs = new ArrayList<>();
                     for (byte[] n : cur.names(dirs)) {
                         int r = at.unlink(cur.fd, n, 0);
-                        if (r == -At.EISDIR) dirs.add(n);
-                        else if (r < 0 && r != -At.ENOENT) throw new Libc.Errno(-r, "unlink", where(shown, stack, n));
+                        if (r == -AtCalls.EISDIR) dirs.add(n);
+                        else if (r < 0 && r != -AtCalls.ENOENT) throw new Libc.Errno(-r, "unlink", where(shown, stack, n));
                     }
                     f.dirs = new ArrayDeque<>(dirs);
                 }
@@ -247,13 +251,13 @@ public final class Dir implements AutoCloseable {
                     Dir c = cur.child(n);
                     if (c == null) {   // not a directory after all (d_type) or gone
                         int r = at.unlink(cur.fd, n, 0);
-                        if (r < 0 && r != -At.ENOENT) throw new Libc.Errno(-r, "unlink", where(shown, stack, n));
+                        if (r < 0 && r != -AtCalls.ENOENT) throw new Libc.Errno(-r, "unlink", where(shown, stack, n));
                         continue;
                     }
                     Stat cs = c.stat();
                     if (cs.dev() != dev) {   // a mount point: rmdir says EBUSY, nothing below is touched
                         c.close();
-                        int r = at.unlink(cur.fd, n, At.AT_REMOVEDIR);
+                        int r = at.unlink(cur.fd, n, AtCalls.AT_REMOVEDIR);
                         if (r < 0) throw new Libc.Errno(-r, "rmdir (a mount point)", where(shown, stack, n));
                         continue;
                     }
@@ -267,10 +271,10 @@ public final class Dir implements AutoCloseable {
                 Dir parent = up == null ? this : cur.parent(up.dev, up.ino);
                 cur.close();
                 cur = up == null ? null : parent;
-                int r = at.unlink(parent.fd, f.name, At.AT_REMOVEDIR);
-                if (r == -At.ENOTEMPTY && up != null) up.dirs.add(f.name);   // entries made meanwhile: again
-                else if (r == -At.ENOTEMPTY) { delete(name, shown); return; }
-                else if (r < 0 && r != -At.ENOENT) throw new Libc.Errno(-r, "rmdir", where(shown, stack, f.name));
+                int r = at.unlink(parent.fd, f.name, AtCalls.AT_REMOVEDIR);
+                if (r == -AtCalls.ENOTEMPTY && up != null) up.dirs.add(f.name);   // entries made meanwhile: again
+                else if (r == -AtCalls.ENOTEMPTY) { delete(name, shown); return; }
+                else if (r < 0 && r != -AtCalls.ENOENT) throw new Libc.Errno(-r, "rmdir", where(shown, stack, f.name));
             }
         } finally {
             if (cur != null) cur.close();

@@ -1,5 +1,8 @@
 package dev.berth.image.tar;
 
+import dev.berth.sys.AtCalls;
+import dev.berth.sys.SyscallException;
+import dev.berth.sys.Syscalls;
 import dev.berth.image.api.Digest;
 import dev.berth.image.api.ImageException;
 import java.io.BufferedInputStream;
@@ -126,7 +129,7 @@ public final class LayerExtractor {
         boolean timed;
         long mtime;
         Node(Node parent, String name) {
-            this.parent = parent; this.name = name; this.cname = At.c(name); this.depth = parent == null ? 0 : parent.depth + 1;
+            this.parent = parent; this.name = name; this.cname = AtCalls.c(name); this.depth = parent == null ? 0 : parent.depth + 1;
         }
         Node child(String n) {
             if (children == null) children = new java.util.HashMap<>(4);
@@ -142,7 +145,7 @@ public final class LayerExtractor {
     private final Path root;
     private final Options opts;
     private final boolean root0 = Libc.isRoot();
-    private final At at = new At();
+    private final AtCalls at = Syscalls.linux().at();
     private int rootFd = -1;
     /** The root directory of the layer (its descriptor is {@link #rootFd}). */
     private final Node top = new Node(null, "");
@@ -196,8 +199,8 @@ public final class LayerExtractor {
     }
 
     private Result run(InputStream layer, Digest verifiedDigest) {
-        rootFd = at.open(At.AT_FDCWD, At.c(root.toString()), At.O_RDONLY | At.O_DIRECTORY, 0);
-        if (rootFd < 0) throw new ImageException.Store("cannot open " + root + ": " + At.strerror(-rootFd), null);
+        rootFd = at.open(AtCalls.AT_FDCWD, AtCalls.c(root.toString()), AtCalls.O_RDONLY | AtCalls.O_DIRECTORY, 0);
+        if (rootFd < 0) throw new ImageException.Store("cannot open " + root + ": " + Libc.strerror(-rootFd), null);
         MessageDigest sha = Digest.newSha256();
         String current = null;
         long entries = 0;
@@ -303,19 +306,19 @@ public final class LayerExtractor {
                 if (victim.isEmpty() || victim.equals(".") || victim.equals(".."))
                     throw new ImageException.UnsafeArchive(name, "invalid whiteout");
                 String vrel = parent.isEmpty() ? victim : parent + "/" + victim;
-                byte[] vname = At.c(victim);
+                byte[] vname = AtCalls.c(victim);
                 removeExisting(pnode, pfd, victim, vrel);
                 check(at.mknod(pfd, vname, Libc.S_IFCHR, 0, 0), "mknod", vrel);
             }
             return;
         }
 
-        byte[] cname = At.c(base);
+        byte[] cname = AtCalls.c(base);
         int mode = e.getMode() & 07777;
         if (e.isDirectory()) {
             int t = at.lstatMode(pfd, cname);
-            if (t >= 0 && (t & At.S_IFMT) != At.S_IFDIR) { removeExisting(pnode, pfd, base, rel); t = -At.ENOENT; }
-            if (t < 0 && t != -At.ENOENT) check(t, "statx", rel);
+            if (t >= 0 && (t & AtCalls.S_IFMT) != AtCalls.S_IFDIR) { removeExisting(pnode, pfd, base, rel); t = -AtCalls.ENOENT; }
+            if (t < 0 && t != -AtCalls.ENOENT) check(t, "statx", rel);
             if (t < 0) check(at.mkdir(pfd, cname, 0700), "mkdir", rel);
             Node dnode = pnode.child(base);
             lastRel = rel;
@@ -329,9 +332,9 @@ public final class LayerExtractor {
         } else if (e.isSymbolicLink()) {
             String link = e.getLinkName();
             checkSymlinkTarget(name, rel, link);
-            byte[] target = At.c(link);
+            byte[] target = AtCalls.c(link);
             int rc = at.symlink(target, pfd, cname);
-            if (rc == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.symlink(target, pfd, cname); }
+            if (rc == -AtCalls.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.symlink(target, pfd, cname); }
             check(rc, "symlink", rel);
             if (chownWanted(e, true)) check(at.lchown(pfd, cname, (int) e.getLongUserId(), (int) e.getLongGroupId()), "lchown", rel);
             skipXattrs(e);
@@ -344,13 +347,13 @@ public final class LayerExtractor {
                 throw new ImageException.UnsafeArchive(name, "hardlink target " + x.getMessage().replaceFirst("^entry ", ""));
             }
             if (trel.isEmpty()) throw new ImageException.UnsafeArchive(name, "hardlink to the root directory");
-            byte[] tname = At.c(baseOf(trel));
+            byte[] tname = AtCalls.c(baseOf(trel));
             int tfd = dirFd(node(parentOf(trel)), name, Walk.EXISTING);
             int ta = at.lstatMode(tfd, tname);
-            if (ta == -At.ENOENT) throw new ImageException.UnsafeArchive(name, "hardlink target " + e.getLinkName() + " does not exist in this layer");
+            if (ta == -AtCalls.ENOENT) throw new ImageException.UnsafeArchive(name, "hardlink target " + e.getLinkName() + " does not exist in this layer");
             check(ta, "statx", trel);
-            if ((ta & At.S_IFMT) == At.S_IFDIR) throw new ImageException.UnsafeArchive(name, "hardlink to a directory " + e.getLinkName());
-            if ((ta & At.S_IFMT) == At.S_IFLNK) {
+            if ((ta & AtCalls.S_IFMT) == AtCalls.S_IFDIR) throw new ImageException.UnsafeArchive(name, "hardlink to a directory " + e.getLinkName());
+            if ((ta & AtCalls.S_IFMT) == AtCalls.S_IFLNK) {
                 String lt = at.readlink(tfd, tname);
                 if (lt == null || lt.startsWith("/") || escapes(parentOf(trel), lt))
                     throw new ImageException.UnsafeArchive(name, "hardlink to symlink " + e.getLinkName() + " pointing out (" + lt + ")");
@@ -358,7 +361,7 @@ public final class LayerExtractor {
             if (trel.equals(rel)) return;
             pfd = dirFd(pnode, name, Walk.CREATE);   // (looking up the target may have closed it)
             int rc = at.link(tfd, tname, pfd, cname);   // linkat(2) without AT_SYMLINK_FOLLOW: never follows
-            if (rc == -At.EEXIST) {
+            if (rc == -AtCalls.EEXIST) {
                 removeExisting(pnode, pfd, base, rel);
                 // removing rel may have removed the target's directory: look both up again
                 tfd = dirFd(node(parentOf(trel)), name, Walk.EXISTING);
@@ -374,7 +377,7 @@ public final class LayerExtractor {
             }
             int type = e.isFIFO() ? Libc.S_IFIFO : e.isCharacterDevice() ? Libc.S_IFCHR : Libc.S_IFBLK;
             int rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor());
-            if (rc == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor()); }
+            if (rc == -AtCalls.EEXIST) { removeExisting(pnode, pfd, base, rel); rc = at.mknod(pfd, cname, type | (mode & 0777), e.getDevMajor(), e.getDevMinor()); }
             check(rc, "mknod", rel);
             if (chownWanted(e, true)) check(at.lchown(pfd, cname, (int) e.getLongUserId(), (int) e.getLongGroupId()), "lchown", rel);
             if (chmodWanted(mode)) check(at.chmod(pfd, cname, mode), "chmod", rel);
@@ -397,9 +400,9 @@ public final class LayerExtractor {
             if (total > opts.maxTotalSize())
                 throw new ImageException.UnsafeArchive(name, "the layer writes more than " + size(opts.maxTotalSize())
                         + " of file data, the limit (" + Options.MAX_LAYER_SIZE_ENV + ")");
-            int flags = At.O_WRONLY | At.O_CREAT | At.O_EXCL | At.O_NOFOLLOW;
+            int flags = AtCalls.O_WRONLY | AtCalls.O_CREAT | AtCalls.O_EXCL | AtCalls.O_NOFOLLOW;
             int fd = at.open(pfd, cname, flags, mode & 0777);
-            if (fd == -At.EEXIST) { removeExisting(pnode, pfd, base, rel); fd = at.open(pfd, cname, flags, mode & 0777); }
+            if (fd == -AtCalls.EEXIST) { removeExisting(pnode, pfd, base, rel); fd = at.open(pfd, cname, flags, mode & 0777); }
             check(fd, "open", rel);
             try {
                 if (map == null) copy(tar, fd, name, rel, size, -1);
@@ -536,22 +539,22 @@ public final class LayerExtractor {
             for (int i = chain.size() - 1; i >= 0; i--) {
                 Node c = chain.get(i);
                 int fd = at.openDir(pfd, c.cname);
-                if (fd == -At.ENOENT && how == Walk.CREATE) {
+                if (fd == -AtCalls.ENOENT && how == Walk.CREATE) {
                     int rc = at.mkdir(pfd, c.cname, 0777);
-                    if (rc < 0 && rc != -At.EEXIST) check(rc, "mkdir", c.rel());
+                    if (rc < 0 && rc != -AtCalls.EEXIST) check(rc, "mkdir", c.rel());
                     if (!c.timed) { c.timed = true; c.mtime = 0; }
                     fd = at.openDir(pfd, c.cname);
                 }
                 if (fd < 0) {
                     String rel = c.rel();
                     String what = how == Walk.EXISTING ? "hardlink target path component " : "path component ";
-                    if (fd == -At.ENOTDIR) {
+                    if (fd == -AtCalls.ENOTDIR) {
                         int t = at.lstatMode(pfd, c.cname);
-                        if (t >= 0 && (t & At.S_IFMT) == At.S_IFLNK)
+                        if (t >= 0 && (t & AtCalls.S_IFMT) == AtCalls.S_IFLNK)
                             throw new ImageException.UnsafeArchive(entry, what + rel + " is a symlink (not followed)");
                         throw new ImageException.UnsafeArchive(entry, what + rel + " is not a directory");
                     }
-                    if (fd == -At.ENOENT && how == Walk.EXISTING)
+                    if (fd == -AtCalls.ENOENT && how == Walk.EXISTING)
                         throw new ImageException.UnsafeArchive(entry, "hardlink target directory " + rel + " does not exist");
                     check(fd, "open", rel);
                 }
@@ -584,11 +587,11 @@ public final class LayerExtractor {
     private void removeExisting(Node parent, int pfd, String base, String rel) throws IOException {
         Node gone = parent.children == null ? null : parent.children.get(base);
         if (gone != null) forget(gone);
-        byte[] name = At.c(base);
+        byte[] name = AtCalls.c(base);
         int t = at.lstatMode(pfd, name);
-        if (t == -At.ENOENT) return;
+        if (t == -AtCalls.ENOENT) return;
         check(t, "statx", rel);
-        if ((t & At.S_IFMT) == At.S_IFDIR) Dir.deleteIn(at, pfd, name, rel);   // its parents verified just now
+        if ((t & AtCalls.S_IFMT) == AtCalls.S_IFDIR) Dir.deleteIn(at, pfd, name, rel);   // its parents verified just now
         else check(at.unlink(pfd, name, 0), "unlink", rel);
     }
 
@@ -620,7 +623,7 @@ public final class LayerExtractor {
         java.util.ArrayDeque<Iterator<Node>> stack = new java.util.ArrayDeque<>();
         stack.push(top.children.values().iterator());
         int cur = rootFd;
-        byte[] dotdot = At.c("..");
+        byte[] dotdot = AtCalls.c("..");
         try {
             while (!stack.isEmpty()) {
                 Iterator<Node> it = stack.peek();

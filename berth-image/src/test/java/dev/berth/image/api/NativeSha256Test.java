@@ -1,5 +1,6 @@
 package dev.berth.image.api;
 
+import dev.berth.sys.NativeSha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;

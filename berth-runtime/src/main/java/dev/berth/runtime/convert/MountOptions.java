@@ -1,16 +1,31 @@
 package dev.berth.runtime.convert;
 
+import static dev.berth.sys.Linux.MS_BIND;
+import static dev.berth.sys.Linux.MS_DIRSYNC;
+import static dev.berth.sys.Linux.MS_MANDLOCK;
+import static dev.berth.sys.Linux.MS_NOATIME;
+import static dev.berth.sys.Linux.MS_NODEV;
+import static dev.berth.sys.Linux.MS_NODIRATIME;
+import static dev.berth.sys.Linux.MS_NOEXEC;
+import static dev.berth.sys.Linux.MS_NOSUID;
+import static dev.berth.sys.Linux.MS_NOSYMFOLLOW;
+import static dev.berth.sys.Linux.MS_PRIVATE;
+import static dev.berth.sys.Linux.MS_RDONLY;
+import static dev.berth.sys.Linux.MS_REC;
+import static dev.berth.sys.Linux.MS_RELATIME;
+import static dev.berth.sys.Linux.MS_REMOUNT;
+import static dev.berth.sys.Linux.MS_SHARED;
+import static dev.berth.sys.Linux.MS_SLAVE;
+import static dev.berth.sys.Linux.MS_STRICTATIME;
+import static dev.berth.sys.Linux.MS_SYNCHRONOUS;
+import static dev.berth.sys.Linux.MS_UNBINDABLE;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** fstab-style mount options → MS_* flags, propagation flags and the remaining data string. */
+/** fstab-style mount options → MS_* flags (berth-sys {@code Linux}'s, the one definition), propagation flags and the remaining data string. */
 public record MountOptions(long flags, long propagation, String data) {
-  public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_SYNCHRONOUS = 16,
-      MS_REMOUNT = 32, MS_MANDLOCK = 64, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
-      MS_NODIRATIME = 2048, MS_BIND = 4096, MS_REC = 16384, MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18,
-      MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_RELATIME = 1 << 21, MS_STRICTATIME = 1 << 24;
-
   /** option → {set, clear}. */
   private static final Map<String, long[]> FLAGS = Map.ofEntries(
       Map.entry("async", new long[] {0, MS_SYNCHRONOUS}), Map.entry("atime", new long[] {0, MS_NOATIME}),

@@ -1,13 +1,14 @@
 package dev.berth.runtime.convert;
 
-import static dev.berth.runtime.convert.MountOptions.MS_BIND;
-import static dev.berth.runtime.convert.MountOptions.MS_NODEV;
-import static dev.berth.runtime.convert.MountOptions.MS_NOEXEC;
-import static dev.berth.runtime.convert.MountOptions.MS_NOSUID;
-import static dev.berth.runtime.convert.MountOptions.MS_RDONLY;
-import static dev.berth.runtime.convert.MountOptions.MS_REC;
-import static dev.berth.runtime.convert.MountOptions.MS_SLAVE;
+import static dev.berth.sys.Linux.MS_BIND;
+import static dev.berth.sys.Linux.MS_NODEV;
+import static dev.berth.sys.Linux.MS_NOEXEC;
+import static dev.berth.sys.Linux.MS_NOSUID;
+import static dev.berth.sys.Linux.MS_RDONLY;
+import static dev.berth.sys.Linux.MS_REC;
+import static dev.berth.sys.Linux.MS_SLAVE;
 
+import dev.berth.cgroups.CgroupLayout;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.plan.PlanTag;
 import dev.berth.spec.Linux;
@@ -17,8 +18,6 @@ import dev.berth.spec.SpecException;
 import dev.berth.spec.SpecValidator;
 import dev.berth.sys.Capabilities;
 import dev.berth.sys.Rlimits;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +50,7 @@ public final class SpecConverter {
 
   /** The plan for create or run. {@code cgroupDirs}: the container's cgroup in every hierarchy. */
   public static Plan containerPlan(Spec spec, LaunchOptions o, Path rootfs, List<Path> cgroupDirs,
-      byte[] seccompBpf, int seccompFlags, List<CgroupMount> hierarchies) {
+      byte[] seccompBpf, int seccompFlags, List<CgroupLayout.Mount> hierarchies) {
     Plan plan = new Plan();
     header(plan, o);
     Linux linux = spec.linux();
@@ -213,7 +212,7 @@ public final class SpecConverter {
   }
 
   private static void mount(Plan plan, Spec.Mount m, String field, Path bundle, boolean cgroupNs,
-      List<Path> cgroupDirs, List<CgroupMount> hierarchies) {
+      List<Path> cgroupDirs, List<CgroupLayout.Mount> hierarchies) {
     String dest = SpecValidator.cleanDestination(m.destination(), field + ".destination");
     MountOptions opt = MountOptions.parse(m.options());
     String type = m.type() == null ? "" : m.type();
@@ -235,23 +234,16 @@ public final class SpecConverter {
     plan.add(PlanTag.MOUNT, source, dest, type, opt.flags(), opt.data(), opt.propagation(), "dir");
   }
 
-  /** A host cgroup hierarchy: its mount point, fs type and super options (controllers). */
-  public record CgroupMount(Path mountPoint, String fstype, String options) {
-    public String name() {
-      return mountPoint.getFileName().toString();
-    }
-  }
-
   /**
    * A {@code cgroup} mount becomes a tmpfs with one mount per host hierarchy: with a private cgroup
    * namespace, the cgroup filesystem itself (its root is the container's cgroup); without one, a
    * read-only bind of the container's own cgroup directory, so the host tree is never exposed.
    */
   private static void cgroupMounts(Plan plan, String dest, MountOptions opt, boolean cgroupNs, List<Path> cgroupDirs,
-      List<CgroupMount> hierarchies) {
+      List<CgroupLayout.Mount> hierarchies) {
     long base = (opt.flags() | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_BIND;
     plan.add(PlanTag.MOUNT, "tmpfs", dest, "tmpfs", base & ~MS_RDONLY, "mode=755", 0, "dir");
-    for (CgroupMount h : hierarchies) {
+    for (CgroupLayout.Mount h : hierarchies) {
       String sub = dest + "/" + h.name();
       if (cgroupNs) {
         String data = h.fstype().equals("cgroup2") ? "" : h.options();
@@ -309,26 +301,6 @@ public final class SpecConverter {
       plan.add(PlanTag.HOOK, f);
     }
     return !hooks.isEmpty();
-  }
-
-  /** Reads the host's cgroup hierarchies from /proc/self/mountinfo. */
-  public static List<CgroupMount> hostCgroupMounts() {
-    List<CgroupMount> out = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
-        int dash = line.indexOf(" - ");
-        if (dash < 0) continue;
-        String[] pre = line.substring(0, dash).split(" ");
-        String[] post = line.substring(dash + 3).split(" ");
-        if (post.length < 3 || !(post[0].equals("cgroup") || post[0].equals("cgroup2"))) continue;
-        String opts = java.util.Arrays.stream(post[2].split(","))
-            .filter(s -> !s.equals("rw") && !s.equals("ro")).reduce((a, b) -> a + "," + b).orElse("");
-        out.add(new CgroupMount(Path.of(pre[4].replace("\\040", " ")), post[0], opts));
-      }
-    } catch (IOException e) {
-      // No mountinfo: no cgroup mounts to project.
-    }
-    return out;
   }
 
   private static String bit(boolean b) {

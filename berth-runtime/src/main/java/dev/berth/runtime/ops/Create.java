@@ -104,7 +104,7 @@ public final class Create {
           r.noPivot(), r.preserveFds(), monitor ? dir.resolve("exit") : null, false, ctx.logFile(), ctx.logFormat(),
           r.io());
       Plan plan = SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
-          SpecConverter.hostCgroupMounts());
+          dev.berth.cgroups.CgroupManagers.hostLayout().mounts());
       if (r.io() == null) WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
       return plan;
     } catch (RuntimeException | IOException e) {

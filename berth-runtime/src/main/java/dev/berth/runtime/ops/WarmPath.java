@@ -138,7 +138,7 @@ public final class WarmPath {
         fast.add(PlanTag.FAST_CGROUP_WRITE, file, w[1]);
       }
       fast.append(SpecConverter.containerPlan(spec, o, rootfs, cgroups, seccomp.bpf(), seccomp.flags(),
-          SpecConverter.hostCgroupMounts()));
+          dev.berth.cgroups.CgroupManagers.hostLayout().mounts()));
       Path cache = ctx.store().root().resolve(".plan-cache");
       if (!Files.isDirectory(cache, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectories(cache, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

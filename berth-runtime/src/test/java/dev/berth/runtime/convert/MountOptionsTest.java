@@ -1,6 +1,6 @@
 package dev.berth.runtime.convert;
 
-import static dev.berth.runtime.convert.MountOptions.*;
+import static dev.berth.sys.Linux.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;

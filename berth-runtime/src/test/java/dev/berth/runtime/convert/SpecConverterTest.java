@@ -25,7 +25,7 @@ class SpecConverterTest {
     LaunchOptions o = new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, null, false,
         null, null);
     return SpecConverter.containerPlan(spec, o, bundle.resolve("rootfs"), List.of(Path.of("/sys/fs/cgroup/pids/berth/c1")),
-        null, 0, List.of(new SpecConverter.CgroupMount(Path.of("/sys/fs/cgroup/pids"), "cgroup", "pids")));
+        null, 0, List.of(new dev.berth.cgroups.CgroupLayout.Mount(Path.of("/sys/fs/cgroup/pids"), "cgroup", "pids")));
   }
 
   static final String BASE = """
@@ -85,8 +85,8 @@ class SpecConverterTest {
     List<String> bind = plan(BASE).get(PlanTag.MOUNT).getFirst();
     assertThat(bind.get(0)).isEqualTo(bundle.resolve("data.txt").toString());
     assertThat(bind.get(1)).isEqualTo("/data");
-    assertThat(Long.parseLong(bind.get(3)) & (MountOptions.MS_BIND | MountOptions.MS_RDONLY))
-        .isEqualTo(MountOptions.MS_BIND | MountOptions.MS_RDONLY);
+    assertThat(Long.parseLong(bind.get(3)) & (dev.berth.sys.Linux.MS_BIND | dev.berth.sys.Linux.MS_RDONLY))
+        .isEqualTo(dev.berth.sys.Linux.MS_BIND | dev.berth.sys.Linux.MS_RDONLY);
     assertThat(bind.get(6)).isEqualTo("file");
   }
 

@@ -1,4 +1,4 @@
-package dev.berth.cli.berth;
+package dev.berth.engine.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -26,32 +26,36 @@ import java.util.Map;
  * Cmd; {@code --entrypoint} replaces Entrypoint and drops Cmd), Env (PATH added when missing,
  * HOSTNAME, TERM with a terminal), WorkingDir (created when missing, as Docker does) and User
  * (names resolved in the image's /etc/passwd and /etc/group, never following a link out of it).
+ *
+ * <p>Also the one lookup of a container's user in its root filesystem ({@link #resolveUser}, as
+ * runc's user.GetExecUser): {@code bin/berth bundle create} and berthd's containers
+ * ({@code OciSpec}) both use it.
  */
-final class BundleSpec {
+public final class BundleSpec {
     private BundleSpec() {}
 
     /** Docker's default capabilities (moby oci/caps/defaults.go). */
-    static final List<String> DOCKER_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+    public static final List<String> DOCKER_CAPS = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
             "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
             "CAP_KILL", "CAP_AUDIT_WRITE");
 
-    static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /**
      * What the user overrides. {@code entrypoint} null keeps the image's ({@code ""}: none);
      * {@code command} empty keeps the image's Cmd; {@code env} entries are K=V (a bare K takes the
      * value from this process's environment, as docker -e does).
      */
-    record Options(List<String> command, String entrypoint, List<String> env, String workdir, String user,
+    public record Options(List<String> command, String entrypoint, List<String> env, String workdir, String user,
                    boolean tty, boolean readOnly, String hostname) {
-        Options {
+        public Options {
             command = command == null ? List.of() : List.copyOf(command);
             env = env == null ? List.of() : List.copyOf(env);
         }
     }
 
     /** The runtime-spec defaults berth-runc spec writes (one copy of them: berth-spec's resource). */
-    static ObjectNode defaults() {
+    public static ObjectNode defaults() {
         try (InputStream in = dev.berth.spec.Spec.class.getResourceAsStream("default-config.json")) {
             return (ObjectNode) Json.MAPPER.readTree(in);
         } catch (IOException e) {
@@ -60,7 +64,7 @@ final class BundleSpec {
     }
 
     /** Where the default mounts go: made in the snapshot's init layer when the image lacks them. */
-    static List<String> mountPoints() {
+    public static List<String> mountPoints() {
         List<String> out = new ArrayList<>();
         for (JsonNode m : defaults().path("mounts")) out.add(m.path("destination").asText());
         return out;
@@ -70,7 +74,7 @@ final class BundleSpec {
      * @param image the image config's {@code config} object (may be missing or null)
      * @param rootfs the container's root filesystem (read for users and groups; WorkingDir is created in it)
      */
-    static ObjectNode generate(JsonNode image, Path rootfs, Options o) throws IOException {
+    public static ObjectNode generate(JsonNode image, Path rootfs, Options o) throws IOException {
         JsonNode ic = image == null || image.isNull() || image.isMissingNode() ? Json.MAPPER.createObjectNode() : image;
         ObjectNode spec = defaults();
         ObjectNode proc = (ObjectNode) spec.get("process");
@@ -103,14 +107,16 @@ final class BundleSpec {
         if (!wd.startsWith("/")) wd = "/" + wd;
         proc.put("cwd", wd);
         if (!wd.equals("/")) {
-            Path in = inRoot(rootfs, wd);
+            Path in = inRootOrInvalid(rootfs, wd);
             if (!Files.exists(in, LinkOption.NOFOLLOW_LINKS)) Files.createDirectories(in);
             else if (!Files.isDirectory(in, LinkOption.NOFOLLOW_LINKS))
                 throw new ImageException.InvalidReference("working directory " + wd + " is not a directory in the image");
         }
 
         String user = o.user() != null ? o.user() : ic.path("User").asText("");
-        ExecUser u = resolveUser(rootfs, user);
+        ExecUser u;
+        try { u = resolveUser(rootfs, user); }
+        catch (IllegalArgumentException e) { throw new ImageException.InvalidReference(e.getMessage()); }
         ObjectNode un = proc.putObject("user");
         un.put("uid", u.uid());
         un.put("gid", u.gid());
@@ -147,15 +153,21 @@ final class BundleSpec {
         return out;
     }
 
+    private static Path inRootOrInvalid(Path rootfs, String path) throws IOException {
+        try { return inRoot(rootfs, path); }
+        catch (IllegalArgumentException e) { throw new ImageException.InvalidReference(e.getMessage()); }
+    }
+
     /** uid, gid and supplementary groups of a process, as runc's user.GetExecUser computes them. */
-    record ExecUser(long uid, long gid, List<Long> additionalGids) {}
+    public record ExecUser(long uid, long gid, List<Long> additionalGids) {}
 
     /**
      * {@code user}: "", "uid", "name", "uid:gid", "name:group" (and mixed). Names are looked up in
      * the image's /etc/passwd and /etc/group; a numeric uid without a passwd entry runs with gid 0.
      * Supplementary groups (the user's memberships in /etc/group) are added when no group is given.
+     * A user or group that is not there, or a bad id, is an IllegalArgumentException naming it.
      */
-    static ExecUser resolveUser(Path rootfs, String user) throws IOException {
+    public static ExecUser resolveUser(Path rootfs, String user) throws IOException {
         String u = user == null ? "" : user.trim();
         String g = null;
         int colon = u.indexOf(':');
@@ -168,7 +180,7 @@ final class BundleSpec {
             if (numeric ? p[2].equals(u) : p[0].equals(u)) { entry = p; break; }
         }
         if (entry == null && !numeric)
-            throw new ImageException.InvalidReference("unable to find user " + u + ": no matching entries in passwd file");
+            throw new IllegalArgumentException("unable to find user " + u + ": no matching entries in passwd file");
         long uid = numeric ? id(u, "user") : id(entry[2], "user " + u);
         long gid = entry != null && entry[3].matches("[0-9]+") ? Long.parseLong(entry[3]) : 0;
         List<Long> extra = new ArrayList<>();
@@ -178,7 +190,7 @@ final class BundleSpec {
             else {
                 String[] ge = null;
                 for (String[] x : groups) if (x[0].equals(g)) { ge = x; break; }
-                if (ge == null) throw new ImageException.InvalidReference("unable to find group " + g + ": no matching entries in group file");
+                if (ge == null) throw new IllegalArgumentException("unable to find group " + g + ": no matching entries in group file");
                 gid = id(ge[2], "group " + g);
             }
         } else if (entry != null) {
@@ -199,7 +211,7 @@ final class BundleSpec {
             if (v < 0 || v > 0xFFFFFFFEL) throw new NumberFormatException();
             return v;
         } catch (NumberFormatException e) {
-            throw new ImageException.InvalidReference("invalid id " + s + " of " + what);
+            throw new IllegalArgumentException("invalid id " + s + " of " + what);
         }
     }
 
@@ -223,7 +235,7 @@ final class BundleSpec {
      * {@code path} inside {@code root} with every symlink resolved as if {@code root} were "/"
      * (absolute targets restart at root, ".." stops at root): the result never leaves root.
      */
-    static Path inRoot(Path root, String path) throws IOException {
+    public static Path inRoot(Path root, String path) throws IOException {
         Deque<String> todo = new ArrayDeque<>();
         for (String c : path.split("/")) if (!c.isEmpty()) todo.addLast(c);
         List<String> done = new ArrayList<>();
@@ -234,7 +246,7 @@ final class BundleSpec {
             if (c.equals("..")) { if (!done.isEmpty()) done.removeLast(); continue; }
             Path next = join(root, done).resolve(c);
             if (Files.isSymbolicLink(next)) {
-                if (++links > 40) throw new ImageException.InvalidReference("too many levels of symbolic links in " + path + " of the image");
+                if (++links > 40) throw new IllegalArgumentException("too many levels of symbolic links in " + path + " of the image");
                 String target = Files.readSymbolicLink(next).toString();
                 if (target.startsWith("/")) done.clear();
                 List<String> parts = new ArrayList<>();

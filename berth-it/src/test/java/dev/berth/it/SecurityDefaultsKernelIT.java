@@ -1,10 +1,13 @@
-package dev.berth.engine.spec;
+package dev.berth.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.engine.spec.CapabilityOptions;
+import dev.berth.engine.spec.DockerDefaults;
+import dev.berth.engine.spec.HostConfigSecurity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,10 +22,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Real kernel (root): busybox containers run by {@code bin/berth-runc} under the configs
- * HostConfigSecurity produces. Each test uses its own state root and cgroup parent; nothing here
+ * berth-engine's HostConfigSecurity produces (an IT here, not a test of berth-engine: it needs
+ * berth-cli's packaging, and berth-cli depends on berth-engine). Each test uses its own state root and cgroup parent; nothing here
  * depends on what else runs on the machine.
  */
-class SecurityDefaultsKernelTest {
+class SecurityDefaultsKernelIT {
   static final ObjectMapper M = new ObjectMapper();
   static final AtomicInteger SEQ = new AtomicInteger();
   static Path repo;
@@ -35,7 +39,7 @@ class SecurityDefaultsKernelTest {
   @BeforeAll
   static void setUp() throws Exception {
     if (!"root".equals(System.getProperty("user.name"))) {
-      throw new AssertionError("SecurityDefaultsKernelTest needs root (namespaces, mounts, cgroups); running as "
+      throw new AssertionError("SecurityDefaultsKernelIT needs root (namespaces, mounts, cgroups); running as "
           + System.getProperty("user.name"));
     }
     if (!Files.isExecutable(Path.of("/bin/busybox"))) {

@@ -1,4 +1,4 @@
-package dev.berth.cli.berth;
+package dev.berth.engine.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -63,6 +63,14 @@ class BundleSpecTest {
         assertThat(BundleSpec.resolveUser(r, "4242:7")).isEqualTo(new BundleSpec.ExecUser(4242, 7, List.of()));
         assertThatThrownBy(() -> BundleSpec.resolveUser(r, "ghost")).hasMessage("unable to find user ghost: no matching entries in passwd file");
         assertThatThrownBy(() -> BundleSpec.resolveUser(r, "app:ghosts")).hasMessage("unable to find group ghosts: no matching entries in group file");
+    }
+
+    @Test void anUnknownUserIsBadInputForTheBundle() throws Exception {
+        Path r = rootfs();
+        assertThatThrownBy(() -> BundleSpec.generate(null, r, opts(List.of("x"), null, "ghost")))
+                .isInstanceOf(ImageException.InvalidReference.class)
+                .hasMessage("unable to find user ghost: no matching entries in passwd file");
+        assertThatThrownBy(() -> BundleSpec.resolveUser(r, "ghost")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test void linksInTheImageNeverReachTheHost() throws Exception {

@@ -1,4 +1,4 @@
-package dev.berth.cgroups.fs;
+package dev.berth.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -14,8 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** bpf(2) for cgroup device programs: load, attach, query, detach. x86_64 and aarch64. */
-public final class Bpf {
+/** bpf(2) for cgroup device programs: load, attach, query, detach, for {@link LinuxSyscalls}. x86_64 and aarch64. */
+final class Bpf {
     private Bpf() {}
 
     private static final long SYS_BPF = switch (System.getProperty("os.arch")) {
@@ -34,7 +34,7 @@ public final class Bpf {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
-    public static boolean supported() { return SYS_BPF > 0; }
+    static boolean supported() { return SYS_BPF > 0; }
 
     private static int bpf(Arena a, int cmd, MemorySegment attr, String what) {
         MemorySegment st = a.allocate(CAPTURE);
@@ -44,12 +44,12 @@ public final class Bpf {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        if (r < 0) throw new Native.NativeException("bpf " + what, (int) ERRNO.get(st, 0L));
+        if (r < 0) throw new SyscallException("bpf " + what, (int) ERRNO.get(st, 0L));
         return (int) r;
     }
 
     /** Loads a cgroup device program; returns its fd. The verifier log is put in the error on failure. */
-    public static int loadDeviceProgram(byte[] insns) {
+    static int loadDeviceProgram(byte[] insns) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(ATTR_SIZE, 8);
             MemorySegment code = a.allocate(insns.length, 8);
@@ -63,7 +63,7 @@ public final class Bpf {
             for (int i = 0; i < name.length; i++) attr.set(JAVA_BYTE, 48 + i, name[i]);
             try {
                 return bpf(a, PROG_LOAD, attr, "prog_load");
-            } catch (Native.NativeException e) {
+            } catch (SyscallException e) {
                 // again with the verifier log, to say why
                 MemorySegment log = a.allocate(65536);
                 attr.set(JAVA_INT, 24, 1);
@@ -71,15 +71,15 @@ public final class Bpf {
                 attr.set(JAVA_LONG, 32, log.address());
                 try {
                     return bpf(a, PROG_LOAD, attr, "prog_load");
-                } catch (Native.NativeException e2) {
-                    throw new Native.NativeException("bpf prog_load (" + log.getString(0).strip() + ")", e2.errno);
+                } catch (SyscallException e2) {
+                    throw new SyscallException("bpf prog_load (" + log.getString(0).strip() + ")", e2.errno());
                 }
             }
         }
     }
 
     /** Attaches {@code prog} to the cgroup open as {@code cgroupFd} (multi: others stay until detached). */
-    public static void attachDevice(int cgroupFd, int prog) {
+    static void attachDevice(int cgroupFd, int prog) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, cgroupFd);
@@ -91,7 +91,7 @@ public final class Bpf {
     }
 
     /** Ids of the device programs attached directly to the cgroup. */
-    public static int[] queryDevice(int cgroupFd) {
+    static int[] queryDevice(int cgroupFd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(ATTR_SIZE, 8);
             MemorySegment ids = a.allocate(JAVA_INT, 64);
@@ -108,7 +108,7 @@ public final class Bpf {
     }
 
     /** Detaches the program with this id from the cgroup. */
-    public static void detachDevice(int cgroupFd, int progId) {
+    static void detachDevice(int cgroupFd, int progId) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, progId);
@@ -120,7 +120,7 @@ public final class Bpf {
                 d.set(JAVA_INT, 8, ATTACH_CGROUP_DEVICE);
                 bpf(a, PROG_DETACH, d, "prog_detach");
             } finally {
-                Native.close(fd);
+                Linux.close(fd);
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.berth.image.tar;
+package dev.berth.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -13,33 +13,23 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The {@code *at} system calls the extractor works with: everything relative to an open directory
- * and one name component, so that no path is resolved twice and none through a symlink. Names,
- * buffers and result structs stay on the Java heap (critical downcalls with heap access): no
- * native memory per call. Calls return the result, or {@code -errno}; one instance per thread
- * (the errno capture buffer is its own). Handles are bound on first use of each call.
+ * The real {@link AtCalls}: names, buffers and result structs stay on the Java heap (critical
+ * downcalls with heap access): no native memory per call. One instance per thread (the errno
+ * capture buffer is its own). Handles are bound on first use of each call.
  */
-final class At {
-    static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
-    static final int O_RDONLY = 0, O_WRONLY = 01, O_CREAT = 0100, O_EXCL = 0200, O_DIRECTORY = 0200000,
-            O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
-    static final int ENOENT = 2, EINTR = 4, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, ENOTEMPTY = 39, ENODATA = 61;
-    static final int AT_EMPTY_PATH = 0x1000;
-    static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFLNK = 0120000;
-
-    // shared with Libc (this package's path-based calls)
-    static final Linker LINKER = Linker.nativeLinker();
-    static final SymbolLookup LIBC = LINKER.defaultLookup();
-    static final StructLayout STATE = Linker.Option.captureStateLayout();
+final class LinuxAtCalls implements AtCalls {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
 
     /** The errno a downcall saved in a capture-state segment of {@link #STATE}'s layout. */
-    static int errno(MemorySegment st) { return (int) ERRNO.get(st, 0L); }
+    private static int errno(MemorySegment st) { return (int) ERRNO.get(st, 0L); }
 
-    static MethodHandle fn(String name, FunctionDescriptor fd, Linker.Option... more) {
+    private static MethodHandle fn(String name, FunctionDescriptor fd, Linker.Option... more) {
         Linker.Option[] o = java.util.Arrays.copyOf(more, more.length + 2);
         o[more.length] = Linker.Option.captureCallState("errno");
         o[more.length + 1] = Linker.Option.critical(true);
@@ -94,15 +84,7 @@ final class At {
 
     private static MemorySegment seg(byte[] b) { return MemorySegment.ofArray(b); }
 
-    /** A NUL-terminated name. */
-    static byte[] c(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        byte[] z = new byte[b.length + 1];
-        System.arraycopy(b, 0, z, 0, b.length);
-        return z;
-    }
-
-    int open(int dirfd, byte[] name, int flags, int mode) {
+    @Override public int open(int dirfd, byte[] name, int flags, int mode) {
         while (true) {
             try {
                 int r = rc((int) Open.H.invokeExact(st, dirfd, seg(name), flags | O_CLOEXEC, mode));
@@ -111,15 +93,12 @@ final class At {
         }
     }
 
-    /** A directory, never through a symlink (ENOTDIR if {@code name} is one). */
-    int openDir(int dirfd, byte[] name) { return open(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0); }
-
-    int mkdir(int dirfd, byte[] name, int mode) {
+    @Override public int mkdir(int dirfd, byte[] name, int mode) {
         try { return rc((int) (long) Mkdir.H.invokeExact(st, dirfd, seg(name), (long) mode, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** Writes all of {@code b[off, off+len)}: 0 or -errno. */
-    int writeAll(int fd, byte[] b, int off, int len) {
+    @Override public int writeAll(int fd, byte[] b, int off, int len) {
         MemorySegment all = seg(b);
         while (len > 0) {
             long n;
@@ -135,15 +114,15 @@ final class At {
         return 0;
     }
 
-    int close(int fd) {
+    @Override public int close(int fd) {
         try { return rc((int) (long) Close.H.invokeExact(st, fd, MemorySegment.NULL, 0L, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
-    int fchown(int fd, int uid, int gid) {
+    @Override public int fchown(int fd, int uid, int gid) {
         try { return rc((int) Fchown.H.invokeExact(st, fd, uid, gid)); } catch (Throwable t) { throw fail(t); }
     }
 
-    int fchmod(int fd, int mode) {
+    @Override public int fchmod(int fd, int mode) {
         try { return rc((int) Fchmod.H.invokeExact(st, fd, mode)); } catch (Throwable t) { throw fail(t); }
     }
 
@@ -154,48 +133,48 @@ final class At {
     }
 
     /** atime and mtime of an open file. */
-    int futimens(int fd, long millis) {
+    @Override public int futimens(int fd, long millis) {
         try { return rc((int) (long) Futimens.H.invokeExact(st, fd, times(millis), 0L, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** atime and mtime of {@code name} itself (a symlink is not followed). */
-    int utimens(int dirfd, byte[] name, long millis) {
+    @Override public int utimens(int dirfd, byte[] name, long millis) {
         try { return rc((int) Utimensat.H.invokeExact(st, dirfd, seg(name), times(millis), AT_SYMLINK_NOFOLLOW)); }
         catch (Throwable t) { throw fail(t); }
     }
 
     /** Owner of {@code name} itself (a symlink is not followed). */
-    int lchown(int dirfd, byte[] name, int uid, int gid) {
+    @Override public int lchown(int dirfd, byte[] name, int uid, int gid) {
         try { return rc((int) Fchownat.H.invokeExact(st, dirfd, seg(name), uid, gid, AT_SYMLINK_NOFOLLOW)); }
         catch (Throwable t) { throw fail(t); }
     }
 
     /** Mode of {@code name} (callers only use it on entries they just made that are not symlinks). */
-    int chmod(int dirfd, byte[] name, int mode) {
+    @Override public int chmod(int dirfd, byte[] name, int mode) {
         try { return rc((int) Fchmodat.H.invokeExact(st, dirfd, seg(name), mode, 0)); } catch (Throwable t) { throw fail(t); }
     }
 
-    int symlink(byte[] target, int dirfd, byte[] name) {
+    @Override public int symlink(byte[] target, int dirfd, byte[] name) {
         try { return rc((int) Symlinkat.H.invokeExact(st, seg(target), dirfd, seg(name))); } catch (Throwable t) { throw fail(t); }
     }
 
     /** link(2) semantics: a symlink target is linked itself, never followed. */
-    int link(int olddirfd, byte[] oldname, int newdirfd, byte[] newname) {
+    @Override public int link(int olddirfd, byte[] oldname, int newdirfd, byte[] newname) {
         try { return rc((int) Linkat.H.invokeExact(st, olddirfd, seg(oldname), newdirfd, seg(newname), 0)); }
         catch (Throwable t) { throw fail(t); }
     }
 
-    int unlink(int dirfd, byte[] name, int flags) {
+    @Override public int unlink(int dirfd, byte[] name, int flags) {
         try { return rc((int) Unlinkat.H.invokeExact(st, dirfd, seg(name), flags)); } catch (Throwable t) { throw fail(t); }
     }
 
-    int mknod(int dirfd, byte[] name, int mode, int major, int minor) {
+    @Override public int mknod(int dirfd, byte[] name, int mode, int major, int minor) {
         long dev = ((long) (major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((long) (minor & 0xffffff00L) << 12) | (minor & 0xffL);
         try { return rc((int) Mknodat.H.invokeExact(st, dirfd, seg(name), mode, dev)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** st_mode of {@code name} itself (not followed), or -errno. */
-    int lstatMode(int dirfd, byte[] name) {
+    @Override public int lstatMode(int dirfd, byte[] name) {
         try {
             int r = rc((int) Statx.H.invokeExact(st, dirfd, seg(name), AT_SYMLINK_NOFOLLOW, 0x3 /* STATX_TYPE|STATX_MODE */,
                     MemorySegment.ofArray(statx)));
@@ -208,19 +187,19 @@ final class At {
      * statx(2) of {@code name} (not followed; {@code name} empty with {@link #AT_EMPTY_PATH}: the
      * descriptor itself) into {@code out} (32 longs, struct statx): 0 or -errno.
      */
-    int statx(int dirfd, byte[] name, int flags, long[] out) {
+    @Override public int statx(int dirfd, byte[] name, int flags, long[] out) {
         try { return rc((int) Statx.H.invokeExact(st, dirfd, seg(name), flags | AT_SYMLINK_NOFOLLOW, 0x7ff /* STATX_BASIC_STATS */,
                 MemorySegment.ofArray(out))); }
         catch (Throwable t) { throw fail(t); }
     }
 
     /** getdents64(2) into {@code buf}: bytes filled (0 at the end) or -errno. */
-    int getdents(int fd, byte[] buf) {
+    @Override public int getdents(int fd, byte[] buf) {
         try { return rc((long) Getdents.H.invokeExact(st, fd, seg(buf), (long) buf.length, 0L)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** read(2) into {@code b[off, off+len)}: bytes read (0 at the end) or -errno. */
-    int read(int fd, byte[] b, int off, int len) {
+    @Override public int read(int fd, byte[] b, int off, int len) {
         while (true) {
             long n;
             try { n = (long) Read.H.invokeExact(st, fd, seg(b).asSlice(off, len), (long) len, 0L); } catch (Throwable t) { throw fail(t); }
@@ -230,7 +209,7 @@ final class At {
     }
 
     /** Writes all of {@code b[off, off+len)} at file offset {@code pos}: 0 or -errno. */
-    int pwriteAll(int fd, byte[] b, int off, int len, long pos) {
+    @Override public int pwriteAll(int fd, byte[] b, int off, int len, long pos) {
         MemorySegment all = seg(b);
         while (len > 0) {
             long n;
@@ -247,26 +226,26 @@ final class At {
         return 0;
     }
 
-    int ftruncate(int fd, long size) {
+    @Override public int ftruncate(int fd, long size) {
         try { return rc((int) Ftruncate.H.invokeExact(st, fd, size)); } catch (Throwable t) { throw fail(t); }
     }
 
     /** lgetxattr(2) of a (short) NUL-terminated path: the value, null when absent, or throws. */
-    byte[] lgetxattr(byte[] path, String attr) throws Libc.Errno {
+    @Override public byte[] lgetxattr(byte[] path, String attr) {
         byte[] v = new byte[4096];
         try {
-            long n = (long) Lgetxattr.H.invokeExact(st, seg(path), seg(c(attr)), seg(v), (long) v.length);
+            long n = (long) Lgetxattr.H.invokeExact(st, seg(path), seg(AtCalls.c(attr)), seg(v), (long) v.length);
             if (n < 0) {
                 int e = errno(st);
                 if (e == ENODATA) return null;
-                throw new Libc.Errno(e, "lgetxattr " + attr, new String(path, 0, path.length - 1, StandardCharsets.UTF_8));
+                throw new SyscallException("lgetxattr " + attr, e, new String(path, 0, path.length - 1, StandardCharsets.UTF_8));
             }
             return java.util.Arrays.copyOf(v, (int) n);
-        } catch (Libc.Errno e) { throw e; } catch (Throwable t) { throw fail(t); }
+        } catch (SyscallException e) { throw e; } catch (Throwable t) { throw fail(t); }
     }
 
     /** The target of symlink {@code name}, or null. */
-    String readlink(int dirfd, byte[] name) {
+    @Override public String readlink(int dirfd, byte[] name) {
         byte[] buf = new byte[4097];
         try {
             long n = (long) Readlinkat.H.invokeExact(st, dirfd, seg(name), seg(buf), (long) buf.length);
@@ -275,11 +254,10 @@ final class At {
         } catch (Throwable t) { throw fail(t); }
     }
 
-    int fsetxattr(int fd, String attr, byte[] value) {
+    @Override public int fsetxattr(int fd, String attr, byte[] value) {
         byte[] v = value.length == 0 ? new byte[1] : value;
-        try { return rc((int) Fsetxattr.H.invokeExact(st, fd, seg(c(attr)), seg(v), (long) value.length, 0)); }
+        try { return rc((int) Fsetxattr.H.invokeExact(st, fd, seg(AtCalls.c(attr)), seg(v), (long) value.length, 0)); }
         catch (Throwable t) { throw fail(t); }
     }
 
-    static String strerror(int errno) { return Libc.strerror(errno); }
 }

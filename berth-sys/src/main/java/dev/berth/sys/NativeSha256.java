@@ -1,4 +1,4 @@
-package dev.berth.image.api;
+package dev.berth.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -15,9 +15,10 @@ import java.security.MessageDigest;
  * only once C2 has compiled it (its SHA intrinsic), ~100 MB/s before or under C1, and compiling it
  * costs CPU a short {@code bin/berth pull} feels. The context and the data stay on the Java heap
  * (critical downcalls with heap access): no native memory to free, no copies.
- * {@link #create} falls back to the JDK's implementation when libcrypto is missing.
+ * {@link #create} returns null when libcrypto is missing (the caller takes the JDK's then);
+ * {@code -Dberth.jdkSha256=true} forces that.
  */
-final class NativeSha256 extends MessageDigest implements Cloneable {
+public final class NativeSha256 extends MessageDigest implements Cloneable {
     private static final MethodHandle INIT, UPDATE, FINAL;
     static {
         MethodHandle i = null, u = null, f = null;
@@ -48,10 +49,10 @@ final class NativeSha256 extends MessageDigest implements Cloneable {
         return null;
     }
 
-    static boolean available() { return INIT != null; }
+    public static boolean available() { return INIT != null; }
 
     /** A SHA-256 digest: libcrypto's when available, else the JDK's. */
-    static MessageDigest create() { return available() ? new NativeSha256() : null; }
+    public static MessageDigest create() { return available() ? new NativeSha256() : null; }
 
     // SHA256_CTX is 112 bytes of plain integers (no pointers): it may move with the array between calls.
     private long[] ctx = new long[16];
