@@ -157,8 +157,11 @@ public final class EventsHandler extends ResourceHandler {
       if (ended) return;
       ended = true;
       unsubscribe();
-      var f = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-      if (!req.keepAlive()) f.addListener(ChannelFutureListener.CLOSE);
+      // queued behind the events written from other threads (a write on the event loop itself would overtake them)
+      ch.eventLoop().execute(() -> {
+        var f = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        if (!req.keepAlive()) f.addListener(ChannelFutureListener.CLOSE);
+      });
     }
 
     private void unsubscribe() {

@@ -176,7 +176,14 @@ public final class ContainerVolumes {
 
   /** The container stopped: unmount events, a volume with driver options unmounted with its last user. */
   public void stopped(Container c) {
-    for (Use u : uses(c.hostConfig())) volumes.unmounted(u.name(), c.id);
+    for (Use u : uses(c.hostConfig())) {
+      boolean others = false;
+      for (Container o : containers.get()) {
+        if (o == c || !o.running()) continue;
+        for (Use x : uses(o.hostConfig())) others |= x.name().equals(u.name());
+      }
+      volumes.unmounted(u.name(), c.id, others);
+    }
   }
 
   /** The anonymous volumes of a container. */

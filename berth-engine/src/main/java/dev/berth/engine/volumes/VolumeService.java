@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  *
  * <p>Driver options as the local driver's: {@code type}, {@code device}, {@code o} — the volume is
  * then mounted on {@code _data} ({@code mount -t type -o o device}; {@code o=bind} binds a host
- * directory) when a container using it starts, and unmounted when the last one stops. Anonymous
+ * directory) when a container using it starts, and unmounted when the last running one stops. Anonymous
  * volumes carry the label {@code com.docker.volume.anonymous} (as dockerd 23+): what prune removes
  * by default and {@code docker rm -v} removes.
  *
@@ -71,7 +71,6 @@ public final class VolumeService {
   private final Path dir;
   private final EventBus events;
   private final Map<String, Volume> byName = new ConcurrentHashMap<>();
-  private final Map<String, Integer> mounts = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private volatile Function<String, List<String>> users = n -> List.of();
 
@@ -246,7 +245,6 @@ public final class VolumeService {
       throw EngineException.system("remove " + name + ": " + e.getMessage());
     }
     byName.remove(name);
-    mounts.remove(name);
     deleteTree(trash);
     events.publish("volume", "destroy", name, Map.of("driver", "local"));
   }
@@ -333,7 +331,7 @@ public final class VolumeService {
     if (v == null) return;
     if (!v.options().isEmpty()) {
       synchronized (this) {
-        if (mounts.merge(name, 1, Integer::sum) == 1) mountOptions(v);
+        mountOptions(v); // once: a volume already mounted (another user, an earlier berthd) stays as it is
       }
     }
     Map<String, String> a = new TreeMap<>();
@@ -345,14 +343,16 @@ public final class VolumeService {
     events.publish("volume", "mount", name, a);
   }
 
-  /** The container stopped: the unmount event; the volume's own mount goes with its last user. */
-  public void unmounted(String name, String containerId) {
+  /**
+   * The container stopped: the unmount event; the volume's own mount goes unless {@code othersRunning}
+   * (running containers use it still — decided from the containers, so it holds across a berthd restart).
+   */
+  public void unmounted(String name, String containerId, boolean othersRunning) {
     Volume v = byName.get(name);
     if (v == null) return;
-    if (!v.options().isEmpty()) {
+    if (!v.options().isEmpty() && !othersRunning) {
       synchronized (this) {
-        Integer n = mounts.computeIfPresent(name, (k, x) -> x <= 1 ? null : x - 1);
-        if (n == null) unmountQuietly(name);
+        unmountQuietly(name);
       }
     }
     events.publish("volume", "unmount", name, Map.of("container", containerId, "driver", "local"));
@@ -377,7 +377,6 @@ public final class VolumeService {
         Linux.mount(device, target, type.isEmpty() || type.equals("none") ? null : type, 0, data.isEmpty() ? null : String.join(",", data));
       }
     } catch (RuntimeException e) {
-      mounts.remove(v.name());
       throw EngineException.system("error while mounting volume '" + target + "': " + e.getMessage());
     }
   }
