@@ -110,7 +110,7 @@ public final class ContainersHandler extends ResourceHandler {
             case "" -> {
                 if (!m.equals(HttpMethod.DELETE)) return false;
                 if (bool(req, "link")) throw ApiException.badRequest("links are not supported");
-                engine.remove(id, bool(req, "force"));
+                engine.remove(id, bool(req, "force"), bool(req, "v"));
                 noContent(ctx, req);
             }
             case "json" -> {

@@ -50,6 +50,7 @@ public final class Berthd {
             system.containers(engine::counts);
             ImageService images = new ImageService(o.root());
             images.usage(engine::imageUsers);
+            images.events(engine.events());
             listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, images, engine));
         } catch (SocketListener.Refused e) {
             System.err.println("berthd: " + e.getMessage());

@@ -63,6 +63,9 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
         if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec));
         if (containers != null) p.addLast(handlers, "networks", new dev.berth.api.networks.NetworksHandler(containers));
+        if (containers != null) p.addLast(handlers, "events", new dev.berth.api.events.EventsHandler(containers.journal()));
+        if (containers != null) p.addLast(handlers, "volumes", new dev.berth.api.volumes.VolumesHandler(containers.volumes()));
+        if (containers != null && images != null) p.addLast(handlers, "df", new dev.berth.api.system.DataUsageHandler(images, containers));
         p.addLast("not-found", new NotFoundHandler());
     }
 }

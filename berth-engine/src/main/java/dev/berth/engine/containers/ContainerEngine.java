@@ -75,6 +75,8 @@ public final class ContainerEngine implements Closeable {
   private final Map<String, ReentrantLock> opLocks = new ConcurrentHashMap<>();
   private final ExitWatcher watcher;
   private final EventBus events = new EventBus();
+  private final dev.berth.engine.events.EventJournal journal;
+  private final dev.berth.engine.volumes.ContainerVolumes volumes;
   private final RestartManager restarts = new RestartManager();
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
@@ -97,6 +99,8 @@ public final class ContainerEngine implements Closeable {
     Files.setPosixFilePermissions(execRoot.resolve("io"), PosixFilePermissions.fromString("rwx------"));
     this.ctx = new RuntimeContext(new StateStore(execRoot.resolve("runtime")), launcher, null, null);
     this.watcher = new ExitWatcher(this::exitSeen, this::sweep);
+    this.journal = dev.berth.engine.events.EventJournal.open(root.resolve("engine").resolve("events"), events);
+    this.volumes = new dev.berth.engine.volumes.ContainerVolumes(new dev.berth.engine.volumes.VolumeService(volumesDir, events), this::list);
     List<Container> boot = load();
     watcher.start();
     restartAtBoot(boot);
@@ -112,6 +116,12 @@ public final class ContainerEngine implements Closeable {
   /** Where this engine publishes Docker's events (GET /events reads them). */
   public EventBus events() { return events; }
 
+  /** The events kept on disk (GET /events replays since/until from it, across restarts). */
+  public dev.berth.engine.events.EventJournal journal() { return journal; }
+
+  /** The volumes (GET /volumes and the rest) and the containers' use of them. */
+  public dev.berth.engine.volumes.ContainerVolumes volumes() { return volumes; }
+
   /** A container event with dockerd's attributes: the labels, image and name, then {@code extra}. */
   public void event(Container c, String action, Map<String, String> extra) {
     Map<String, String> a = new java.util.TreeMap<>();
@@ -125,6 +135,7 @@ public final class ContainerEngine implements Closeable {
   @Override public void close() {
     watcher.close();
     restarts.close();
+    journal.close();
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -228,6 +239,7 @@ public final class ContainerEngine implements Closeable {
     if (badCheck != null) throw EngineException.invalid(badCheck);
     List<String> argv = OciSpec.command(config);
     if (argv.isEmpty()) throw EngineException.invalid("no command specified");
+    volumes.plan(config, hc, imageConfig.path("config"));
     ArrayNode mounts;
     List<String> warnings;
     try {
@@ -242,7 +254,9 @@ public final class ContainerEngine implements Closeable {
     String fullName = reserveName(name == null || name.isEmpty() ? randomName() : name, id);
     Path dir = containersDir.resolve(id);
     boolean snapshot = false;
+    List<String> newVolumes = List.of();
     try {
+      newVolumes = volumes.create(hc);
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Container c = new Container(id, fullName, Instant.now().toString(), dir);
       c.path = argv.get(0);
@@ -261,6 +275,7 @@ public final class ContainerEngine implements Closeable {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }
       snapshot = true;
+      volumes.populate(hc, rootfs);
       writeEtc(c);
       Files.write(c.logPath(), new byte[0], StandardOpenOption.CREATE);
       try {
@@ -282,6 +297,7 @@ public final class ContainerEngine implements Closeable {
       }
       deleteTree(dir);
       byName.remove(fullName, id);
+      volumes.undo(newVolumes);
       if (e instanceof EngineException ee) throw ee;
       throw EngineException.system("cannot create the container: " + e.getMessage());
     }
@@ -527,6 +543,7 @@ public final class ContainerEngine implements Closeable {
       Path sock = controlSocket(c);
       Files.deleteIfExists(sock);
       MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false));
+      volumes.started(c);
       Plan plan;
       try {
         plan = Create.prepare(ctx, new Create.Request(id, bundle, "run", null, null, false, 0, true, null, io));
@@ -576,6 +593,7 @@ public final class ContainerEngine implements Closeable {
 
   /** dockerd's message and the exit code the docker CLI derives from it (127 not found, 126 not executable). */
   private EngineException startFailed(Container c, String why) {
+    volumes.stopped(c);
     String msg = why == null ? "unknown error" : why;
     int code = msg.contains("executable file not found") || msg.contains("no such file or directory") ? 127
         : msg.contains("permission denied") ? 126 : 128;
@@ -670,6 +688,7 @@ public final class ContainerEngine implements Closeable {
       r.exited().complete(code);
     }
     event(c, "die", Map.of("exitCode", Integer.toString(code)));
+    volumes.stopped(c);
     if (delay >= 0) {
       restarts.schedule(c.id, delay, () -> restartNow(c));
       return;
@@ -679,6 +698,7 @@ public final class ContainerEngine implements Closeable {
       Thread.ofVirtual().start(() -> {
         try {
           remove(c, true);
+          volumes.removeAnonymous(c); // --rm: its anonymous volumes too, as dockerd
         } catch (RuntimeException e) {
           log.println("berthd: auto-remove of " + c.id + ": " + e.getMessage());
         }
@@ -872,6 +892,13 @@ public final class ContainerEngine implements Closeable {
   /** DELETE /containers/{id}: a running one only with force (killed first). */
   public void remove(String ref, boolean force) {
     remove(get(ref), force);
+  }
+
+  /** DELETE /containers/{id}?v=: with {@code removeVolumes}, its anonymous volumes go too. */
+  public void remove(String ref, boolean force, boolean removeVolumes) {
+    Container c = get(ref);
+    remove(c, force);
+    if (removeVolumes) volumes.removeAnonymous(c);
   }
 
   private void remove(Container c, boolean force) {

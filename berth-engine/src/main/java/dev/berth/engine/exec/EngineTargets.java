@@ -31,6 +31,15 @@ public record EngineTargets(ContainerEngine engine) implements ExecTargets {
   }
 
   @Override
+  public void event(String id, String action, java.util.Map<String, String> attributes) {
+    try {
+      engine.event(engine.get(id), action, attributes);
+    } catch (EngineException e) {
+      // removed meanwhile: no event
+    }
+  }
+
+  @Override
   public void onRemoved(String id, Runnable r) {
     try {
       engine.get(id).removedFuture().thenRun(r);

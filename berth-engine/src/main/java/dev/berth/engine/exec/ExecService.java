@@ -70,6 +70,7 @@ public final class ExecService {
     String id = HexFormat.of().formatHex(bytes(32));
     instances.put(id, new Instance(id, t, req));
     targets.onRemoved(t.id(), () -> instances.remove(id));
+    targets.event(t.id(), "exec_create: " + String.join(" ", req.cmd()), java.util.Map.of("execID", id));
     return id;
   }
 
@@ -133,14 +134,18 @@ public final class ExecService {
       } catch (ContainerException e) {
         if (e.kind() == ContainerException.Kind.INVALID || e.kind() == ContainerException.Kind.SYSTEM) {
           i.exitCode = 126;
+          execEvent(i, "exec_start: " + String.join(" ", i.req.cmd()), java.util.Map.of());
+          execEvent(i, "exec_die", java.util.Map.of("exitCode", "126"));
           return new Started(null, e.getMessage(), CompletableFuture.completedFuture(126), i.req.tty());
         }
         i.started = false;
         throw e;
       }
       i.process = p;
+      execEvent(i, "exec_start: " + String.join(" ", i.req.cmd()), java.util.Map.of());
       if (p.failure() != null) {
         i.exitCode = p.onExit().join();
+        execEvent(i, "exec_die", java.util.Map.of("exitCode", Integer.toString(i.exitCode)));
         return new Started(p, p.failure(), CompletableFuture.completedFuture(i.exitCode), i.req.tty());
       }
       if (!i.req.attachStdin() || detach) {
@@ -158,10 +163,18 @@ public final class ExecService {
           i.exitCode = code;
           i.running = false;
         }
+        execEvent(i, "exec_die", java.util.Map.of("exitCode", Integer.toString(code)));
         return code;
       });
       return new Started(p, null, exit, i.req.tty());
     }
+  }
+
+  /** dockerd's exec events (for every exec, a health probe's too: published here only). */
+  private void execEvent(Instance i, String action, java.util.Map<String, String> extra) {
+    java.util.Map<String, String> a = new java.util.HashMap<>(extra);
+    a.put("execID", i.id);
+    targets.event(i.target.id(), action, a);
   }
 
   /** POST /exec/{id}/resize: applied now if the process runs, else when it starts. */

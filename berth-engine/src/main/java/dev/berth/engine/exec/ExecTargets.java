@@ -16,6 +16,9 @@ public interface ExecTargets {
   /** Runs {@code r} once container {@code id} is removed (its exec instances go with it). */
   default void onRemoved(String id, Runnable r) {}
 
+  /** Publishes a container event of exec's (exec_create/exec_start/exec_die) for container {@code id}; none by default. */
+  default void event(String id, String action, java.util.Map<String, String> attributes) {}
+
   /**
    * @param id the container's id as the API shows it
    * @param runtimeId its id in the runtime's state root

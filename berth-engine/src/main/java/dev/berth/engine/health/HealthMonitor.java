@@ -156,9 +156,8 @@ public final class HealthMonitor implements AutoCloseable {
       } catch (RuntimeException e) {
         return new HealthState.Result(start, Instant.now(), -1, e.getMessage());
       }
-      String line = String.join(" ", argv);
+      // its exec_create/exec_start/exec_die events are ExecService's, as every exec's
       try {
-        engine.event(c, "exec_create: " + line, Map.of("execID", execId));
         Limited out = new Limited();
         ExecService.Started s;
         try {
@@ -166,10 +165,8 @@ public final class HealthMonitor implements AutoCloseable {
         } catch (RuntimeException e) {
           return new HealthState.Result(start, Instant.now(), -1, e.getMessage());
         }
-        engine.event(c, "exec_start: " + line, Map.of("execID", execId));
         if (s.failure() != null) {
           int code = s.exit().join();
-          engine.event(c, "exec_die", Map.of("execID", execId, "exitCode", Integer.toString(code)));
           return new HealthState.Result(start, Instant.now(), code, s.failure());
         }
         running = s.process();
@@ -185,7 +182,6 @@ public final class HealthMonitor implements AutoCloseable {
           } catch (TimeoutException | ExecutionException e2) {
             // left to finish alone
           }
-          engine.event(c, "exec_die", Map.of("execID", execId, "exitCode", Integer.toString(killed)));
           String o = out.text();
           String t = HealthConfig.go(cfg.timeout());
           return new HealthState.Result(start, Instant.now(), -1,
@@ -198,7 +194,6 @@ public final class HealthMonitor implements AutoCloseable {
         } finally {
           running = null;
         }
-        engine.event(c, "exec_die", Map.of("execID", execId, "exitCode", Integer.toString(code)));
         return new HealthState.Result(start, Instant.now(), code, out.text());
       } finally {
         exec.remove(execId);

@@ -79,6 +79,21 @@ public final class ImageService {
     /** Who uses which image (the containers engine); {@link ImageUsage#NONE} by default. */
     public void usage(ImageUsage usage) { this.usage = usage == null ? ImageUsage.NONE : usage; }
 
+    private volatile dev.berth.engine.events.EventBus events;
+
+    /** Where image events (pull, push, tag, untag, delete, load, import, save) are published; null: none. */
+    public void events(dev.berth.engine.events.EventBus bus) { this.events = bus; }
+
+    /** dockerd's LogImageEvent: Actor ID {@code id}, attributes {@code name} and the image's labels. */
+    private void event(String action, String id, String name, ObjectNode config) {
+        dev.berth.engine.events.EventBus bus = events;
+        if (bus == null) return;
+        Map<String, String> a = new java.util.TreeMap<>();
+        if (config != null) config.path("config").path("Labels").properties().forEach(e -> a.put(e.getKey(), e.getValue().asText()));
+        a.put("name", name);
+        bus.publish("image", action, id, a);
+    }
+
     /** berth-image's service over the same store (snapshots, bundles). */
     public Images images() { return images; }
 
@@ -464,6 +479,7 @@ public final class ImageService {
         } catch (ImageException e) {
             throw ImageError.of(e);
         }
+        event("tag", i.id(), target.familiar(), i.config());
     }
 
     /**
@@ -487,6 +503,7 @@ public final class ImageService {
                             + shortId(users.getFirst().containerId()) + " is using its referenced image " + i.shortId());
                 if (!untagKeeping(r, i.manifest())) throw ImageError.noSuchImage(ref);
                 out.addObject().put("Untagged", r.familiar());
+                event("untag", i.id(), i.id(), i.config());
                 if (i.names().stream().anyMatch(n -> !n.equals(r))) return out;
                 removedName = true;
             } else if (!force && i.names().stream().map(ImageReference::name).distinct().count() > 1) {
@@ -503,9 +520,14 @@ public final class ImageService {
                 throw ImageError.conflict("conflict: unable to delete " + i.shortId() + " (must be forced) - image is being used by stopped container "
                         + shortId(users.getFirst().containerId()));
             }
-            for (ImageReference n : i.names()) if (store.untag(n)) out.addObject().put("Untagged", n.familiar());
+            for (ImageReference n : i.names()) {
+                if (!store.untag(n)) continue;
+                out.addObject().put("Untagged", n.familiar());
+                event("untag", i.id(), i.id(), i.config());
+            }
             for (Descriptor m : i.manifests()) store.removeManifest(m.digestValue());
             out.addObject().put("Deleted", i.id());
+            event("delete", i.id(), i.id(), i.config());
             for (Digest layer : images.prune().snapshots()) out.addObject().put("Deleted", layer.toString());
             return out;
         } catch (ImageException e) {
@@ -555,9 +577,14 @@ public final class ImageService {
                 if (not != null && !not.isEmpty() && labelsMatch(i, List.of(not.getFirst()))) continue;
                 if (until != null && i.created() > until) continue;
                 if (!usage.users(i.id()).isEmpty()) continue;
-                for (ImageReference n : i.names()) if (store.untag(n)) deleted.addObject().put("Untagged", n.familiar());
+                for (ImageReference n : i.names()) {
+                    if (!store.untag(n)) continue;
+                    deleted.addObject().put("Untagged", n.familiar());
+                    event("untag", i.id(), i.id(), i.config());
+                }
                 for (Descriptor m : i.manifests()) store.removeManifest(m.digestValue());
                 deleted.addObject().put("Deleted", i.id());
+                event("delete", i.id(), i.id(), i.config());
             }
             Images.PruneResult gc = images.prune();
             for (Digest layer : gc.snapshots()) deleted.addObject().put("Deleted", layer.toString());
@@ -588,10 +615,15 @@ public final class ImageService {
             }
             List<String> out = new ArrayList<>();
             for (ArchiveLoader.Loaded l : loaded) {
+                String id = images.store().manifest(l.manifest()).config().digest();
                 if (l.names().isEmpty()) {
-                    out.add("Loaded image ID: " + images.store().manifest(l.manifest()).config().digest());
+                    out.add("Loaded image ID: " + id);
+                    event("load", id, id, null);
                 } else {
-                    for (ImageReference n : l.names()) out.add("Loaded image: " + n.familiar());
+                    for (ImageReference n : l.names()) {
+                        out.add("Loaded image: " + n.familiar());
+                        event("load", id, n.familiar(), null);
+                    }
                 }
             }
             return out;
@@ -616,6 +648,14 @@ public final class ImageService {
             images.save(refs, false, out);
         } catch (ImageException e) {
             throw ImageError.of(e);
+        }
+        for (String r : refs) {
+            try {
+                Image i = find(r);
+                event("save", i.id(), i.id(), i.config());
+            } catch (RuntimeException ignored) {
+                // removed meanwhile: saved all the same
+            }
         }
     }
 
@@ -650,7 +690,9 @@ public final class ImageService {
                 throw ImageError.invalid("cannot read the image tarball: " + e.getMessage());
             }
             Descriptor d = images.importRootfs(spool, name, platform == null ? this.platform : platform, cc);
-            return images.store().manifest(d).config().digest();
+            String id = images.store().manifest(d).config().digest();
+            event("import", id, id, null);
+            return id;
         } catch (ImageException e) {
             throw ImageError.of(e);
         } finally {
@@ -720,6 +762,7 @@ public final class ImageService {
             progress.pullStarted(ref);
             Descriptor d = images.pull(ref, platform == null ? this.platform : platform, registry.withCredentials(credentials), progress);
             progress.pulled(ref, d.digestValue(), before == null || !before.digest().equals(d.digest()));
+            event("pull", ref.familiar(), familiarName(ref), null);
         } catch (ImageException e) {
             throw ImageError.of(e);
         }
@@ -737,6 +780,7 @@ public final class ImageService {
             for (ImageReference r : sources) {
                 Digest d = images.push(r.toString(), r, registry.withCredentials(credentials), progress);
                 progress.pushed(r, d, images.store().blobSize(d));
+                event("push", r.familiar(), familiarName(r), null);
             }
         } catch (ImageException e) {
             throw ImageError.of(e);
@@ -764,6 +808,24 @@ public final class ImageService {
         if (out.isEmpty())
             throw ImageError.notFound("An image does not exist locally with the tag: " + (allTags ? familiarName(r) : r.familiar()));
         return out;
+    }
+
+    /** One image's layers for GET /system/df: its ID and each layer's digest with its size (as Size counts them). */
+    public record Layers(String id, Map<String, Long> sizes) {}
+
+    /** Every image's layers (GET /system/df: LayersSize, SharedSize). */
+    public List<Layers> layers() {
+        try {
+            List<Layers> out = new ArrayList<>();
+            for (Image i : all()) {
+                Map<String, Long> m = new LinkedHashMap<>();
+                for (Descriptor d : i.m().layers()) m.put(d.digest(), d.size());
+                out.add(new Layers(i.id(), m));
+            }
+            return out;
+        } catch (ImageException e) {
+            throw ImageError.of(e);
+        }
     }
 
     // ---- for the containers engine ---------------------------------------------------------
