@@ -61,6 +61,7 @@ enum plan_tag {
   T_LOG_JSON = 49,         /* [path]    with T_MONITOR: stdout/stderr to the monitor, Docker json-file log */
   T_CONTROL_SOCKET = 50,   /* [path]    with T_MONITOR: unix socket for stdin data/close and resize frames */
   T_OPEN_STDIN = 51,       /* []        with T_LOG_JSON: stdin is a pipe (or the pty) fed from the control socket */
+  T_LOG_ROTATE = 52,       /* [max size bytes, max files]  with T_LOG_JSON: json-file rotation (.1 .. .N-1) */
 };
 
 struct plan_field {

@@ -235,6 +235,8 @@ public final class ContainerEngine implements Closeable {
       // dockerd validates the HostConfig at create: on a scratch config, nothing changes on the host
       ObjectNode scratch = OciSpec.defaults();
       warnings = HostConfigSecurity.applyWithWarnings(scratch, hc, ResourceOptions.Host.current());
+      LogOptions.of(hc.get("LogConfig")); // json-file's options, refused with dockerd's messages
+      LogOptions.normalize(hc);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -526,7 +528,13 @@ public final class ContainerEngine implements Closeable {
       long offset = logSize(c);
       Path sock = controlSocket(c);
       Files.deleteIfExists(sock);
-      MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false));
+      LogOptions lo;
+      try {
+        lo = LogOptions.of(c.hostConfig().get("LogConfig"));
+      } catch (IllegalArgumentException e) {
+        throw EngineException.invalid(e.getMessage());
+      }
+      MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false), lo.maxSize(), lo.maxFile());
       Plan plan;
       try {
         plan = Create.prepare(ctx, new Create.Request(id, bundle, "run", null, null, false, 0, true, null, io));
