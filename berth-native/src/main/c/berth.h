@@ -124,6 +124,12 @@ int io_wait(struct launch *l, int *status_out, struct berr *err); /* log, contro
 bool io_active(void);
 void io_cleanup(void);                                  /* unlink the control socket */
 void io_cleanup_plan(const struct plan *plan);          /* the keeper's: same, from the plan */
+
+/* logfile.c: the json-file log and its rotation (T_LOG_ROTATE) */
+int logfile_open(const struct plan *plan, const char *path, struct berr *err); /* fd, or -1 */
+bool logfile_full(size_t pending);  /* rotate before the next entry */
+void logfile_wrote(size_t n);
+int logfile_rotate(int fd);         /* returns the fd to write to */
 void __attribute__((noreturn)) keeper_run(const struct plan *plan, pid_t monitor);
 int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);

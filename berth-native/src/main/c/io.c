@@ -76,8 +76,8 @@ bool io_requested(const struct plan *plan)
 
 static void ob_flush(void)
 {
-  if (io.ob_len && io.log_fd >= 0)
-    write_all(io.log_fd, ob, io.ob_len); /* a full disk loses log lines, never blocks the container */
+  if (io.ob_len && io.log_fd >= 0 && write_all(io.log_fd, ob, io.ob_len) == 0) /* a full disk loses log lines, never blocks the container */
+    logfile_wrote(io.ob_len);
   io.ob_len = 0;
 }
 
@@ -201,6 +201,10 @@ static size_t format_time(char *out, const struct timespec *ts)
  * Written out in pieces of about 8 KiB, so that only the start of the buffer is ever resident. */
 static void log_entry(const char *stream, const char *data, size_t n)
 {
+  if (logfile_full(io.ob_len)) { /* max-size reached: rotate before this entry (logfile.c) */
+    ob_flush();
+    io.log_fd = logfile_rotate(io.log_fd);
+  }
   if (io.ob_len + n * 6 + 128 > sizeof ob)
     ob_flush();
   struct timespec ts;
@@ -461,10 +465,8 @@ int io_prepare(struct launch *l, struct berr *err)
   io.open_stdin = plan_find(l->plan, T_OPEN_STDIN) != NULL;
   streams[0].name = "stdout";
   streams[1].name = "stderr";
-  io.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-  if (io.log_fd < 0)
-    return berr_sys(err, "container log: %s", log);
-  fchmod(io.log_fd, 0640);
+  if ((io.log_fd = logfile_open(l->plan, log, err)) < 0)
+    return -1;
   if (listen_control(sock, err) < 0)
     return -1;
   if (io.tty)

@@ -52,4 +52,4 @@ class Plan:
         os.write(fd, self.encode())
         return fd
 
-T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN = 49, 50, 51
+T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN, T_LOG_ROTATE = 49, 50, 51, 57

@@ -874,9 +874,16 @@ class LaunchTest(unittest.TestCase):
         self.pids.append(monitor)
         return monitor
 
-    def log_entries(self):
-        with open(self.json_log, "rb") as f:
-            return [json.loads(line) for line in f.read().splitlines()]
+    def log_entries(self, path=None):
+        """The log's entries. While the monitor still writes, the last line may be only partly
+        written (a reader can see a write in progress): that piece is left for a later read. Once
+        the exit file exists the log is complete, and every line must be a whole entry."""
+        complete = os.path.exists(self.exit_file)
+        with open(path or self.json_log, "rb") as f:
+            data = f.read()
+        if not complete and not data.endswith(b"\n"):
+            data = data[:data.rfind(b"\n") + 1]
+        return [json.loads(line) for line in data.splitlines()]
 
     def log_text(self, stream=None):
         return "".join(e["log"] for e in self.log_entries() if stream is None or e["stream"] == stream)
@@ -1096,6 +1103,64 @@ class LaunchTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("/no/such/binary", err)
         self.assertFalse(os.path.exists(self.ctl), "socket removed on failure")
+        self.assertEqual(self.container_processes(), [])
+
+    def rotated_logs(self):
+        """The log and its rotated files, oldest first."""
+        d, base = os.path.dirname(self.json_log), os.path.basename(self.json_log)
+        numbered = sorted((int(n[len(base) + 1:]), n) for n in os.listdir(d)
+                          if n.startswith(base + ".") and n[len(base) + 1:].isdigit())
+        return [os.path.join(d, n) for _, n in reversed(numbered)] + [self.json_log]
+
+    def test_io_log_rotation(self):
+        # json-file's max-size=2000 max-file=3: LOG.2, LOG.1, LOG; each file reaches max-size by at
+        # most one entry; what is kept is the latest output, contiguous, across the files
+        p = self.io_plan("sh", "-c", "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo line-$i; done")
+        p.add(T_LOG_ROTATE, 2000, 3)
+        self.io_run(p)
+        self.assertEqual(self.wait_exit(), "exited 0")
+        files = self.rotated_logs()
+        self.assertEqual([os.path.basename(f) for f in files],
+                         [os.path.basename(self.json_log) + s for s in (".2", ".1", "")], "at most max-file files")
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.endswith(".rotating")], [], "no temporary file left")
+        entries = []
+        for f in files:
+            part = self.log_entries(f)
+            size = os.path.getsize(f)
+            last = len(json.dumps(part[-1], separators=(",", ":"))) + 1 if part else 0
+            self.assertLess(size - last, 2000, f"{f}: rotated once max-size was reached ({size} bytes)")
+            if f != self.json_log:
+                self.assertGreaterEqual(size, 2000, f"{f}: rotated only at max-size")
+            self.assertEqual(os.stat(f).st_mode & 0o7777, 0o640)
+            entries += part
+        lines = [e["log"] for e in entries]
+        self.assertEqual(lines[-1], "line-2000\n")
+        first = int(lines[0][len("line-"):])
+        self.assertGreater(first, 1, "older output rotated away")
+        self.assertEqual(lines, [f"line-{i}\n" for i in range(first, 2001)], "contiguous across the files")
+
+    def test_io_log_rotation_single_file_and_existing_size(self):
+        # max-file=1: the file is truncated instead; the size already in the file counts (a restart)
+        self.json_log = os.path.join(self.tmp, "ctr-json.log")
+        with open(self.json_log, "w") as f:
+            f.write('{"log":"old\\n","stream":"stdout","time":"2026-01-01T00:00:00.000000000Z"}\n' * 40)
+        p = self.io_plan("sh", "-c", "echo first; i=0; while [ $i -lt 500 ]; do i=$((i+1)); echo l-$i; done")
+        p.add(T_LOG_ROTATE, 1000, 1)
+        self.io_run(p)
+        self.assertEqual(self.wait_exit(), "exited 0")
+        self.assertEqual(self.rotated_logs(), [self.json_log], "one file only")
+        lines = [e["log"] for e in self.log_entries()]
+        self.assertNotIn("old\n", lines, "the full file was truncated before the first entry")
+        self.assertEqual(lines[-1], "l-500\n")
+        self.assertLess(os.path.getsize(self.json_log), 1100)
+
+    def test_io_log_rotation_bad_plan(self):
+        p = self.io_plan("true")
+        p.add(T_LOG_ROTATE, 1000, 0)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("T_LOG_ROTATE", err)
+        self.assertFalse(os.path.exists(self.ctl))
         self.assertEqual(self.container_processes(), [])
 
     def test_io_monitor_rss(self):

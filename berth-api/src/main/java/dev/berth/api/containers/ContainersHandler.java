@@ -435,15 +435,31 @@ public final class ContainersHandler extends ResourceHandler {
 
     private void attach(ChannelHandlerContext ctx, ApiRequest req, String id) {
         Container c = engine.get(id);
-        if (bool(req, "logs")) throw ApiException.badRequest("attach with logs=1 is not supported yet");
+        boolean logs = bool(req, "logs"); // the log replayed first
         boolean stdin = bool(req, "stdin"), stdout = bool(req, "stdout"), stderr = bool(req, "stderr");
         boolean stream = bool(req, "stream");
-        if (!stream) throw ApiException.badRequest("attach without stream=1 is not supported");
+        byte[] keys = dev.berth.api.http.DetachKeys.of(req.param("detachKeys"), "detach");
         boolean tty = c.tty();
         boolean openStdin = c.config().path("OpenStdin").asBoolean(false);
-        StdinPump pump = stdin && openStdin ? new StdinPump(c.id) : null;
+        StdinPump pump = stdin && openStdin && stream ? new StdinPump(c.id) : null;
+        // with a TTY, the detach keys on stdin end the attach (the container runs on), as dockerd
+        dev.berth.api.http.DetachKeys.Scanner esc = tty && pump != null ? new dev.berth.api.http.DetachKeys.Scanner(keys) : null;
         Hijack.Input input = new Hijack.Input() {
-            @Override public void data(ByteBuf buf) { if (pump != null) pump.offer(ByteBufUtil.getBytes(buf)); }
+            @Override public void data(ByteBuf buf) {
+                if (pump == null) return;
+                byte[] b = ByteBufUtil.getBytes(buf);
+                if (esc == null) {
+                    pump.offer(b);
+                    return;
+                }
+                boolean was = esc.detached();
+                b = esc.feed(b);
+                if (b.length > 0) pump.offer(b);
+                if (!was && esc.detached()) {
+                    pump.offer(StdinPump.GONE);
+                    ctx.channel().close();
+                }
+            }
             @Override public void halfClosed() { if (pump != null) pump.offer(StdinPump.EOF); }
             @Override public void closed() { if (pump != null) pump.offer(StdinPump.GONE); }
         };
@@ -456,7 +472,7 @@ public final class ContainersHandler extends ResourceHandler {
             Thread.ofVirtual().name("attach-" + c.id.substring(0, 12)).start(() -> {
                 StdStreamWriter w = new StdStreamWriter(ch, !tty, false);
                 try {
-                    engine.attachOutput(c.id, e -> {
+                    engine.attachOutput(c.id, logs, stream, e -> {
                         if ((e.stream() == 1 && !stdout) || (e.stream() == 2 && !stderr)) return w.isOpen();
                         return w.write(e.stream(), e.data());
                     }, ch::isActive);
@@ -557,6 +573,7 @@ public final class ContainersHandler extends ResourceHandler {
         boolean stdout = bool(req, "stdout"), stderr = bool(req, "stderr");
         if (!stdout && !stderr) throw ApiException.badRequest("Bad parameters: you must choose at least one stream");
         boolean follow = bool(req, "follow"), timestamps = bool(req, "timestamps");
+        boolean details = bool(req, "details"); // dockerd: the entry's attrs (none kept here) and a space before the line
         Instant since = time(req, "since"), until = time(req, "until");
         String t = req.param("tail");
         int tail;
@@ -581,6 +598,12 @@ public final class ContainersHandler extends ResourceHandler {
                 engine.logs(c.id, since, until, tl, follow, e -> {
                     if ((e.stream() == 1 && !stdout) || (e.stream() == 2 && !stderr)) return w.isOpen();
                     byte[] data = e.data();
+                    if (details) {
+                        byte[] all = new byte[data.length + 1];
+                        all[0] = ' ';
+                        System.arraycopy(data, 0, all, 1, data.length);
+                        data = all;
+                    }
                     if (timestamps) {
                         byte[] p = (NANO.format(e.instant()) + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
                         byte[] all = new byte[p.length + data.length];

@@ -69,6 +69,7 @@ public final class ExecHandler extends ResourceHandler {
 
   private void create(ChannelHandlerContext ctx, ApiRequest req, String ref) {
     JsonNode body = body(req);
+    dev.berth.api.http.DetachKeys.of(text(body, "DetachKeys"), "escape"); // dockerd: 400 Invalid escape keys (x) provided
     ExecService.CreateRequest r = new ExecService.CreateRequest(strings(body, "Cmd"), strings(body, "Env"),
         text(body, "User"), text(body, "WorkingDir"), bool(body, "Tty"), bool(body, "Privileged"),
         bool(body, "AttachStdin"), bool(body, "AttachStdout"), bool(body, "AttachStderr"), text(body, "DetachKeys"),
@@ -93,7 +94,8 @@ public final class ExecHandler extends ResourceHandler {
     }
     exec.checkStartable(id); // errors as plain HTTP answers, before the stream
     boolean tty = exec.inspect(id).processConfig().tty();
-    ExecStream.run(ctx, req, tty, (out, err) -> exec.start(id, false, out, err));
+    String keys = exec.inspect(id).detachKeys();
+    ExecStream.run(ctx, req, tty, dev.berth.api.http.DetachKeys.of(keys, "escape"), (out, err) -> exec.start(id, false, out, err));
   }
 
   static ObjectNode inspect(ExecConfig c) {

@@ -29,9 +29,16 @@ final class ExecStream {
 
   static void run(ChannelHandlerContext ctx, ApiRequest req, boolean tty,
       BiFunction<OutputStream, OutputStream, ExecService.Started> starter) {
+    run(ctx, req, tty, null, starter);
+  }
+
+  /** With a TTY, {@code detachKeys} typed on stdin end the stream; the process runs on (dockerd's detach). */
+  static void run(ChannelHandlerContext ctx, ApiRequest req, boolean tty, byte[] detachKeys,
+      BiFunction<OutputStream, OutputStream, ExecService.Started> starter) {
     // without a terminal the stream is always framed; API < 1.42 just names it raw-stream
     String type = StdStreamWriter.contentType(!tty && req.atLeast("1.42"));
     Stdin stdin = new Stdin(ctx.channel());
+    if (tty && detachKeys != null) stdin.escape = new dev.berth.api.http.DetachKeys.Scanner(detachKeys);
     // The upgrade completes through a listener on this handler's executor (the current thread):
     // the rest runs there afterwards, never blocking it meanwhile (nor the event loop).
     Hijack.upgrade(ctx, req, type, stdin).whenCompleteAsync((ch, t) -> {
@@ -101,6 +108,7 @@ final class ExecStream {
     private final Channel ch;
     private final BlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
     private volatile Thread writer;
+    dev.berth.api.http.DetachKeys.Scanner escape; // set before the upgrade; used on the event loop
 
     Stdin(Channel ch) {
       this.ch = ch;
@@ -142,6 +150,15 @@ final class ExecStream {
     public void data(ByteBuf buf) {
       byte[] b = new byte[buf.readableBytes()];
       buf.readBytes(b);
+      if (escape != null) {
+        if (escape.detached()) return;
+        b = escape.feed(b);
+        if (escape.detached()) {
+          if (b.length > 0) queue.offer(b);
+          ch.close(); // detached: the process keeps its stdin and runs on
+          return;
+        }
+      }
       if (b.length > 0) queue.offer(b);
       if (queue.size() > 32) ch.config().setAutoRead(false);
     }
@@ -153,7 +170,7 @@ final class ExecStream {
 
     @Override
     public void closed() {
-      queue.offer(EOF);
+      if (escape == null || !escape.detached()) queue.offer(EOF);
     }
   }
 }

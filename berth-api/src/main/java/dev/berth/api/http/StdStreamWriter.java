@@ -48,6 +48,7 @@ public final class StdStreamWriter {
         } else {
             b = Unpooled.wrappedBuffer(data, off, len);
         }
+        if (!http) EpollHalfClose.beforeWrite(ch); // a half-closed hijacked connection (Netty 4.2.17's epoll)
         ChannelFuture f = ch.writeAndFlush(http ? new DefaultHttpContent(b) : b);
         if (!ch.isWritable()) {
             // the client reads slowly: wait for this write (or for it to go away)
@@ -65,6 +66,9 @@ public final class StdStreamWriter {
     /** The end of the stream: the last HTTP chunk, or (hijacked) the connection closed after what was written. */
     public void end() {
         if (http) ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        else ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        else {
+            EpollHalfClose.beforeWrite(ch);
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 }

@@ -52,8 +52,13 @@ public final class Container {
   Run run; // the current or last run
   final CompletableFuture<Void> removed = new CompletableFuture<>();
 
-  /** One start of the container: where its output begins in the log, and its end. */
-  public record Run(long seq, long logOffset, CompletableFuture<Integer> exited) {}
+  /** One start of the container: where its output begins in the log (offset in the file with that inode), and its end. */
+  public record Run(long seq, long logOffset, CompletableFuture<Integer> exited, long logInode) {
+    public Run(long seq, long logOffset, CompletableFuture<Integer> exited) { this(seq, logOffset, exited, -1); }
+
+    /** Where this run's output begins (rotation may have renamed that file since). */
+    public JsonLog.Position logPosition() { return logInode < 0 ? null : new JsonLog.Position(logInode, logOffset); }
+  }
 
   Container(String id, String name, String created, Path dir) {
     this.id = id;

@@ -247,6 +247,8 @@ public final class ContainerEngine implements Closeable {
       // dockerd validates the HostConfig at create: on a scratch config, nothing changes on the host
       ObjectNode scratch = OciSpec.defaults();
       warnings = HostConfigSecurity.applyWithWarnings(scratch, hc, ResourceOptions.Host.current());
+      LogOptions.of(hc.get("LogConfig")); // json-file's options, refused with dockerd's messages
+      LogOptions.normalize(hc);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -540,9 +542,16 @@ public final class ContainerEngine implements Closeable {
       Files.createDirectories(bundle);
       writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
       long offset = logSize(c);
+      JsonLog.Position logStart = JsonLog.end(c.logPath()); // where this run's output begins (rotation: by inode)
       Path sock = controlSocket(c);
       Files.deleteIfExists(sock);
-      MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false));
+      LogOptions lo;
+      try {
+        lo = LogOptions.of(c.hostConfig().get("LogConfig"));
+      } catch (IllegalArgumentException e) {
+        throw EngineException.invalid(e.getMessage());
+      }
+      MonitorIo io = new MonitorIo(c.logPath(), sock, c.config().path("OpenStdin").asBoolean(false), lo.maxSize(), lo.maxFile());
       volumes.started(c);
       Plan plan;
       try {
@@ -568,7 +577,8 @@ public final class ContainerEngine implements Closeable {
       } catch (RuntimeException e) {
         // ended already and deleted? the exit file decides below
       }
-      Container.Run r = new Container.Run(runSeq.incrementAndGet(), offset, new CompletableFuture<>());
+      Container.Run r = logStart == null ? new Container.Run(runSeq.incrementAndGet(), offset, new CompletableFuture<>())
+          : new Container.Run(runSeq.incrementAndGet(), logStart.offset(), new CompletableFuture<>(), logStart.inode());
       CompletableFuture<Container.Run> started;
       synchronized (c) {
         c.status = "running";
@@ -1182,30 +1192,13 @@ public final class ContainerEngine implements Closeable {
   }
 
   /**
-   * GET /containers/{id}/logs: the entries of the whole log within since/until, the last
-   * {@code tail}; with follow, then what the current run writes until it ends (or the client
-   * leaves: {@code open} false).
+   * GET /containers/{id}/logs: the entries of the whole log (across its rotated files) within
+   * since/until, the last {@code tail}; with follow, then what the current run writes until it ends
+   * (or the client leaves: {@code open} false), across rotations. {@link LogStreams}.
    */
   public void logs(String ref, Instant since, Instant until, int tail, boolean follow, Sink sink, BooleanSupplier open)
       throws IOException {
-    Container c = get(ref);
-    Container.Run r = c.run();
-    boolean following = follow && c.running() && r != null && !r.exited().isDone() && (until == null || until.isAfter(Instant.now()));
-    java.util.ArrayDeque<JsonLog.Entry> first = new java.util.ArrayDeque<>();
-    try (JsonLog.Reader reader = new JsonLog.Reader(c.logPath(), 0)) {
-      for (List<JsonLog.Entry> b = reader.poll(); !b.isEmpty(); b = reader.poll()) {
-        for (JsonLog.Entry e : b) {
-          if (since != null && e.instant().isBefore(since)) continue;
-          if (until != null && !e.instant().isBefore(until)) continue;
-          first.addLast(e);
-          if (tail >= 0 && first.size() > tail) first.removeFirst();
-        }
-      }
-      for (JsonLog.Entry e : first) if (!sink.write(e)) return;
-      if (following) follow(reader, r.exited(), e -> (until == null || e.instant().isBefore(until)) && sink.write(e), open);
-    } catch (java.nio.file.NoSuchFileException e) {
-      // removed meanwhile: nothing to show
-    }
+    LogStreams.logs(get(ref), since, until, tail, follow, sink, open);
   }
 
   /**
@@ -1213,78 +1206,12 @@ public final class ContainerEngine implements Closeable {
    * ended and its output is all read.
    */
   public void attachOutput(String ref, Sink sink, BooleanSupplier open) throws IOException {
-    Container c = get(ref);
-    Container.Run r;
-    long offset;
-    CompletableFuture<Container.Run> next;
-    JsonLog.Reader reader;
-    synchronized (c) {
-      r = c.running() && c.run != null && !c.run.exited().isDone() ? c.run : null;
-      next = c.started;
-    }
-    try {
-      reader = new JsonLog.Reader(c.logPath(), 0); // opened now: a removal (AutoRemove) cannot take it away
-    } catch (java.nio.file.NoSuchFileException e) {
-      return;
-    }
-    try (reader) {
-      if (r != null) {
-        offset = logSize(c);
-      } else {
-        while (r == null) {
-          if (!open.getAsBoolean() || c.removed.isDone()) return;
-          try {
-            r = next.get(200, TimeUnit.MILLISECONDS);
-          } catch (TimeoutException e) {
-            // again
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          } catch (java.util.concurrent.ExecutionException e) {
-            return;
-          }
-        }
-        offset = r.logOffset();
-      }
-      JsonLog.Reader rd = reader;
-      try (JsonLog.Reader positioned = new JsonLog.Reader(c.logPath(), offset)) {
-        follow(positioned, r.exited(), sink, open);
-      } catch (java.nio.file.NoSuchFileException e) {
-        // removed between our open and now: read what the first descriptor has from the offset
-        skipTo(rd, offset);
-        follow(rd, r.exited(), sink, open);
-      }
-    }
+    LogStreams.attach(get(ref), false, true, sink, open);
   }
 
-  private static void skipTo(JsonLog.Reader r, long offset) throws IOException {
-    while (r.position() < offset && !r.poll().isEmpty()) {
-      // discard
-    }
-  }
-
-  private static void follow(JsonLog.Reader reader, CompletableFuture<Integer> end, Sink sink, BooleanSupplier open) throws IOException {
-    long idle = 5;
-    for (;;) {
-      boolean ended = end.isDone(); // before the read: the monitor writes the whole log before the exit file
-      List<JsonLog.Entry> b = reader.poll();
-      for (JsonLog.Entry e : b) if (!sink.write(e)) return;
-      if (!b.isEmpty()) {
-        idle = 5;
-        continue;
-      }
-      if (ended || !open.getAsBoolean()) return;
-      try {
-        end.get(idle, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        idle = Math.min(idle * 2, 100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (java.util.concurrent.ExecutionException e) {
-        // ended
-      }
-    }
+  /** Attach's output with logs=1 (the whole log first) and stream=0 (no live output) too. {@link LogStreams}. */
+  public void attachOutput(String ref, boolean replay, boolean stream, Sink sink, BooleanSupplier open) throws IOException {
+    LogStreams.attach(get(ref), replay, stream, sink, open);
   }
 
   // ---- inspect and list --------------------------------------------------------------------------

@@ -126,6 +126,10 @@ public final class OciSpec {
     ObjectNode proc = (ObjectNode) spec.get("process");
     boolean tty = cfg.path("Tty").asBoolean(false);
     proc.put("terminal", tty);
+    JsonNode cs = hc.path("ConsoleSize"); // [height, width] the client's terminal has: the pty's size at start
+    if (tty && cs.isArray() && cs.size() == 2 && cs.get(0).asInt(0) > 0 && cs.get(1).asInt(0) > 0) {
+      proc.putObject("consoleSize").put("height", Math.min(cs.get(0).asInt(), 65535)).put("width", Math.min(cs.get(1).asInt(), 65535));
+    }
     List<String> argv = command(cfg);
     if (argv.isEmpty()) throw new IllegalArgumentException("no command specified");
     ArrayNode args = proc.putArray("args");

@@ -129,6 +129,7 @@ public final class SpecConverter {
     plan.add(PlanTag.LOG_JSON, io.jsonLog().toAbsolutePath());
     plan.add(PlanTag.CONTROL_SOCKET, io.controlSocket().toAbsolutePath());
     if (io.openStdin()) plan.add(PlanTag.OPEN_STDIN);
+    if (io.maxSize() > 0) plan.add(PlanTag.LOG_ROTATE, io.maxSize(), io.maxFile());
   }
 
   /** The plan for exec into the running container whose init is {@code pid}. */

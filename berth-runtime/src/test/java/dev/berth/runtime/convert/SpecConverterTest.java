@@ -58,6 +58,10 @@ class SpecConverterTest {
     Plan closed = planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit,
         false, null, null, new MonitorIo(bundle.resolve("json.log"), bundle.resolve("ctl.sock"), false)));
     assertThat(closed.get(PlanTag.OPEN_STDIN)).isEmpty();
+    assertThat(closed.get(PlanTag.LOG_ROTATE)).as("no rotation unless asked").isEmpty();
+    Plan rotated = planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit,
+        false, null, null, new MonitorIo(bundle.resolve("json.log"), bundle.resolve("ctl.sock"), false, 10_000, 3)));
+    assertThat(rotated.get(PlanTag.LOG_ROTATE)).containsExactly(List.of("10000", "3"));
     assertThat(planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0, exit, false,
         null, null)).get(PlanTag.LOG_JSON)).isEmpty();
     assertThatThrownBy(() -> planWith(new LaunchOptions("run", "c1", bundle.resolve("state"), bundle, null, null, false, 0,
