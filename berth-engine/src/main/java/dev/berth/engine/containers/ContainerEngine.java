@@ -79,6 +79,7 @@ public final class ContainerEngine implements Closeable {
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
+  private final dev.berth.engine.networks.NetworkService networks; // null: no bridge networks (an empty namespace)
 
   /**
    * @param root berthd's --root (the image store's root too)
@@ -86,6 +87,13 @@ public final class ContainerEngine implements Closeable {
    * @param launcher berth-native's berth-launch
    */
   public ContainerEngine(Path root, Path execRoot, Path launcher) throws IOException {
+    this(root, execRoot, launcher, null);
+  }
+
+  /** @param networks berthd's networks (bridge endpoints, user networks); null: a container's network namespace stays empty */
+  public ContainerEngine(Path root, Path execRoot, Path launcher, dev.berth.engine.networks.NetworkService networks) throws IOException {
+    this.networks = networks;
+    if (networks != null) networks.containers(this::networkRef);
     this.root = root;
     this.execRoot = execRoot;
     this.launcher = launcher;
@@ -98,6 +106,7 @@ public final class ContainerEngine implements Closeable {
     this.ctx = new RuntimeContext(new StateStore(execRoot.resolve("runtime")), launcher, null, null);
     this.watcher = new ExitWatcher(this::exitSeen, this::sweep);
     List<Container> boot = load();
+    if (networks != null) networkReconcile();
     watcher.start();
     restartAtBoot(boot);
   }
@@ -199,7 +208,8 @@ public final class ContainerEngine implements Closeable {
       throw EngineException.invalid("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
     }
     String net = hc.path("NetworkMode").asText("");
-    if (!net.isEmpty() && !net.equals("default") && !net.equals("none") && !net.equals("host") && !net.equals("bridge")) {
+    if (networks != null) checkNetwork(net);
+    else if (!net.isEmpty() && !net.equals("default") && !net.equals("none") && !net.equals("host") && !net.equals("bridge")) {
       throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + net + " not found");
     }
     String restart = hc.path("RestartPolicy").path("Name").asText("");
@@ -254,6 +264,7 @@ public final class ContainerEngine implements Closeable {
       c.image = imageId;
       c.imageRef = imageRef;
       c.mounts = mounts;
+      if (networks != null) registerNetworks(c, body.get("NetworkingConfig"));
       Path rootfs;
       try {
         rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
@@ -280,6 +291,7 @@ public final class ContainerEngine implements Closeable {
           // reported below
         }
       }
+      if (networks != null) networks.forget(id);
       deleteTree(dir);
       byName.remove(fullName, id);
       if (e instanceof EngineException ee) throw ee;
@@ -507,6 +519,7 @@ public final class ContainerEngine implements Closeable {
       if (c.running()) throw new EngineException(EngineException.Kind.NOT_MODIFIED, "container already started");
     }
     String id = c.id;
+    boolean netUp = false;
     try {
       if (!images().snapshotter().mounted(id)) {
         throw EngineException.system("the root filesystem of " + c.name() + " is not mounted (was the host restarted?)");
@@ -520,6 +533,7 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
+      if (networks != null) netUp = networkSetUp(c, spec);
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
       writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
@@ -570,7 +584,11 @@ public final class ContainerEngine implements Closeable {
       started.complete(r);
       if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
     } catch (IOException e) {
+      if (netUp) networks.tearDown(id);
       throw EngineException.system("cannot start " + c.name() + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      if (netUp && !c.running()) networks.tearDown(id);
+      throw e;
     }
   }
 
@@ -650,6 +668,7 @@ public final class ContainerEngine implements Closeable {
       } catch (RuntimeException e) {
         log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
       }
+      if (networks != null) networkTearDown(c.id);
       synchronized (c) {
         Instant now = Instant.now();
         java.time.Duration ran = c.startedAt.equals(Container.ZERO_TIME) ? java.time.Duration.ZERO
@@ -903,6 +922,7 @@ public final class ContainerEngine implements Closeable {
         if (!await(r.exited(), 20_000)) finishRun(c, r, 137, "killed by removal");
       }
       cleanupRuntime(c.id);
+      if (networks != null) networks.forget(c.id);
       try {
         images().snapshotter().remove(c.id);
       } catch (ImageException.NotFound e) {
@@ -953,6 +973,7 @@ public final class ContainerEngine implements Closeable {
     }
     byName.remove(old, c.id);
     save(c);
+    if (networks != null) networks.renamed(c.id, full);
     event(c, "rename", Map.of("oldName", old));
   }
 
@@ -1301,6 +1322,7 @@ public final class ContainerEngine implements Closeable {
 
   /** No network yet: the endpoints' shape, no address (none, host, or a namespace with loopback only). */
   ObjectNode networkSettings(Container c) {
+    if (networks != null) return networks.networkSettings(c.id, c.hostConfig().path("NetworkMode").asText(""));
     ObjectNode n = Container.M.createObjectNode();
     n.put("Bridge", "");
     n.put("SandboxID", "");
@@ -1396,5 +1418,75 @@ public final class ContainerEngine implements Closeable {
     if (h < 24 * 30 * 2) return h / 24 / 7 + " weeks";
     if (h < 24 * 365 * 2) return h / 24 / 30 + " months";
     return h / 24 / 365 + " years";
+  }
+
+  // ---- networks (dev.berth.engine.networks.NetworkService) -------------------------------------
+
+  /** berthd's networks, or null. */
+  public dev.berth.engine.networks.NetworkService networks() { return networks; }
+
+  private dev.berth.engine.networks.NetworkService.ContainerRef networkRef(String ref) {
+    Container c;
+    try {
+      c = get(ref);
+    } catch (EngineException e) {
+      throw new dev.berth.engine.networks.NetworkException(e.kind() == EngineException.Kind.NOT_FOUND ? 404 : 400, e.getMessage());
+    }
+    return new dev.berth.engine.networks.NetworkService.ContainerRef(c.id, c.name(), OciSpec.hostname(c.id, c.config(), c.hostConfig()), c.running());
+  }
+
+  private static EngineException engineError(dev.berth.engine.networks.NetworkException e) {
+    return new EngineException(switch (e.status()) {
+      case 404 -> EngineException.Kind.NOT_FOUND;
+      case 409 -> EngineException.Kind.CONFLICT;
+      case 500 -> EngineException.Kind.SYSTEM;
+      default -> EngineException.Kind.INVALID;
+    }, e.getMessage());
+  }
+
+  private void checkNetwork(String mode) {
+    if (mode.isEmpty() || mode.equals("default") || mode.equals("host") || mode.equals("none") || mode.startsWith("container:")) return;
+    if (networks.find(mode).isEmpty()) throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + mode + " not found");
+  }
+
+  private void registerNetworks(Container c, JsonNode networkingConfig) {
+    try {
+      networks.register(c.id, c.name(), OciSpec.hostname(c.id, c.config, c.hostConfig), c.hostConfig, networkingConfig);
+    } catch (dev.berth.engine.networks.NetworkException e) {
+      throw engineError(e);
+    }
+  }
+
+  /** Pins the container's namespace with its endpoints, points the spec at it, adds its addresses to /etc/hosts. */
+  private boolean networkSetUp(Container c, ObjectNode spec) throws IOException {
+    Path ns;
+    try {
+      ns = networks.setUp(c.id, c.name(), OciSpec.hostname(c.id, c.config(), c.hostConfig()));
+    } catch (dev.berth.engine.networks.NetworkException e) {
+      throw engineError(e);
+    }
+    if (ns == null) return false;
+    for (JsonNode n : spec.path("linux").path("namespaces")) {
+      if (n.path("type").asText().equals("network")) ((ObjectNode) n).put("path", ns.toString());
+    }
+    StringBuilder hosts = new StringBuilder(Files.readString(c.dir.resolve("hosts")));
+    String hostname = OciSpec.hostname(c.id, c.config(), c.hostConfig());
+    for (String a : networks.addresses(c.id)) hosts.append(a).append('\t').append(hostname).append('\n');
+    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8));
+    return true;
+  }
+
+  private void networkTearDown(String id) {
+    try {
+      networks.tearDown(id);
+    } catch (RuntimeException e) {
+      log.println("berthd: cannot tear down the network of " + id + ": " + e.getMessage());
+    }
+  }
+
+  private void networkReconcile() {
+    java.util.Set<String> running = new java.util.HashSet<>();
+    for (Container c : byId.values()) if (c.running()) running.add(c.id);
+    networks.reconcile(java.util.Set.copyOf(byId.keySet()), running);
   }
 }
