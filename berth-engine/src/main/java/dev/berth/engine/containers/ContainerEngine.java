@@ -1373,7 +1373,8 @@ public final class ContainerEngine implements Closeable {
       for (String a : c.args) cmd.append(' ').append(a);
       o.put("Command", cmd.toString());
       o.put("Created", Instant.parse(c.created).getEpochSecond());
-      o.putArray("Ports");
+      if (networks != null) o.set("Ports", networks.portsSummary(c.id));
+      else o.putArray("Ports");
       o.set("Labels", c.config.path("Labels").isObject() ? c.config.get("Labels").deepCopy() : Container.M.createObjectNode());
       o.put("State", c.status);
       o.put("Status", statusText(c));
@@ -1451,7 +1452,8 @@ public final class ContainerEngine implements Closeable {
 
   private void registerNetworks(Container c, JsonNode networkingConfig) {
     try {
-      networks.register(c.id, c.name(), OciSpec.hostname(c.id, c.config, c.hostConfig), c.hostConfig, networkingConfig);
+      networks.register(c.id, c.name(), OciSpec.hostname(c.id, c.config, c.hostConfig), c.hostConfig, networkingConfig,
+          c.config.get("ExposedPorts"));
     } catch (dev.berth.engine.networks.NetworkException e) {
       throw engineError(e);
     }

@@ -10,6 +10,12 @@ import dev.berth.network.IpamException;
 import dev.berth.network.NetworkConfig;
 import dev.berth.network.NetworkStore;
 import dev.berth.network.bridge.BridgeDriver;
+import dev.berth.network.firewall.Firewall;
+import dev.berth.network.firewall.PortAllocationException;
+import dev.berth.network.firewall.PortAllocator;
+import dev.berth.network.firewall.PortMapping;
+import dev.berth.network.firewall.PortSpec;
+import dev.berth.network.firewall.PortsView;
 import dev.berth.sys.net.NetNs;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -81,6 +87,8 @@ public final class NetworkService implements AutoCloseable {
 
   static final class Sandbox {
     String containerId, name, hostname, sandboxId = "";
+    JsonNode portBindings, exposedPorts; // HostConfig.PortBindings, Config.ExposedPorts
+    boolean publishAll;
     String netns = "";
     final LinkedHashMap<String, Attachment> attachments = new LinkedHashMap<>(); // network id → attachment
   }
@@ -99,6 +107,8 @@ public final class NetworkService implements AutoCloseable {
   private final SecureRandom random = new SecureRandom();
   private volatile Containers containers;
   private final Path netnsDir;
+  private Firewall firewall; // null: no packet rules (no nf_tables)
+  private final PortAllocator ports = new PortAllocator();
 
   public NetworkService(Options options) throws IOException {
     this.options = options;
@@ -166,6 +176,11 @@ public final class NetworkService implements AutoCloseable {
     for (String p : pools) ps.add(checkPool(p));
     NetworkService s = new NetworkService(new Options(root, execRoot, bridge, checkBip(bip), ps, mtu));
     s.nftTable = nftTable;
+    try {
+      s.firewall = new Firewall(nftTable);
+    } catch (RuntimeException e) {
+      LOG.println("berthd: no packet rules (nftables table " + nftTable + "): " + e.getMessage() + "; published ports and NAT are unavailable");
+    }
     return s;
   }
 
@@ -234,6 +249,23 @@ public final class NetworkService implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.println("berthd: cannot set up the default bridge " + b.bridge() + ": " + e.getMessage());
     }
+    for (NetworkConfig n : networks.values()) {
+      if (!n.bridgeDriver()) continue;
+      try {
+        addRules(n);
+      } catch (RuntimeException e) {
+        LOG.println("berthd: network " + n.name() + ": cannot install its packet rules: " + e.getMessage());
+      }
+    }
+  }
+
+  /** The network's packet rules: isolation, masquerade unless internal or turned off, icc as its options say. */
+  private void addRules(NetworkConfig n) {
+    if (firewall == null) return;
+    List<Cidr> subnets = n.ipam().stream().map(NetworkConfig.Pool::subnetCidr).toList();
+    boolean masq = !"false".equals(n.options().get("com.docker.network.bridge.enable_ip_masquerade"));
+    boolean icc = !"false".equals(n.options().get("com.docker.network.bridge.enable_icc"));
+    firewall.addNetwork(n.bridge(), subnets, n.internal(), masq && !n.internal(), icc);
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -374,6 +406,18 @@ public final class NetworkService implements AutoCloseable {
         }
         throw NetworkException.system("cannot create bridge " + bridge + " for network " + name + ": " + e.getMessage());
       }
+      try {
+        addRules(n);
+      } catch (RuntimeException e) {
+        store.delete(n.id());
+        try {
+          driver.removeBridge(bridge);
+          if (firewall != null) firewall.removeNetwork(bridge);
+        } catch (RuntimeException ignored) {
+          // reported below
+        }
+        throw NetworkException.system("cannot install the packet rules of network " + name + ": " + e.getMessage());
+      }
       networks.put(id, n);
       openIpam(n);
       for (Hooks h : hooks) call(() -> h.networkCreated(n));
@@ -483,6 +527,13 @@ public final class NetworkService implements AutoCloseable {
       if (!endpoints(n.id()).isEmpty()) {
         throw NetworkException.forbidden("error while removing network: network " + n.name() + " id " + n.id() + " has active endpoints");
       }
+      if (firewall != null) {
+        try {
+          firewall.removeNetwork(n.bridge());
+        } catch (RuntimeException e) {
+          throw NetworkException.system("error while removing network " + n.name() + ": its packet rules: " + e.getMessage());
+        }
+      }
       if (driver != null) {
         try {
           driver.removeBridge(n.bridge());
@@ -532,6 +583,12 @@ public final class NetworkService implements AutoCloseable {
    * (aliases, static addresses) checked and recorded. NOT_FOUND for an unknown network.
    */
   public void register(String containerId, String name, String hostname, JsonNode hostConfig, JsonNode networkingConfig) {
+    register(containerId, name, hostname, hostConfig, networkingConfig, null);
+  }
+
+  /** As above, with Config.ExposedPorts (for -P and NetworkSettings.Ports). */
+  public void register(String containerId, String name, String hostname, JsonNode hostConfig, JsonNode networkingConfig,
+      JsonNode exposedPorts) {
     String mode = modeNetwork(hostConfig.path("NetworkMode").asText(""));
     JsonNode eps = networkingConfig == null ? null : networkingConfig.get("EndpointsConfig");
     if (special(mode)) {
@@ -548,6 +605,14 @@ public final class NetworkService implements AutoCloseable {
     s.containerId = containerId;
     s.name = strip(name);
     s.hostname = hostname;
+    s.portBindings = hostConfig.get("PortBindings");
+    s.publishAll = hostConfig.path("PublishAllPorts").asBoolean(false);
+    s.exposedPorts = exposedPorts;
+    try {
+      PortSpec.fromApi(s.portBindings, s.exposedPorts, s.publishAll);
+    } catch (IllegalArgumentException e) {
+      throw NetworkException.invalid(e.getMessage());
+    }
     List<String> order = new ArrayList<>();
     order.add(mode);
     if (eps != null && eps.isObject()) eps.properties().forEach(e -> {
@@ -645,6 +710,7 @@ public final class NetworkService implements AutoCloseable {
           attachLocked(s, a, n, first);
           first = false;
         }
+        publishLocked(s);
       } catch (RuntimeException e) {
         tearDownLocked(s);
         save(s);
@@ -719,7 +785,58 @@ public final class NetworkService implements AutoCloseable {
     if (n != null) for (Hooks h : hooks) call(() -> h.endpointDetached(n, e));
   }
 
+  /** -p/-P: host ports booked and DNAT map elements added for the first network's addresses. */
+  private void publishLocked(Sandbox s) {
+    List<PortSpec> specs;
+    try {
+      specs = PortSpec.fromApi(s.portBindings, s.exposedPorts, s.publishAll);
+    } catch (IllegalArgumentException e) {
+      throw NetworkException.invalid(e.getMessage());
+    }
+    if (specs.isEmpty()) return;
+    if (firewall == null) throw NetworkException.system("cannot publish ports of " + s.name + ": no nftables table (see berthd's log)");
+    Endpoint first = s.attachments.values().stream().map(a -> a.live).filter(e -> e != null).findFirst().orElse(null);
+    if (first == null) throw NetworkException.invalid("cannot publish ports of " + s.name + ": it has no network endpoint");
+    InetAddress v4 = first.ipv4().isEmpty() ? null : Cidr.parseAddress(first.ipv4Address());
+    InetAddress v6 = first.ipv6().isEmpty() ? null : Cidr.parseAddress(first.ipv6Address());
+    List<PortMapping> maps;
+    try {
+      maps = ports.allocate(s.containerId, specs, v4, v6);
+      firewall.publish(s.containerId, maps);
+    } catch (PortAllocationException e) {
+      ports.release(s.containerId);
+      throw NetworkException.system("driver failed programming external connectivity on endpoint " + s.name + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      ports.release(s.containerId);
+      throw NetworkException.system("cannot publish the ports of " + s.name + ": " + e.getMessage());
+    }
+  }
+
+  /** The container's published ports (NetworkSettings.Ports's source). */
+  public List<PortMapping> published(String containerId) { return ports.allocated(containerId); }
+
+  /** GET /containers/json's Ports: [{IP, PrivatePort, PublicPort, Type}]. */
+  public ArrayNode portsSummary(String containerId) {
+    ArrayNode out = M.createArrayNode();
+    for (PortMapping m : ports.allocated(containerId)) {
+      ObjectNode o = out.addObject();
+      o.put("IP", m.hostIpText());
+      o.put("PrivatePort", m.containerPort());
+      o.put("PublicPort", m.hostPort());
+      o.put("Type", m.proto().text());
+    }
+    return out;
+  }
+
   private void tearDownLocked(Sandbox s) {
+    if (!ports.allocated(s.containerId).isEmpty() || firewall != null) {
+      try {
+        if (firewall != null) firewall.unpublish(s.containerId);
+      } catch (RuntimeException e) {
+        LOG.println("berthd: cannot remove the published ports of " + s.name + ": " + e.getMessage());
+      }
+      ports.release(s.containerId);
+    }
     for (Attachment a : s.attachments.values()) detachLocked(s, a);
     if (!s.netns.isEmpty()) {
       try {
@@ -762,6 +879,22 @@ public final class NetworkService implements AutoCloseable {
     for (String id : List.copyOf(sandboxes.keySet())) {
       if (!existing.contains(id)) forget(id);
       else if (!running.contains(id)) tearDown(id);
+    }
+    if (firewall != null) {
+      try {
+        Set<String> bridges = new java.util.HashSet<>();
+        for (NetworkConfig n : networks.values()) if (n.bridgeDriver()) bridges.add(n.bridge());
+        for (String gone : firewall.reconcile(bridges, running)) LOG.println("berthd: removed stale packet rules of " + gone);
+        for (var e : firewall.published().entrySet()) {
+          try {
+            ports.reserve(e.getKey(), e.getValue());
+          } catch (RuntimeException ex) {
+            LOG.println("berthd: cannot re-book the published ports of " + e.getKey() + ": " + ex.getMessage());
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.println("berthd: cannot reconcile the packet rules: " + e.getMessage());
+      }
     }
     try (var ds = Files.newDirectoryStream(netnsDir)) {
       for (Path p : ds) {
@@ -914,7 +1047,8 @@ public final class NetworkService implements AutoCloseable {
     ns.put("Bridge", "");
     ns.put("SandboxID", s == null ? "" : s.sandboxId);
     ns.put("SandboxKey", s == null ? "" : s.netns);
-    ns.putObject("Ports");
+    if (s != null && !s.netns.isEmpty()) ns.set("Ports", PortsView.inspectPorts(ports.allocated(containerId), s.exposedPorts));
+    else ns.putObject("Ports");
     ns.put("HairpinMode", false);
     ns.put("LinkLocalIPv6Address", "");
     ns.put("LinkLocalIPv6PrefixLen", 0);
@@ -1024,6 +1158,9 @@ public final class NetworkService implements AutoCloseable {
     o.put("Hostname", s.hostname);
     o.put("SandboxID", s.sandboxId);
     o.put("Netns", s.netns);
+    if (s.portBindings != null) o.set("PortBindings", s.portBindings);
+    if (s.exposedPorts != null) o.set("ExposedPorts", s.exposedPorts);
+    o.put("PublishAllPorts", s.publishAll);
     ArrayNode arr = o.putArray("Attachments");
     for (Attachment a : s.attachments.values()) {
       ObjectNode x = arr.addObject();
@@ -1043,6 +1180,9 @@ public final class NetworkService implements AutoCloseable {
     s.hostname = o.path("Hostname").asText();
     s.sandboxId = o.path("SandboxID").asText("");
     s.netns = o.path("Netns").asText("");
+    s.portBindings = o.get("PortBindings");
+    s.exposedPorts = o.get("ExposedPorts");
+    s.publishAll = o.path("PublishAllPorts").asBoolean(false);
     for (JsonNode x : o.path("Attachments")) {
       Attachment a = new Attachment();
       a.networkId = x.path("NetworkID").asText();
@@ -1079,6 +1219,8 @@ public final class NetworkService implements AutoCloseable {
 
   @Override
   public void close() {
+    ports.close();
+    if (firewall != null) firewall.close();
     if (driver != null) driver.close();
   }
 }
