@@ -25,6 +25,7 @@ public final class TestBerthd implements AutoCloseable {
   private final Path socket;
   private final String cgroupParent;
   private Process process;
+  private final Net net = Net.pick();
 
   public record Ran(int code, String out, String err) {
     public Ran ok() {
@@ -55,12 +56,46 @@ public final class TestBerthd implements AutoCloseable {
     dev.berth.image.Images.open(tmp.resolve("lib")).load(tmp.resolve("img/image.tar"), null, dev.berth.image.api.Platform.DEFAULT);
     Files.createDirectories(tmp.resolve("docker-config"));
     Path socket = tmp.resolve("d.sock");
-    return new TestBerthd(tmp, socket, cgroupParent, spawn(tmp, socket, cgroupParent));
+    TestBerthd d = new TestBerthd(tmp, socket, cgroupParent, null);
+    d.process = d.spawn();
+    return d;
   }
 
-  private static Process spawn(Path tmp, Path socket, String cgroupParent) throws Exception {
+  /**
+   * This berthd's own network names, so that parallel berthds never collide: a bridge name, a
+   * 10.x.y.1/24 default bridge (--bip) no route of the host uses, a pool of /28s for new user
+   * networks, an nftables table.
+   */
+  public record Net(String bridge, String bip, String pool, String nftTable) {
+    public static Net pick() {
+      java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+      String routes;
+      try {
+        routes = Files.readString(Path.of("/proc/net/route"));
+      } catch (java.io.IOException e) {
+        routes = "";
+      }
+      for (;;) {
+        int a = r.nextInt(100, 164), b = r.nextInt(1, 255), c = a + 64;
+        // /proc/net/route holds destinations as little-endian hex: 10.a.b.0 is 00bbaa0a
+        if (routes.contains(String.format("%02X%02X%02X0A", 0, b, a)) || routes.contains(String.format("%02X%02X%02X0A", 0, b, c))) continue;
+        String tag = Integer.toHexString(r.nextInt(0x10000000, Integer.MAX_VALUE));
+        return new Net("bt" + tag, "10." + a + "." + b + ".1/24", "base=10." + c + "." + b + ".0/24,size=28", "berth_t_" + tag);
+      }
+    }
+  }
+
+  /** This berthd's bridge name, --bip, user-network pool and nftables table. */
+  public Net net() { return net; }
+
+  private Process spawn() throws Exception {
+    return spawn(tmp, socket, cgroupParent, net);
+  }
+
+  private static Process spawn(Path tmp, Path socket, String cgroupParent, Net net) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
-        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
+        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString(), "--bridge", net.bridge(), "--bip", net.bip(),
+        "--default-address-pool", net.pool(), "--nft-table", net.nftTable())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("berthd.log").toFile()));
     pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
     Process p = pb.start();
@@ -78,7 +113,7 @@ public final class TestBerthd implements AutoCloseable {
   /** A new berthd over the same roots, socket and cgroup parent (after {@link #kill9}). */
   public void restart() throws Exception {
     Files.deleteIfExists(socket);
-    process = spawn(tmp, socket, cgroupParent);
+    process = spawn();
   }
 
   /** What berthd wrote to stderr (all its runs). */
@@ -124,6 +159,29 @@ public final class TestBerthd implements AutoCloseable {
     try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
       for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
     }
+    removeNetworking();
     new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
+  }
+
+  /** The bridges (default and user networks), namespace pins and nftables table this berthd made. */
+  private void removeNetworking() throws Exception {
+    List<String> bridges = new ArrayList<>(List.of(net.bridge()));
+    Path nets = tmp.resolve("lib/network/networks");
+    if (Files.isDirectory(nets)) {
+      try (var ds = Files.newDirectoryStream(nets, "*.json")) {
+        for (Path f : ds) {
+          var m = java.util.regex.Pattern.compile("\"bridge\"\\s*:\\s*\"([^\"]+)\"").matcher(Files.readString(f));
+          if (m.find()) bridges.add(m.group(1));
+        }
+      }
+    }
+    for (String b : bridges) new ProcessBuilder("ip", "link", "del", b).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    Path pins = tmp.resolve("run/netns");
+    if (Files.isDirectory(pins)) {
+      try (var ds = Files.newDirectoryStream(pins)) {
+        for (Path p : ds) new ProcessBuilder("umount", "-l", p.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+      }
+    }
+    new ProcessBuilder("nft", "delete", "table", "inet", net.nftTable()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
   }
 }

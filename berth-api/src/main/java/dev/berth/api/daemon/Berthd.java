@@ -29,7 +29,10 @@ public final class Berthd {
 
     private Berthd() {}
 
-    record Options(Path socket, Path root, Path execRoot) {}
+    record Options(Path socket, Path root, Path execRoot, NetFlags net) {}
+
+    /** dockerd's network flags: --bridge (the default bridge's Linux name), --bip, --default-address-pool, --mtu, --nft-table. */
+    record NetFlags(String bridge, String bip, java.util.List<String> pools, int mtu, String nftTable) {}
 
     public static void main(String[] args) {
         Options o;
@@ -46,7 +49,8 @@ public final class Berthd {
         SocketListener listener;
         try {
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
-            ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher());
+            dev.berth.engine.networks.NetworkService networks = BerthdNetworks.open(o);
+            ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher(), networks);
             system.containers(engine::counts);
             ImageService images = new ImageService(o.root());
             images.usage(engine::imageUsers);
@@ -70,7 +74,8 @@ public final class Berthd {
         listener.awaitClose();
     }
 
-    static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth] [--exec-root /run/berth]";
+    static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth] [--exec-root /run/berth]"
+            + " [--bridge berth0] [--bip 172.17.0.1/16] [--default-address-pool base=CIDR,size=N]... [--mtu N] [--nft-table berth]";
 
     /** berth-launch: -Dberth.launcher (bin/berthd sets it from the build), else beside the sources. */
     static Path launcher() {
@@ -82,6 +87,9 @@ public final class Berthd {
         String host = hostEnv != null && !hostEnv.isBlank() ? hostEnv : null;
         String root = rootEnv != null && !rootEnv.isBlank() ? rootEnv : null;
         String execRoot = null;
+        String bridge = null, bip = null, nftTable = null;
+        int mtu = 0;
+        java.util.List<String> pools = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -92,6 +100,18 @@ public final class Berthd {
                 case "-H", "--host" -> host = value != null ? value : next(args, ++i, name);
                 case "--root" -> root = value != null ? value : next(args, ++i, name);
                 case "--exec-root" -> execRoot = value != null ? value : next(args, ++i, name);
+                case "-b", "--bridge" -> bridge = value != null ? value : next(args, ++i, name);
+                case "--bip" -> bip = value != null ? value : next(args, ++i, name);
+                case "--default-address-pool" -> pools.add(value != null ? value : next(args, ++i, name));
+                case "--nft-table" -> nftTable = value != null ? value : next(args, ++i, name);
+                case "--mtu" -> {
+                    String v = value != null ? value : next(args, ++i, name);
+                    try {
+                        mtu = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--mtu " + v + ": not a number");
+                    }
+                }
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return null;
@@ -105,7 +125,8 @@ public final class Berthd {
             }
         }
         return new Options(socketPath(host), root == null ? Path.of("/var/lib/berth") : absolute(root, "--root"),
-                execRoot == null ? Path.of("/run/berth") : absolute(execRoot, "--exec-root"));
+                execRoot == null ? Path.of("/run/berth") : absolute(execRoot, "--exec-root"),
+                BerthdNetworks.flags(bridge, bip, pools, mtu, nftTable));
     }
 
     private static String next(String[] args, int i, String flag) {

@@ -8,28 +8,25 @@ import dev.berth.api.http.ApiRequest;
 import dev.berth.api.http.Json;
 import dev.berth.api.http.ResourceHandler;
 import dev.berth.api.http.Responses;
-import dev.berth.engine.containers.Container;
 import dev.berth.engine.containers.ContainerEngine;
+import dev.berth.engine.networks.NetworkException;
+import dev.berth.engine.networks.NetworkService;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The networks group, read-only: berth has only the three predefined networks of dockerd ({@code
- * bridge}, {@code host}, {@code none}; a container's {@code HostConfig.NetworkMode} picks one), so
- * GET /networks and GET /networks/{id} answer in moby's Network shape, and every request that would
- * change a network (create, connect, disconnect, delete) is refused with a clear error rather than
- * pretending. Prune has nothing to remove.
+ * The networks group of the Docker API over berth-engine's {@link NetworkService}: GET /networks
+ * (filters name, id, driver, scope, type, label, dangling), GET /networks/{id}, POST
+ * /networks/create (201), POST /networks/{id}/connect and /disconnect (200), DELETE
+ * /networks/{id} (204), POST /networks/prune (filters label, label!, until), with dockerd's status
+ * codes and messages (403 a predefined network or one with active endpoints or an overlapping
+ * pool, 404 unknown network or container, 409 a name taken). Network events (create, destroy,
+ * connect, disconnect) go to the engine's bus. Without a network service (handler tests with no
+ * engine) only the predefined networks are listed and every change is refused with 501.
  */
 public final class NetworksHandler extends ResourceHandler {
     /** The predefined networks: name, driver (dockerd's: bridge, host, null). */
@@ -40,55 +37,57 @@ public final class NetworksHandler extends ResourceHandler {
         PREDEFINED.put("none", "null");
     }
 
+    private final NetworkService networks;
     private final ContainerEngine engine;
-    private final String created;
 
-    /** @param engine the containers, for a network's Containers in inspect; may be null (none listed) */
+    /** @param engine the containers and their networks; may be null (predefined networks only, read-only) */
     public NetworksHandler(ContainerEngine engine) {
         this.engine = engine;
-        this.created = DateTimeFormatter.ISO_INSTANT.format(Instant.now());
+        this.networks = engine == null ? null : engine.networks();
     }
 
     /** A stable 64-hex ID per predefined network name. */
     static String id(String name) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(("berth-predefined-network:" + name).getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return NetworkService.predefinedId(name);
     }
 
     @Override
     protected boolean handle(ChannelHandlerContext ctx, ApiRequest req) throws Exception {
         String path = req.path();
         if (!path.equals("/networks") && !path.startsWith("/networks/")) return false;
+        try {
+            return route(ctx, req, path);
+        } catch (NetworkException e) {
+            throw new ApiException(HttpResponseStatus.valueOf(e.status()), e.getMessage());
+        }
+    }
+
+    private boolean route(ChannelHandlerContext ctx, ApiRequest req, String path) {
         HttpMethod m = req.method();
         boolean get = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD), post = m.equals(HttpMethod.POST);
         if (path.equals("/networks") || path.equals("/networks/")) {
             if (!get) return false;
-            list(ctx, req);
+            Responses.json(ctx, req, HttpResponseStatus.OK, networks != null ? networks.listJson(req.filters()) : listPredefined(req.filters()));
             return true;
         }
         if (path.equals("/networks/create")) {
             if (!post) return false;
-            JsonNode b;
-            try {
-                b = req.body().length == 0 ? Json.object() : Json.MAPPER.readTree(req.body());
-            } catch (java.io.IOException e) {
-                throw ApiException.badRequest("invalid JSON in the request body: " + e.getMessage());
-            }
+            JsonNode b = body(req);
             String name = b.path("Name").asText("");
-            if (PREDEFINED.containsKey(name)) {
-                throw forbidden("operation is not permitted on predefined " + name + " network");
-            }
-            throw notImplemented("berth cannot create networks (" + (name.isEmpty() ? "no name given" : name)
-                    + "): only the predefined networks bridge, host and none exist; use network_mode/--network host, bridge or none");
+            if (PREDEFINED.containsKey(name)) throw forbidden("operation is not permitted on predefined " + name + " network");
+            List<String> c = service().createJson(b);
+            event("create", c);
+            ObjectNode o = Json.object();
+            o.put("Id", c.get(0));
+            o.put("Warning", c.get(3));
+            Responses.json(ctx, req, HttpResponseStatus.CREATED, o);
+            return true;
         }
         if (path.equals("/networks/prune")) {
             if (!post) return false;
             ObjectNode o = Json.object();
-            o.putArray("NetworksDeleted"); // no user-defined network can exist
+            ArrayNode deleted = o.putArray("NetworksDeleted");
+            if (networks != null) networks.prune(req.filters()).forEach(deleted::add);
             Responses.json(ctx, req, HttpResponseStatus.OK, o);
             return true;
         }
@@ -98,20 +97,35 @@ public final class NetworksHandler extends ResourceHandler {
         switch (action) {
             case "" -> {
                 if (get) {
-                    Responses.json(ctx, req, HttpResponseStatus.OK, network(resolve(ref), true));
+                    Responses.json(ctx, req, HttpResponseStatus.OK, networks != null ? networks.inspectJson(ref) : predefined(resolvePredefined(ref)));
                     return true;
                 }
                 if (m.equals(HttpMethod.DELETE)) {
-                    String name = resolve(ref);
-                    throw forbidden(name + " is a pre-defined network and cannot be removed");
+                    if (networks == null) throw forbidden(resolvePredefined(ref) + " is a pre-defined network and cannot be removed");
+                    event("destroy", networks.removeRef(ref));
+                    Responses.send(ctx, req, HttpResponseStatus.NO_CONTENT, "text/plain", new byte[0], null);
+                    return true;
                 }
                 return false;
             }
             case "connect", "disconnect" -> {
                 if (!post) return false;
-                String name = resolve(ref);
-                throw notImplemented("berth cannot " + action + " containers to or from network " + name
-                        + ": a container's network is fixed by its NetworkMode at create");
+                if (networks == null) {
+                    throw new ApiException(HttpResponseStatus.NOT_IMPLEMENTED, "berth cannot " + action + " containers here: no network service ("
+                            + resolvePredefined(ref) + ")");
+                }
+                List<String> n = networks.idAndName(ref);
+                JsonNode b = body(req);
+                String container = b.path("Container").asText("");
+                if (container.isEmpty()) throw ApiException.badRequest("no container given to " + action);
+                if (action.equals("connect")) networks.connect(n.get(0), container, b.get("EndpointConfig"));
+                else networks.disconnect(n.get(0), container, b.path("Force").asBoolean(false));
+                if (engine != null) {
+                    String cid = engine.get(container).id;
+                    engine.events().publish("network", action, n.get(0), Map.of("container", cid, "name", n.get(1), "type", n.get(2)));
+                }
+                Responses.send(ctx, req, HttpResponseStatus.OK, "text/plain", new byte[0], null);
+                return true;
             }
             default -> {
                 return false;
@@ -119,16 +133,34 @@ public final class NetworksHandler extends ResourceHandler {
         }
     }
 
+    private void event(String action, List<String> idNameDriver) {
+        if (engine != null) {
+            engine.events().publish("network", action, idNameDriver.get(0), Map.of("name", idNameDriver.get(1), "type", idNameDriver.get(2)));
+        }
+    }
+
+    private NetworkService service() {
+        if (networks == null) {
+            throw new ApiException(HttpResponseStatus.NOT_IMPLEMENTED, "berth cannot create networks here: no network service");
+        }
+        return networks;
+    }
+
+    private static JsonNode body(ApiRequest req) {
+        try {
+            return req.body().length == 0 ? Json.object() : Json.MAPPER.readTree(req.body());
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest("invalid JSON in the request body: " + e.getMessage());
+        }
+    }
+
     private static ApiException forbidden(String message) {
         return new ApiException(HttpResponseStatus.FORBIDDEN, message);
     }
 
-    private static ApiException notImplemented(String message) {
-        return new ApiException(HttpResponseStatus.NOT_IMPLEMENTED, message);
-    }
+    // ---- without a network service: the three predefined networks, read-only ----------------------
 
-    /** A name, a full ID or an ID prefix to a predefined network's name; else 404 as dockerd. */
-    static String resolve(String ref) {
+    static String resolvePredefined(String ref) {
         if (PREDEFINED.containsKey(ref)) return ref;
         String found = null;
         if (!ref.isEmpty()) {
@@ -143,49 +175,42 @@ public final class NetworksHandler extends ResourceHandler {
         return found;
     }
 
-    private void list(ChannelHandlerContext ctx, ApiRequest req) {
-        Map<String, List<String>> f = req.filters();
+    private static ArrayNode listPredefined(Map<String, List<String>> f) {
         ArrayNode out = Json.array();
         for (String name : PREDEFINED.keySet()) {
-            if (matches(name, f)) out.add(network(name, false));
-        }
-        Responses.json(ctx, req, HttpResponseStatus.OK, out);
-    }
-
-    static boolean matches(String name, Map<String, List<String>> f) {
-        for (var e : f.entrySet()) {
-            if (e.getValue().isEmpty()) continue;
-            boolean any = false;
-            for (String v : e.getValue()) {
-                boolean ok = switch (e.getKey()) {
-                    case "name" -> name.contains(v); // dockerd: substring match
-                    case "id" -> id(name).startsWith(v);
-                    case "driver" -> PREDEFINED.get(name).equals(v);
-                    case "scope" -> v.equals("local");
-                    case "type" -> {
-                        if (!v.equals("builtin") && !v.equals("custom")) throw ApiException.badRequest("invalid filter: 'type'='" + v + "'");
-                        yield v.equals("builtin");
-                    }
-                    case "label", "dangling" -> false; // predefined networks carry no labels and are never dangling
-                    default -> throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
-                };
-                any |= ok;
+            boolean ok = true;
+            for (var e : f.entrySet()) {
+                if (e.getValue().isEmpty()) continue;
+                boolean any = false;
+                for (String v : e.getValue()) {
+                    any |= switch (e.getKey()) {
+                        case "name" -> name.contains(v);
+                        case "id" -> id(name).startsWith(v);
+                        case "driver" -> PREDEFINED.get(name).equals(v);
+                        case "scope" -> v.equals("local");
+                        case "type" -> {
+                            if (!v.equals("builtin") && !v.equals("custom")) throw ApiException.badRequest("invalid filter: 'type'='" + v + "'");
+                            yield v.equals("builtin");
+                        }
+                        case "label", "dangling" -> false;
+                        default -> throw ApiException.badRequest("invalid filter '" + e.getKey() + "'");
+                    };
+                }
+                ok &= any;
             }
-            if (!any) return false;
+            if (ok) out.add(predefined(name));
         }
-        return true;
+        return out;
     }
 
-
-    /** moby's Network; inspect lists the containers whose NetworkMode is this network. */
-    ObjectNode network(String name, boolean withContainers) {
+    private static ObjectNode predefined(String name) {
         ObjectNode o = Json.object();
         o.put("Name", name);
         o.put("Id", id(name));
-        o.put("Created", created);
+        o.put("Created", "0001-01-01T00:00:00Z");
         o.put("Scope", "local");
         o.put("Driver", PREDEFINED.get(name));
-        o.put("EnableIPv4", !name.equals("none") && !name.equals("host"));
+        o.put("EnableIPv4", name.equals("bridge"));
         o.put("EnableIPv6", false);
         ObjectNode ipam = o.putObject("IPAM");
         ipam.put("Driver", "default");
@@ -196,21 +221,7 @@ public final class NetworksHandler extends ResourceHandler {
         o.put("Ingress", false);
         o.putObject("ConfigFrom").put("Network", "");
         o.put("ConfigOnly", false);
-        ObjectNode cs = o.putObject("Containers");
-        if (withContainers && engine != null) {
-            for (Container c : engine.list()) {
-                String mode = c.hostConfig().path("NetworkMode").asText("");
-                String net = mode.isEmpty() || mode.equals("default") ? "bridge" : mode;
-                if (!net.equals(name) || !c.running()) continue;
-                ObjectNode e = cs.putObject(c.id);
-                String n = c.name();
-                e.put("Name", n.startsWith("/") ? n.substring(1) : n);
-                e.put("EndpointID", "");
-                e.put("MacAddress", "");
-                e.put("IPv4Address", "");
-                e.put("IPv6Address", "");
-            }
-        }
+        o.putObject("Containers");
         o.putObject("Options");
         o.putObject("Labels");
         return o;

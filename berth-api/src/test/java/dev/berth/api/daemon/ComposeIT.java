@@ -30,6 +30,7 @@ class ComposeIT {
   static Path socket;
   static String cgroupParent;
   static String project;
+  static final dev.berth.api.TestBerthd.Net NET = dev.berth.api.TestBerthd.Net.pick();
 
   record Ran(int code, String out, String err) {
     Ran ok() {
@@ -58,7 +59,8 @@ class ComposeIT {
     Files.createDirectories(tmp.resolve("docker-config"));
     socket = tmp.resolve("d.sock");
     ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
-        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString())
+        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString(), "--bridge", NET.bridge(), "--bip", NET.bip(),
+        "--default-address-pool", NET.pool(), "--nft-table", NET.nftTable())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
     pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
     berthd = pb.start();
@@ -78,6 +80,8 @@ class ComposeIT {
     try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
       for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
     }
+    new ProcessBuilder("ip", "link", "del", NET.bridge()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    new ProcessBuilder("nft", "delete", "table", "inet", NET.nftTable()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     if (tmp != null) new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
   }
 
@@ -140,13 +144,16 @@ class ComposeIT {
         print([x.id for x in c.containers.list(all=True)].count(d.id))
         print(sorted(n.name for n in c.networks.list()))
         print(c.networks.get('host').attrs['Driver'])
+        n = c.networks.create('berth-py-net', labels={'x': 'y'})
+        print(c.networks.get('berth-py-net').attrs['Labels'])
+        n.remove()
         try:
-            c.networks.create('berth-not-possible')
-        except docker.errors.APIError as e:
-            print(e.status_code, 'cannot create networks' in str(e))
+            c.networks.get('berth-py-net')
+        except docker.errors.NotFound as e:
+            print(e.status_code)
         """);
     assertThat(out.lines().toList()).containsExactly(
-        "b'hi\\n'", "b'started\\n'", "0 b'x\\n'", "True", "[]", "exited", "0", "['bridge', 'host', 'none']", "host", "501 True");
+        "b'hi\\n'", "b'started\\n'", "0 b'x\\n'", "True", "[]", "exited", "0", "['bridge', 'host', 'none']", "host", "{'x': 'y'}", "404");
   }
 
   @Test
@@ -191,9 +198,9 @@ class ComposeIT {
     }
   }
 
-  /** A project that needs its own network: compose stops at berthd's clear refusal, nothing is left. */
+  /** A project on its own network (compose's <project>_default): two services reach each other; down removes the network. */
   @Test
-  void composeDefaultNetworkIsRefused() throws Exception {
+  void composeDefaultNetwork() throws Exception {
     Path dir = tmp.resolve("proj-net");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("docker-compose.yml"), """
@@ -202,12 +209,21 @@ class ComposeIT {
           a:
             image: busybox
             command: ["sleep", "100"]
+          b:
+            image: busybox
+            command: ["sleep", "100"]
         """);
     try {
-      Ran up = composeP(project + "net", dir, "up", "-d");
-      assertThat(up.code()).isNotZero();
-      assertThat(up.err()).contains("berth cannot create networks (" + project + "net_default)");
+      composeP(project + "net", dir, "up", "-d").ok();
+      String net = project + "net_default";
+      assertThat(run(List.of(DOCKER.toString(), "network", "ls", "--format", "{{.Name}}"), null).ok().out()).contains(net);
+      String ipB = run(List.of(DOCKER.toString(), "inspect", "-f", "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}",
+          project + "net_b_1"), null).ok().out().strip();
+      assertThat(ipB).isNotEmpty();
+      assertThat(composeP(project + "net", dir, "exec", "-T", "a", "ping", "-c", "1", "-W", "5", ipB).ok().out()).contains("1 packets received");
+      composeP(project + "net", dir, "down").ok();
       assertThat(run(List.of(DOCKER.toString(), "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project + "net"), null).ok().out()).isBlank();
+      assertThat(run(List.of(DOCKER.toString(), "network", "ls", "--format", "{{.Name}}"), null).ok().out()).doesNotContain(net);
     } finally {
       composeP(project + "net", dir, "down");
     }

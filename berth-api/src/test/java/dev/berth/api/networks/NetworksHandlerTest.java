@@ -68,7 +68,7 @@ class NetworksHandlerTest {
         assertThat(unknown.body().get("message").asText()).isEqualTo("network nope not found");
         Res create = send("POST", "/networks/create", "{\"Name\":\"p_default\"}");
         assertThat(create.status()).isEqualTo(501);
-        assertThat(create.body().get("message").asText()).startsWith("berth cannot create networks (p_default)");
+        assertThat(create.body().get("message").asText()).startsWith("berth cannot create networks here");
         assertThat(send("POST", "/networks/create", "{\"Name\":\"host\"}").status()).isEqualTo(403);
         assertThat(send("POST", "/networks/create", "{bad").status()).isEqualTo(400);
         Res rm = send("DELETE", "/networks/bridge", "");

@@ -81,6 +81,7 @@ public final class ContainerEngine implements Closeable {
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
+  private final dev.berth.engine.networks.NetworkService networks; // null: no bridge networks (an empty namespace)
 
   /**
    * @param root berthd's --root (the image store's root too)
@@ -88,6 +89,13 @@ public final class ContainerEngine implements Closeable {
    * @param launcher berth-native's berth-launch
    */
   public ContainerEngine(Path root, Path execRoot, Path launcher) throws IOException {
+    this(root, execRoot, launcher, null);
+  }
+
+  /** @param networks berthd's networks (bridge endpoints, user networks); null: a container's network namespace stays empty */
+  public ContainerEngine(Path root, Path execRoot, Path launcher, dev.berth.engine.networks.NetworkService networks) throws IOException {
+    this.networks = networks;
+    if (networks != null) networks.containers(this::networkRef);
     this.root = root;
     this.execRoot = execRoot;
     this.launcher = launcher;
@@ -102,6 +110,7 @@ public final class ContainerEngine implements Closeable {
     this.journal = dev.berth.engine.events.EventJournal.open(root.resolve("engine").resolve("events"), events);
     this.volumes = new dev.berth.engine.volumes.ContainerVolumes(new dev.berth.engine.volumes.VolumeService(volumesDir, events), this::list);
     List<Container> boot = load();
+    if (networks != null) networkReconcile();
     watcher.start();
     restartAtBoot(boot);
   }
@@ -210,7 +219,8 @@ public final class ContainerEngine implements Closeable {
       throw EngineException.invalid("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
     }
     String net = hc.path("NetworkMode").asText("");
-    if (!net.isEmpty() && !net.equals("default") && !net.equals("none") && !net.equals("host") && !net.equals("bridge")) {
+    if (networks != null) checkNetwork(net);
+    else if (!net.isEmpty() && !net.equals("default") && !net.equals("none") && !net.equals("host") && !net.equals("bridge")) {
       throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + net + " not found");
     }
     String restart = hc.path("RestartPolicy").path("Name").asText("");
@@ -270,6 +280,7 @@ public final class ContainerEngine implements Closeable {
       c.image = imageId;
       c.imageRef = imageRef;
       c.mounts = mounts;
+      if (networks != null) registerNetworks(c, body.get("NetworkingConfig"));
       Path rootfs;
       try {
         rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
@@ -297,6 +308,7 @@ public final class ContainerEngine implements Closeable {
           // reported below
         }
       }
+      if (networks != null) networks.forget(id);
       deleteTree(dir);
       byName.remove(fullName, id);
       volumes.undo(newVolumes);
@@ -525,6 +537,7 @@ public final class ContainerEngine implements Closeable {
       if (c.running()) throw new EngineException(EngineException.Kind.NOT_MODIFIED, "container already started");
     }
     String id = c.id;
+    boolean netUp = false;
     try {
       if (!images().snapshotter().mounted(id)) {
         throw EngineException.system("the root filesystem of " + c.name() + " is not mounted (was the host restarted?)");
@@ -538,6 +551,7 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
+      if (networks != null) netUp = networkSetUp(c, spec);
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
       writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
@@ -597,7 +611,11 @@ public final class ContainerEngine implements Closeable {
       started.complete(r);
       if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
     } catch (IOException e) {
+      if (netUp) networks.tearDown(id);
       throw EngineException.system("cannot start " + c.name() + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      if (netUp && !c.running()) networks.tearDown(id);
+      throw e;
     }
   }
 
@@ -678,6 +696,7 @@ public final class ContainerEngine implements Closeable {
       } catch (RuntimeException e) {
         log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
       }
+      if (networks != null) networkTearDown(c.id);
       synchronized (c) {
         Instant now = Instant.now();
         java.time.Duration ran = c.startedAt.equals(Container.ZERO_TIME) ? java.time.Duration.ZERO
@@ -940,6 +959,7 @@ public final class ContainerEngine implements Closeable {
         if (!await(r.exited(), 20_000)) finishRun(c, r, 137, "killed by removal");
       }
       cleanupRuntime(c.id);
+      if (networks != null) networks.forget(c.id);
       try {
         images().snapshotter().remove(c.id);
       } catch (ImageException.NotFound e) {
@@ -990,6 +1010,7 @@ public final class ContainerEngine implements Closeable {
     }
     byName.remove(old, c.id);
     save(c);
+    if (networks != null) networks.renamed(c.id, full);
     event(c, "rename", Map.of("oldName", old));
   }
 
@@ -1255,6 +1276,7 @@ public final class ContainerEngine implements Closeable {
 
   /** No network yet: the endpoints' shape, no address (none, host, or a namespace with loopback only). */
   ObjectNode networkSettings(Container c) {
+    if (networks != null) return networks.networkSettings(c.id, c.hostConfig().path("NetworkMode").asText(""));
     ObjectNode n = Container.M.createObjectNode();
     n.put("Bridge", "");
     n.put("SandboxID", "");
@@ -1305,7 +1327,8 @@ public final class ContainerEngine implements Closeable {
       for (String a : c.args) cmd.append(' ').append(a);
       o.put("Command", cmd.toString());
       o.put("Created", Instant.parse(c.created).getEpochSecond());
-      o.putArray("Ports");
+      if (networks != null) o.set("Ports", networks.portsSummary(c.id));
+      else o.putArray("Ports");
       o.set("Labels", c.config.path("Labels").isObject() ? c.config.get("Labels").deepCopy() : Container.M.createObjectNode());
       o.put("State", c.status);
       o.put("Status", statusText(c));
@@ -1350,5 +1373,76 @@ public final class ContainerEngine implements Closeable {
     if (h < 24 * 30 * 2) return h / 24 / 7 + " weeks";
     if (h < 24 * 365 * 2) return h / 24 / 30 + " months";
     return h / 24 / 365 + " years";
+  }
+
+  // ---- networks (dev.berth.engine.networks.NetworkService) -------------------------------------
+
+  /** berthd's networks, or null. */
+  public dev.berth.engine.networks.NetworkService networks() { return networks; }
+
+  private dev.berth.engine.networks.NetworkService.ContainerRef networkRef(String ref) {
+    Container c;
+    try {
+      c = get(ref);
+    } catch (EngineException e) {
+      throw new dev.berth.engine.networks.NetworkException(e.kind() == EngineException.Kind.NOT_FOUND ? 404 : 400, e.getMessage());
+    }
+    return new dev.berth.engine.networks.NetworkService.ContainerRef(c.id, c.name(), OciSpec.hostname(c.id, c.config(), c.hostConfig()), c.running());
+  }
+
+  private static EngineException engineError(dev.berth.engine.networks.NetworkException e) {
+    return new EngineException(switch (e.status()) {
+      case 404 -> EngineException.Kind.NOT_FOUND;
+      case 409 -> EngineException.Kind.CONFLICT;
+      case 500 -> EngineException.Kind.SYSTEM;
+      default -> EngineException.Kind.INVALID;
+    }, e.getMessage());
+  }
+
+  private void checkNetwork(String mode) {
+    if (mode.isEmpty() || mode.equals("default") || mode.equals("host") || mode.equals("none") || mode.startsWith("container:")) return;
+    if (networks.find(mode).isEmpty()) throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + mode + " not found");
+  }
+
+  private void registerNetworks(Container c, JsonNode networkingConfig) {
+    try {
+      networks.register(c.id, c.name(), OciSpec.hostname(c.id, c.config, c.hostConfig), c.hostConfig, networkingConfig,
+          c.config.get("ExposedPorts"));
+    } catch (dev.berth.engine.networks.NetworkException e) {
+      throw engineError(e);
+    }
+  }
+
+  /** Pins the container's namespace with its endpoints, points the spec at it, adds its addresses to /etc/hosts. */
+  private boolean networkSetUp(Container c, ObjectNode spec) throws IOException {
+    Path ns;
+    try {
+      ns = networks.setUp(c.id, c.name(), OciSpec.hostname(c.id, c.config(), c.hostConfig()));
+    } catch (dev.berth.engine.networks.NetworkException e) {
+      throw engineError(e);
+    }
+    if (ns == null) return false;
+    for (JsonNode n : spec.path("linux").path("namespaces")) {
+      if (n.path("type").asText().equals("network")) ((ObjectNode) n).put("path", ns.toString());
+    }
+    StringBuilder hosts = new StringBuilder(Files.readString(c.dir.resolve("hosts")));
+    String hostname = OciSpec.hostname(c.id, c.config(), c.hostConfig());
+    for (String a : networks.addresses(c.id)) hosts.append(a).append('\t').append(hostname).append('\n');
+    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8));
+    return true;
+  }
+
+  private void networkTearDown(String id) {
+    try {
+      networks.tearDown(id);
+    } catch (RuntimeException e) {
+      log.println("berthd: cannot tear down the network of " + id + ": " + e.getMessage());
+    }
+  }
+
+  private void networkReconcile() {
+    java.util.Set<String> running = new java.util.HashSet<>();
+    for (Container c : byId.values()) if (c.running()) running.add(c.id);
+    networks.reconcile(java.util.Set.copyOf(byId.keySet()), running);
   }
 }
