@@ -105,6 +105,13 @@ class ImageServiceTest {
         assertThat(o.path("RootFS").path("Type").asText()).isEqualTo("layers");
         assertThat(o.path("RootFS").path("Layers")).hasSize(1);
         assertThat(o.path("GraphDriver").path("Name").asText()).isEqualTo("overlay2");
+        // berth's extension: where each layer came from (the load of the archive) and the image that introduced it
+        JsonNode prov = o.path("BerthProvenance");
+        assertThat(prov).hasSize(1);
+        assertThat(prov.get(0).path("DiffID").asText()).isEqualTo(o.path("RootFS").path("Layers").get(0).asText());
+        assertThat(prov.get(0).path("Source").asText()).startsWith("load of ");
+        assertThat(prov.get(0).path("Record").path("source").asText()).isEqualTo("load");
+        assertThat(prov.get(0).path("IntroducedBy").path("RepoTags").toString()).isEqualTo("[\"busybox:latest\"]");
         // by ID, ID prefix and full ID
         String id = o.path("Id").asText();
         assertThat(svc.inspect(id).path("Id").asText()).isEqualTo(id);

@@ -319,22 +319,47 @@ public final class Snapshotter {
 
     /** What the container changed against its image, sorted by path. */
     public List<Change> diff(String containerId) {
+        return walkDiff(containerId, false).stream().map(Detailed::change).toList();
+    }
+
+    /**
+     * One change with what the upper layer holds there: its stat (null for a deletion) and, for a
+     * regular file, whether it starts with the ELF magic ({@code 0x7f 'E' 'L' 'F'}).
+     */
+    public record Detailed(Change change, Dir.Stat stat, boolean elf) {}
+
+    /** As {@link #diff}, each change with the upper layer's stat and ELF check (for drift reports). */
+    public List<Detailed> diffDetailed(String containerId) { return walkDiff(containerId, true); }
+
+    private static boolean elfMagic(Dir dir, byte[] name) {
+        byte[] b = new byte[4];
+        try (java.io.InputStream in = dir.openFile(name)) {
+            int n = 0, r;
+            while (n < 4 && (r = in.read(b, n, 4 - n)) > 0) n += r;
+            return n == 4 && b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F';
+        } catch (IOException e) {
+            return false;   // gone meanwhile or unreadable: not called out as ELF
+        }
+    }
+
+    private List<Detailed> walkDiff(String containerId, boolean detail) {
         ContainerInfo ci = info(containerId);
         Path upper = cdir(containerId).resolve("upper");
         List<Path> lowers = new ArrayList<>();
         Path init = cdir(containerId).resolve(INIT);
         if (Files.isDirectory(init, LinkOption.NOFOLLOW_LINKS)) lowers.add(init);
         for (int i = ci.chain().size() - 1; i >= 0; i--) lowers.add(snapshots.fs(Digest.parse(ci.chain().get(i))));
-        List<Change> out = new ArrayList<>();
+        List<Detailed> out = new ArrayList<>();
         // the upper layer walked and the lowers followed beside it, descriptor-relative: any depth
         try (MergedLowers merged = new MergedLowers(lowers)) {
             Dir.walk(upper, new Dir.Visitor() {
                 @Override public boolean visit(Dir.Entry e) throws IOException {
                     String r = "/" + e.path();
                     Dir.Stat s = e.stat();
-                    if (s.isWhiteout()) { out.add(new Change(Change.Kind.D, r)); return false; }
+                    if (s.isWhiteout()) { out.add(new Detailed(new Change(Change.Kind.D, r), null, false)); return false; }
                     boolean inLower = merged.lookup(e.raw()) != null;
-                    out.add(new Change(inLower ? Change.Kind.C : Change.Kind.A, r));
+                    out.add(new Detailed(new Change(inLower ? Change.Kind.C : Change.Kind.A, r), detail ? s : null,
+                            detail && s.isFile() && elfMagic(e.dir(), e.raw())));
                     if (!s.isDir()) return false;
                     boolean opaque = inLower && e.dir().opaque(e.raw());
                     merged.enter(e.raw());
@@ -343,7 +368,7 @@ public final class Snapshotter {
                         try (Dir u = e.dir().child(e.raw())) {
                             if (u != null)
                                 for (byte[] gone : merged.names())
-                                    if (u.lstat(gone) == null) out.add(new Change(Change.Kind.D, r + "/" + Dir.show(gone)));
+                                    if (u.lstat(gone) == null) out.add(new Detailed(new Change(Change.Kind.D, r + "/" + Dir.show(gone)), null, false));
                         }
                     }
                     return true;
@@ -353,7 +378,7 @@ public final class Snapshotter {
         } catch (IOException e) {
             throw new ImageException.Store("cannot diff " + containerId + ": " + e.getMessage(), e);
         }
-        out.sort((x, y) -> x.path().compareTo(y.path()));
+        out.sort((x, y) -> x.change().path().compareTo(y.change().path()));
         return out;
     }
 
