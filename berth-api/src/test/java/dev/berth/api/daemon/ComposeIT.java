@@ -198,7 +198,7 @@ class ComposeIT {
     }
   }
 
-  /** A project on its own network (compose's <project>_default): two services reach each other; down removes the network. */
+  /** A project on its own network (compose's <project>_default): two services reach each other by IP and by service name; down removes the network. */
   @Test
   void composeDefaultNetwork() throws Exception {
     Path dir = tmp.resolve("proj-net");
@@ -221,6 +221,9 @@ class ComposeIT {
           project + "net_b_1"), null).ok().out().strip();
       assertThat(ipB).isNotEmpty();
       assertThat(composeP(project + "net", dir, "exec", "-T", "a", "ping", "-c", "1", "-W", "5", ipB).ok().out()).contains("1 packets received");
+      // by service name, through the embedded DNS
+      assertThat(composeP(project + "net", dir, "exec", "-T", "a", "ping", "-c", "1", "-W", "5", "b").ok().out())
+          .contains("(" + ipB + ")").contains("1 packets received");
       composeP(project + "net", dir, "down").ok();
       assertThat(run(List.of(DOCKER.toString(), "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project + "net"), null).ok().out()).isBlank();
       assertThat(run(List.of(DOCKER.toString(), "network", "ls", "--format", "{{.Name}}"), null).ok().out()).doesNotContain(net);

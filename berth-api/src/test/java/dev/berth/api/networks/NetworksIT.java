@@ -185,4 +185,28 @@ class NetworksIT {
     d.docker("rm", "-f", a, b, c).ok();
     d.docker("network", "rm", net).ok();
   }
+
+  @Test
+  void namesResolveOnUserNetworksOnly() throws Exception {
+    String net = "ndn" + Long.toHexString(System.nanoTime());
+    d.docker("network", "create", net).ok();
+    String bee = net + "-bee";
+    String b = d.docker("run", "-d", "--name", bee, "--network", net, "--network-alias", "honey", IMG, "sleep", "300").ok().out().strip();
+    String ipB = inspect("inspect", b).at("/NetworkSettings/Networks/" + net + "/IPAddress").asText();
+    String a = d.docker("run", "-d", "--network", net, IMG, "sleep", "300").ok().out().strip();
+    assertThat(d.docker("exec", a, "cat", "/etc/resolv.conf").ok().out()).contains("nameserver 127.0.0.11");
+    assertThat(d.docker("exec", a, "nslookup", bee, "127.0.0.11").ok().out()).contains("Address: " + ipB);
+    assertThat(d.docker("exec", a, "ping", "-c", "1", "-W", "5", bee).ok().out()).contains("PING " + bee + " (" + ipB + ")").contains("1 packets received");
+    assertThat(d.docker("exec", a, "ping", "-c", "1", "-W", "5", "honey").ok().out()).contains("(" + ipB + ")").contains("1 packets received");
+    assertThat(d.docker("exec", a, "ping", "-c", "1", "-W", "5", "honey." + net).ok().out()).contains("(" + ipB + ")");
+    assertThat(d.docker("exec", a, "ping", "-c", "1", "-W", "5", b.substring(0, 12)).ok().out()).contains("(" + ipB + ")");
+    // nothing is forwarded outside: an unknown name fails at once
+    assertThat(d.docker("exec", a, "nslookup", "nosuchname.invalid", "127.0.0.11").code()).isNotZero();
+    // the default bridge has no embedded DNS (Docker's behaviour)
+    TestBerthd.Ran legacy = d.docker("run", "--rm", IMG, "sh", "-c", "grep -c 127.0.0.11 /etc/resolv.conf; ping -c 1 -W 2 " + bee);
+    assertThat(legacy.code()).isNotZero();
+    assertThat(legacy.out()).startsWith("0");
+    d.docker("rm", "-f", a, b).ok();
+    d.docker("network", "rm", net).ok();
+  }
 }

@@ -1429,7 +1429,28 @@ public final class ContainerEngine implements Closeable {
     String hostname = OciSpec.hostname(c.id, c.config(), c.hostConfig());
     for (String a : networks.addresses(c.id)) hosts.append(a).append('\t').append(hostname).append('\n');
     writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8));
+    if (networks.onUserNetwork(c.id)) writeAtomic(c.dir.resolve("resolv.conf"), embeddedResolvConf(c).getBytes(StandardCharsets.UTF_8));
     return true;
+  }
+
+  /** A user network's resolv.conf: the embedded server 127.0.0.11, the host's (or --dns-search/--dns-option) search and options. */
+  private static String embeddedResolvConf(Container c) {
+    String host = null;
+    try {
+      host = Files.readString(Path.of("/etc/resolv.conf"));
+    } catch (IOException e) {
+      // none
+    }
+    List<String> dns = new ArrayList<>(), search = new ArrayList<>(), opts = new ArrayList<>();
+    c.hostConfig().path("Dns").forEach(x -> dns.add(x.asText()));
+    c.hostConfig().path("DnsSearch").forEach(x -> search.add(x.asText()));
+    c.hostConfig().path("DnsOptions").forEach(x -> opts.add(x.asText()));
+    try {
+      return dev.berth.network.dns.EtcFiles.resolvConf(dev.berth.network.dns.EtcFiles.Network.INTERNAL, host, "/etc/resolv.conf", dns,
+          search, opts, false).content();
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
   }
 
   private void networkTearDown(String id) {

@@ -181,10 +181,13 @@ public final class NetworkService implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.println("berthd: no packet rules (nftables table " + nftTable + "): " + e.getMessage() + "; published ports and NAT are unavailable");
     }
+    s.dns = new DnsHooks(s);
+    s.addHooks(s.dns);
     return s;
   }
 
   private String nftTable = "berth";
+  private DnsHooks dns;
 
   /** The nftables table berthd's rules live in ({@code --nft-table}). */
   public String nftTable() { return nftTable; }
@@ -1219,6 +1222,7 @@ public final class NetworkService implements AutoCloseable {
 
   @Override
   public void close() {
+    if (dns != null) dns.close();
     ports.close();
     if (firewall != null) firewall.close();
     if (driver != null) driver.close();
