@@ -74,7 +74,7 @@ final class PedigreeCommand implements Callable<Integer> {
 
     static String kind(Pedigree.ContainerUse c) {
         if (c.labels().containsKey(EngineContainers.LABEL)) return "berthd";
-        if (c.labels().containsKey(BundleCommand.LABEL_DIR)) return "bundle";
+        if (c.labels().containsKey(dev.berth.engine.bundles.Bundles.LABEL_DIR)) return "bundle";
         return "other";
     }
 
