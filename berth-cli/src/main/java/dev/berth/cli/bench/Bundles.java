@@ -53,6 +53,13 @@ public final class Bundles {
         o.add(ro ? "ro" : "rw");
     }
 
+    /** Adds a tmpfs (e.g. /tmp for a tool that writes a temp file under a read-only root). */
+    public static void tmpfs(ObjectNode config, String destination) {
+        ObjectNode m = ((ArrayNode) config.get("mounts")).addObject();
+        m.put("destination", destination).put("type", "tmpfs").put("source", "tmpfs");
+        m.putArray("options").add("nosuid").add("nodev").add("mode=1777").add("size=16m");
+    }
+
     /** Joins an existing network namespace (a path under /run/netns) instead of a new one. */
     public static void netns(ObjectNode config, String path) {
         for (var n : (ArrayNode) config.get("linux").get("namespaces"))

@@ -33,8 +33,21 @@ public final class Containers {
         return id;
     }
 
-    /** The pid of a running container's init, from {@code state}. */
+    /**
+     * The pid of a running container's init: from its cgroup (berth's default /berth/ID, pids
+     * hierarchy or unified) when that holds one process, else from {@code state} (a JVM start).
+     */
     public long pid(String id) {
+        for (String f : List.of("/sys/fs/cgroup/pids/berth/" + id + "/cgroup.procs", "/sys/fs/cgroup/berth/" + id + "/cgroup.procs")) {
+            try {
+                List<String> l = java.nio.file.Files.readAllLines(Path.of(f)).stream().filter(s -> !s.isBlank()).toList();
+                if (l.size() == 1) return Long.parseLong(l.get(0).strip());
+            } catch (java.io.IOException | NumberFormatException e) { /* next */ }
+        }
+        return statePid(id);
+    }
+
+    long statePid(String id) {
         String s = Proc.run(60, argv("state", id)).check().out();
         try {
             return Bundles.JSON.readTree(s).get("pid").asLong();

@@ -43,6 +43,11 @@ public final class Report {
     }
 
     static String line(Figure.Series s, boolean points) {
+        if (points && s.xs().size() > 12) {
+            Stats.Summary m = s.summary();
+            return String.format(Locale.ROOT, "    %-34s %d points from x=%s to %s, y %s–%s %s (plotted in the report)%n", s.label(), s.xs().size(),
+                    Svg.num(s.xs().getFirst()), Svg.num(s.xs().getLast()), Svg.num(m.min()), Svg.num(m.max()), s.unit());
+        }
         if (points) {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "    %-34s", s.label()));
             for (int i = 0; i < s.xs().size(); i++) b.append(String.format(Locale.ROOT, " %s→%s", Svg.num(s.xs().get(i)), Svg.num(s.samples().get(i))));

@@ -32,13 +32,24 @@ public final class StartPhase {
             if (exe == null) { r.skipped.add(rt + ": not installed"); continue; }
             Path root = ctx.work.resolve("state-" + rt);
             ctx.onClose(() -> deleteAll(exe, root));
+            if (rt.equals("crun")) {
+                // crun 1.8 refuses ociVersion 1.2.0 ("unknown version specified"): the same config declared 1.0.2.
+                Path conf = bundle.resolve("config-crun.json");
+                Bundles.editConfig(bundle, c -> {});
+                try {
+                    Files.writeString(conf, Files.readString(bundle.resolve("config.json")).replace("\"1.2.0\"", "\"1.0.2\""));
+                } catch (java.io.IOException e) { throw new BenchException(conf + ": " + e.getMessage()); }
+                peers.add(new Peer("crun run", "crun --root R run --bundle B --config B/config-crun.json ID",
+                        () -> List.of(exe, "--root", root.toString(), "run", "--bundle", bundle.toString(), "--config", conf.toString(), ctx.name("s")), null));
+                continue;
+            }
             peers.add(new Peer(rt + " run", rt + " --root R run --bundle B ID",
                     () -> List.of(exe, "--root", root.toString(), "run", "--bundle", bundle.toString(), ctx.name("s")), null));
         }
         peers.add(new Peer("kernel floor (unshare)", "unshare -pfmuin --fork /bin/true",
                 () -> List.of("unshare", "-pfmuin", "--fork", "/bin/true"), null));
         Path image = null;
-        if (Proc.which("podman") != null || Files.isExecutable(ctx.repo.resolve("bin/berthd"))) {
+        {
             image = ctx.work.resolve("image");
             Proc.run(120, ctx.script("mk-oci-image.sh").toString(), image.toString(), "busybox:latest").check();
         }
@@ -48,7 +59,7 @@ public final class StartPhase {
         else if (Proc.which("docker") == null) r.skipped.add("docker via berthd: no docker CLI on PATH");
         else berthd(ctx, image, peers, r);
         if (Proc.which("dockerd") == null) r.skipped.add("Docker's own dockerd: not installed here (no peer figure)");
-        else r.skipped.add("Docker's own dockerd: installed but not started by the bench (it would take over this machine's iptables and bridge)");
+        else dockerd(ctx, image, peers, r);
 
         // Probe: each peer once; one that fails is skipped with its error.
         List<Peer> live = new ArrayList<>();
@@ -82,7 +93,7 @@ public final class StartPhase {
     }
 
     static void podman(Context ctx, Path image, List<Peer> peers, PhaseResult r) {
-        Path pr = ctx.work.resolve("podman");
+        Path pr = shortDir(ctx, "p");   // podman refuses a runroot longer than 50 characters
         String cg = "/" + ctx.tag + "-podman";
         List<String> pm = List.of("podman", "--root", pr.resolve("root").toString(), "--runroot", pr.resolve("run").toString(),
                 "--cgroup-manager", "cgroupfs", "--events-backend", "none", "--storage-driver", "overlay");
@@ -100,6 +111,55 @@ public final class StartPhase {
         List<String> run = new ArrayList<>(pm);
         run.addAll(List.of("run", "--rm", "--network", "none", "--cgroup-parent", cg, "docker.io/library/busybox:latest", "true"));
         peers.add(new Peer("podman run --rm", String.join(" ", run).replace(pr.toString(), "P"), () -> run, null));
+    }
+
+    /** A short-named private directory under /tmp (for sockets and podman's runroot), removed at the end. */
+    static Path shortDir(Context ctx, String prefix) {
+        try {
+            Path d = Files.createTempDirectory(Path.of("/tmp"), ctx.tag.substring(0, Math.min(ctx.tag.length(), 12)) + prefix);
+            ctx.onClose(() -> {
+                Proc.sh(60, "grep -o ' " + d + "[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null; true");
+                Proc.run(120, "rm", "-rf", "--one-file-system", d.toString());
+            });
+            return d;
+        } catch (java.io.IOException e) {
+            throw new BenchException("cannot create a directory under /tmp: " + e.getMessage());
+        }
+    }
+
+    /** Docker's own daemon (installed, e.g. Debian docker.io) on a private socket, data root and exec root, no iptables, no bridge. */
+    static void dockerd(Context ctx, Path image, List<Peer> peers, PhaseResult r) {
+        Path d = shortDir(ctx, "d");
+        String sock = "unix://" + d.resolve("docker.sock");
+        try {
+            ProcessBuilder pb = new ProcessBuilder("dockerd", "-H", sock, "--data-root", d.resolve("data").toString(), "--exec-root", d.resolve("x").toString(),
+                    "--pidfile", d.resolve("docker.pid").toString(), "--iptables=false", "--ip6tables=false", "--bridge=none",
+                    "--cgroup-parent", "/" + ctx.tag + "-dockerd").redirectErrorStream(true).redirectOutput(d.resolve("dockerd.log").toFile());
+            Process p = pb.start();
+            Map<String, String> env = Map.of("DOCKER_HOST", sock);
+            ctx.onClose(() -> {
+                Proc.sh(120, "ids=$(DOCKER_HOST=" + sock + " docker ps -aq 2>/dev/null); [ -n \"$ids\" ] && DOCKER_HOST=" + sock + " docker rm -f $ids >/dev/null 2>&1; true");
+                p.destroy();
+                try { if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                ctx.removeCgroups(ctx.tag + "-dockerd");
+            });
+            boolean up = false;
+            for (int i = 0; i < 300 && p.isAlive() && !up; i++) {
+                up = Proc.run(30, List.of("docker", "version"), env).ok();
+                if (!up) Thread.sleep(200);
+            }
+            if (!up) { r.skipped.add("Docker's own dockerd: did not answer within 60 s: " + Proc.tail(Files.readString(d.resolve("dockerd.log")))); return; }
+            Proc.Result l = Proc.run(180, List.of("docker", "load", "-q", "-i", image.resolve("image.tar").toString()), env);
+            if (!l.ok()) { r.skipped.add("Docker's own dockerd: docker load failed: " + Proc.tail(l.err())); return; }
+            String v = Proc.run(30, List.of("dockerd", "--version")).out().strip();
+            peers.add(new Peer("docker run --rm (dockerd)", "DOCKER_HOST=unix://D/docker.sock docker run --rm --network none busybox true (" + v + ")",
+                    () -> List.of("docker", "run", "--rm", "--network", "none", "busybox", "true"), env));
+        } catch (java.io.IOException e) {
+            r.skipped.add("Docker's own dockerd: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     static void berthd(Context ctx, Path image, List<Peer> peers, PhaseResult r) {
