@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
         Path repo = Bench.repo();
         if (repo == null) throw new BenchException("cannot find the berth repository (bin/berth-runc, scripts/) this command was built in");
         Path dir = out != null ? out : Path.of("bench-results", java.time.LocalDateTime.now(java.time.ZoneOffset.UTC).format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")));
-        List<String> line = new ArrayList<>(List.of("berth", "bench"));
+        List<String> line = new ArrayList<>(List.of("berth"));   // originalArgs starts with "bench"
         line.addAll(spec.commandLine().getParseResult().originalArgs());
         Bench.run(String.join(" ", line), repo, dir.toAbsolutePath(), quick, phases, new java.io.PrintStream(System.out, true));
         return 0;
