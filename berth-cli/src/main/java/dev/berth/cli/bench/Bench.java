@@ -62,6 +62,7 @@ public final class Bench {
             machine = ctx.machine;
             term.printf("berth bench%s: %s; %s%n", quick ? " --quick" : "", String.join(", ", phases), machine.line());
             term.printf("load average before: %.2f %.2f %.2f (the machine may be shared: figures carry theirs)%n", before[0], before[1], before[2]);
+            term.printf("work directory: %s (removed at the end)%n", ctx.work);
             for (int i = 0; i < phases.size(); i++) {
                 String name = phases.get(i);
                 term.printf("[%d/%d] %s …%n", i + 1, phases.size(), name);
