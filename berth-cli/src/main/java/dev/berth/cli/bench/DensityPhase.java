@@ -56,10 +56,12 @@ final class DensityPhase {
         double[] after = Machine.loadAverage();
         String cmd = ctx.berthRunc() + " --root R run -d --bundle B ID (busybox: sleep 1000000)";
         Figure f = new Figure("density", "Density: memory per idle container as N grows, MiB", "line", "MiB");
-        f.add(new Figure.Series("MemAvailable drop per container", cmd, "MiB", total, xs));
         f.add(new Figure.Series("its processes' PSS (init, monitor, keeper)", cmd + "; /proc/PID/smaps_rollup", "MiB", pss, xs));
-        f.add(new Figure.Series("beyond its processes", "MemAvailable drop − PSS, per container", "MiB", beyond, xs));
-        f.add(new Figure.Series("kernel slab + stacks + page tables", "/proc/meminfo Slab+KernelStack+PageTables growth, per container", "MiB", kern, xs));
+        f.add(new Figure.Series("beyond its processes: kernel slab + stacks + page tables", "/proc/meminfo Slab+KernelStack+PageTables growth, per container", "MiB", kern, xs));
+        f.add(new Figure.Series("MemAvailable drop per container (all causes)", cmd + "; /proc/meminfo MemAvailable", "MiB", total, xs));
+        f.add(new Figure.Series("MemAvailable drop − PSS (noisy on a shared machine)", "MemAvailable drop − PSS, per container", "MiB", beyond, xs));
+        if (beyond.stream().anyMatch(v -> v < 0))
+            f.note("MemAvailable rose while containers were added (other work on this machine freed memory): the MemAvailable-based estimate is unusable in this run; the kernel counters are the figure beyond the processes");
         f.note("x: containers running (N)");
         f.note("one run, containers started one after the other and left running through the steps; the machine is shared, so MemAvailable moves with other work too");
         f.loadBefore = before; f.loadAfter = after; f.runs = 1;
@@ -75,7 +77,7 @@ final class DensityPhase {
     static int[] steps(Context ctx) {
         String p = System.getProperty("berth.bench.density");
         if (p != null) return Arrays.stream(p.split(",")).mapToInt(Integer::parseInt).sorted().toArray();
-        return ctx.quick ? new int[] {10, 20, 40} : new int[] {100, 500, 1000};
+        return ctx.quick ? new int[] {5, 10, 20} : new int[] {100, 500, 1000};
     }
 
     static long kernel() { return Machine.meminfo("Slab") + Machine.meminfo("KernelStack") + Machine.meminfo("PageTables"); }

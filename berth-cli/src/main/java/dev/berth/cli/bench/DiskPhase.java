@@ -25,7 +25,7 @@ final class DiskPhase {
     static PhaseResult run(Context ctx) {
         PhaseResult r = new PhaseResult("disk");
         if (Proc.which("fio") == null) return PhaseResult.skip("disk", "fio not installed (apt-get install fio)");
-        String size = ctx.quick ? "32M" : "512M";
+        String size = ctx.quick ? "16M" : "512M";
         int secs = ctx.quick ? 1 : 5, rounds = ctx.rounds(2, 5);
         Path hostDir = ctx.work.resolve("disk-host"), volDir = ctx.work.resolve("disk-vol"), ovl = ctx.work.resolve("ovl");
         Path bundleDir = ctx.work.resolve("bundle-disk");

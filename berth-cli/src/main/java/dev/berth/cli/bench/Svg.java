@@ -94,17 +94,19 @@ public final class Svg {
         }
         double minX = f.series.stream().flatMap(s -> s.xs().stream()).mapToDouble(Double::doubleValue).min().orElse(0);
         if (minX > 0) minX = 0;
+        double minY = Math.min(0, f.series.stream().flatMap(s -> s.samples().stream()).mapToDouble(Double::doubleValue).min().orElse(0));
+        if (minY < 0) minY = -niceCeil(-minY);
         maxX = niceCeil(maxX); maxY = niceCeil(maxY * 1.1);
-        double sx = (W - left - RIGHT) / (maxX - minX), sy = plotH / maxY;
+        double sx = (W - left - RIGHT) / (maxX - minX), sy = plotH / (maxY - minY);
         int y0 = TOP + plotH;
         StringBuilder b = open(f, h);
         b.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", left, y0, W - RIGHT, y0));
         b.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", left, TOP, left, y0));
         for (int t = 0; t <= 4; t++) {
-            double vx = minX + (maxX - minX) * t / 4, vy = maxY * t / 4;
+            double vx = minX + (maxX - minX) * t / 4, vy = minY + (maxY - minY) * t / 4;
             b.append(fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%s</text>", left + (vx - minX) * sx, y0 + 14, num(vx)));
-            b.append(fmt("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s</text>", left - 4, y0 - vy * sy + 4, num(vy)));
-            b.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y0 - vy * sy, W - RIGHT, y0 - vy * sy));
+            b.append(fmt("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s</text>", left - 4, y0 - (vy - minY) * sy + 4, num(vy)));
+            b.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y0 - (vy - minY) * sy, W - RIGHT, y0 - (vy - minY) * sy));
         }
         b.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\">%s</text>", (left + W - RIGHT) / 2, y0 + 30,
                 esc(f.notes.isEmpty() ? "" : "x: " + xLabel(f))));
@@ -113,7 +115,7 @@ public final class Svg {
             String c = COLORS[i % COLORS.length];
             StringBuilder d = new StringBuilder();
             for (int k = 0; k < s.xs().size(); k++) {
-                double x = left + (s.xs().get(k) - minX) * sx, y = y0 - s.samples().get(k) * sy;
+                double x = left + (s.xs().get(k) - minX) * sx, y = y0 - (s.samples().get(k) - minY) * sy;
                 d.append(k == 0 ? "M" : " L").append(fmt("%.1f %.1f", x, y));
                 if (s.xs().size() <= 40) b.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", x, y, c));
             }

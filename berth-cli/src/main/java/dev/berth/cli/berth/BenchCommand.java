@@ -20,7 +20,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", split = ",", paramLabel = "PHASE[,PHASE...]", description = "phases to run (default all): cpu, memory, disk, net, start, density, elasticity")
     List<String> only;
     @Option(names = "--out", paramLabel = "DIR", description = "where to write the report (default: bench-results/<UTC time>)") Path out;
-    @Option(names = "--density", split = ",", paramLabel = "N[,N...]", description = "container counts for density (default 100,500,1000; --quick 10,20,40)")
+    @Option(names = "--density", split = ",", paramLabel = "N[,N...]", description = "container counts for density (default 100,500,1000; --quick 5,10,20)")
     List<Integer> density;
     @Spec CommandSpec spec;
 

@@ -93,6 +93,17 @@ class ReportTest {
         assertThat(((Element) d.getElementsByTagName("path").item(0)).getAttribute("d")).startsWith("M").contains(" L");
     }
 
+    @Test void lineWithNegativeValuesStaysInsideThePlot() throws Exception {
+        Figure f = new Figure("d", "D", "line", "MiB");
+        f.add(new Figure.Series("noisy", "x", "MiB", List.of(-2.2, -1.4, 0.5), List.of(5.0, 10.0, 20.0)));
+        Document d = xml(Svg.plot(f));
+        NodeList c = d.getElementsByTagName("circle");
+        for (int i = 0; i < c.getLength(); i++) {
+            double cy = Double.parseDouble(((Element) c.item(i)).getAttribute("cy"));
+            assertThat(cy).isBetween(16.0, 16.0 + 300 - 16 - 70);
+        }
+    }
+
     @Test void niceNumbers() {
         assertThat(Svg.niceCeil(0.23)).isEqualTo(0.25);
         assertThat(Svg.niceCeil(130)).isEqualTo(200);
