@@ -52,7 +52,7 @@ public final class Svg {
     }
 
     static String cdf(Figure f) {
-        int h = 300, plotH = h - TOP - 70;
+        int plotH = 300 - TOP - 70, h = 300 + legendExtra(f);
         double max = 0;
         for (Figure.Series s : f.series) max = Math.max(max, s.summary().max());
         max = niceCeil(max * 1.05);
@@ -86,7 +86,7 @@ public final class Svg {
     }
 
     static String line(Figure f) {
-        int h = 300, plotH = h - TOP - 70, left = 60;
+        int plotH = 300 - TOP - 70, h = 300 + legendExtra(f), left = 60;
         double maxX = 0, maxY = 0;
         for (Figure.Series s : f.series) {
             for (double x : s.xs()) maxX = Math.max(maxX, x);
@@ -124,6 +124,9 @@ public final class Svg {
         }
         return b.append("</svg>").toString();
     }
+
+    /** Room for legend rows beyond the first two (two entries a row, 16 px each). */
+    static int legendExtra(Figure f) { return Math.max(0, (f.series.size() + 1) / 2 - 2) * 16 + 8; }
 
     /** A line figure names its x axis in a note starting "x:". */
     static String xLabel(Figure f) {

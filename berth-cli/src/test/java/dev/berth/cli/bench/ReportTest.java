@@ -104,6 +104,15 @@ class ReportTest {
         }
     }
 
+    @Test void theLegendOfManySeriesFitsInTheSvg() throws Exception {
+        Figure f = new Figure("s", "S", "cdf", "ms");
+        for (int i = 0; i < 5; i++) f.add(new Figure.Series("peer " + i, "c", "ms", List.of(1.0 + i, 2.0 + i)));
+        Document d = xml(Svg.plot(f));
+        double h = Double.parseDouble(d.getDocumentElement().getAttribute("height"));
+        NodeList t = d.getElementsByTagName("text");
+        for (int i = 0; i < t.getLength(); i++) assertThat(Double.parseDouble(((Element) t.item(i)).getAttribute("y"))).isLessThan(h);
+    }
+
     @Test void niceNumbers() {
         assertThat(Svg.niceCeil(0.23)).isEqualTo(0.25);
         assertThat(Svg.niceCeil(130)).isEqualTo(200);
