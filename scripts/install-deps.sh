@@ -5,7 +5,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(runc podman containerd busybox-static hyperfine libseccomp-dev libseccomp2 skopeo umoci
-      docker-registry apache2-utils openssl iproute2 iptables libnftables1 python3 python3-docker docker-compose curl make gcc tar coreutils procps util-linux)
+      docker-registry apache2-utils openssl iproute2 iptables libnftables1 python3 python3-docker docker-compose curl make gcc tar coreutils procps util-linux
+      sysbench fio iperf3 crun chromium)   # the last line: bin/berth bench and its BenchIT (chromium renders the report)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) == ii* ]] || missing+=("$p")
