@@ -262,15 +262,21 @@ class ContainerFeaturesIT extends RuncTest {
       double[] slow = rates("spin");
       runc.run("update", "--cpu-quota", "60000", "spin").ok();
       double[] fast = rates("spin");
+      assertThat(Files.readString(runc.cgroup("cpu", "spin").resolve("cpu.cfs_quota_us")).trim()).isEqualTo("60000");
       var cpu = Runc.JSON.readTree(runc.run("events", "--stats", "spin").ok().out()).at("/data/cpu");
       assertThat(cpu.at("/throttling/throttledPeriods").asLong()).as("throttled under 10%").isPositive();
-      // The kernel's CPU time: at most the 10% quota, whatever else the host runs; above it once the
-      // quota is 60% (6x on an idle host; a host busy with other work gives less, never only 10%).
+      // The kernel's CPU time: at most the 10% quota, whatever else the host runs.
       assertThat(slow[1]).as("CPU share at a 10%% quota").isLessThan(0.13);
-      assertThat(fast[1]).as("CPU share at a 60%% quota (10%%: %.3f)", slow[1]).isGreaterThan(0.15);
-      // and the loop inside feels it
-      assertThat(fast[0] / slow[0]).as("loop iterations per second at 60%% vs 10%% quota: %.0f vs %.0f", fast[0], slow[0])
-          .isGreaterThan(1.4);
+      // At 60% the quota no longer holds the loop back: it gets more than the 10% the old quota
+      // allowed (6x on an idle host) - unless the host's other work leaves it less than that, and then
+      // the quota is not what limits it: it is throttled in few of the periods.
+      assertThat(fast[1] > 0.11 || fast[2] < 0.5)
+          .as("at a 60%% quota: CPU share %.3f (10%%: %.3f), throttled in %.0f%% of periods (10%%: %.0f%%)",
+              fast[1], slow[1], 100 * fast[2], 100 * slow[2]).isTrue();
+      if (fast[1] > 0.25) { // CPU to spare: the loop inside feels it
+        assertThat(fast[0] / slow[0]).as("loop iterations per second at 60%% vs 10%% quota: %.0f vs %.0f", fast[0], slow[0])
+            .isGreaterThan(1.4);
+      }
       runc.run("update", "--cpu-quota", "-1", "spin").ok();
       assertThat(Files.readString(runc.cgroup("cpu", "spin").resolve("cpu.cfs_quota_us")).trim()).isEqualTo("-1");
     } finally {
@@ -279,21 +285,23 @@ class ContainerFeaturesIT extends RuncTest {
   }
 
   /**
-   * Over 1.5 s: the spin loop's iterations per second (its counter file, read through exec) and the
-   * share of one CPU the container used (the cgroup's usage from events --stats).
+   * Over 1.5 s: the spin loop's iterations per second (its counter file, read through exec), the
+   * share of one CPU the container used (the cgroup's usage from events --stats) and the share of
+   * the CFS periods in which the quota throttled it.
    */
   private double[] rates(String id) throws Exception {
     Thread.sleep(400); // the new quota settles
     long t0 = System.nanoTime();
-    long c0 = count(id), u0 = usage(id);
+    long c0 = count(id);
+    var s0 = Runc.JSON.readTree(runc.run("events", "--stats", id).ok().out()).at("/data/cpu");
     Thread.sleep(1500);
-    long c1 = count(id), u1 = usage(id);
+    long c1 = count(id);
+    var s1 = Runc.JSON.readTree(runc.run("events", "--stats", id).ok().out()).at("/data/cpu");
     double secs = (System.nanoTime() - t0) / 1e9;
-    return new double[] {(c1 - c0) / secs, (u1 - u0) / 1e9 / secs};
-  }
-
-  private long usage(String id) throws Exception {
-    return Runc.JSON.readTree(runc.run("events", "--stats", id).ok().out()).at("/data/cpu/usage/total").asLong();
+    long periods = s1.at("/throttling/periods").asLong() - s0.at("/throttling/periods").asLong();
+    long throttled = s1.at("/throttling/throttledPeriods").asLong() - s0.at("/throttling/throttledPeriods").asLong();
+    return new double[] {(c1 - c0) / secs, (s1.at("/usage/total").asLong() - s0.at("/usage/total").asLong()) / 1e9 / secs,
+        periods == 0 ? 0 : (double) throttled / periods};
   }
 
   private long count(String id) throws Exception {
