@@ -68,6 +68,7 @@ enum plan_tag {
   T_VERBS_HOOKS = 55,      /* [poststart 0|1, poststop 0|1]  hooks the JVM runs for start / delete    */
   T_EXEC_PROCESS = 56,     /* [process.json bytes]  only in warm exec templates (verbs.c): compared, then ignored */
   T_LOG_ROTATE = 57,       /* [max size bytes, max files]  with T_LOG_JSON: json-file rotation (.1 .. .N-1) */
+  T_VERBS_CONTROLLERS = 58, /* [controllers, dir]  verbs record: a hierarchy's v1 controllers ("cpu,cpuacct"; "" = cgroup2) and the container's dir there */
 };
 
 struct plan_field {

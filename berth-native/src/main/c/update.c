@@ -1,8 +1,10 @@
 /*
  * update.c - `berth-launch --update SCRIPT ARGS...`: runc's `update` for the common flags (memory,
  * swap, reservation, cpu shares/quota/period, cpuset, pids; on v2 also blkio weight), done here
- * without a JVM. A controller bound to a v1 hierarchy is written there (as always); one that is
- * not, on a host with a cgroup2 mount, is written in the unified directory with the JVM's (and
+ * without a JVM. The container's hierarchies come from its verbs record (T_VERBS_CONTROLLERS: each
+ * hierarchy's controllers and the container's directory there, written by the JVM at create); this
+ * file reads no mountinfo and no JSON. A controller bound to a v1 hierarchy is written there; one
+ * that is not, when the container has a cgroup2 directory, is written there with the JVM's (and
  * runc's) v2 conversions: memory.swap.max = memory+swap - memory, cpu.weight from shares,
  * cpu.max "quota period", io.weight from the blkio weight. Whatever it does not handle for
  * certain - another flag or form, a value the JVM would check first (a v2 memory limit below the
@@ -103,48 +105,35 @@ static int parse_value(struct knob *k, const char *v)
   return 0;
 }
 
-/* The mount point, from /proc/self/mountinfo, of the v1 hierarchy holding {@code controller}, or
-   (controller NULL) of the first cgroup2 mount. */
-static int cgroup_mount(const char *controller, char *out, size_t outlen)
+/* The container's hierarchies, from its verbs record (T_VERBS_CONTROLLERS): the JVM found them
+   with berth-cgroups' CgroupLayout, the one reader of mountinfo; nothing here parses mountinfo. */
+#define MAX_HIER 32
+static struct {
+  const char *controllers; /* "cpu,cpuacct", "name=systemd"; "" = the cgroup2 hierarchy */
+  const char *dir;         /* the container's directory there, absolute */
+} hier[MAX_HIER];
+static int nhier;
+
+/* The container's directory in the v1 hierarchy holding {@code controller}, or (controller NULL)
+   in the cgroup2 hierarchy; NULL if it has none. */
+static const char *cgroup_dir(const char *controller)
 {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
-    return -1;
-  const char *fstype = controller ? "cgroup " : "cgroup2 ";
-  char line[4096];
-  int found = -1;
-  while (found < 0 && fgets(line, sizeof line, f)) {
-    char *dash = strstr(line, " - ");
-    if (!dash || strncmp(dash + 3, fstype, strlen(fstype)) != 0)
-      continue;
-    /* fields: id parent maj:min root mountpoint ... */
-    char *save, *tok = strtok_r(line, " ", &save);
-    char *mp = NULL;
-    for (int i = 0; tok && i < 5; i++, tok = strtok_r(NULL, " ", &save))
-      if (i == 4)
-        mp = tok;
-    if (!mp)
-      continue;
+  for (int h = 0; h < nhier; h++) {
+    const char *c = hier[h].controllers;
     if (!controller) {
-      snprintf(out, outlen, "%s", mp);
-      found = 0;
-      break;
-    }
-    char *opts = strrchr(dash + 3, ' ');
-    if (!opts)
+      if (!*c)
+        return hier[h].dir;
       continue;
-    opts++;
-    opts[strcspn(opts, "\n")] = 0;
-    char *o2, *t = strtok_r(opts, ",", &o2);
-    for (; t; t = strtok_r(NULL, ",", &o2))
-      if (strcmp(t, controller) == 0) {
-        snprintf(out, outlen, "%s", mp);
-        found = 0;
-        break;
-      }
+    }
+    size_t len = strlen(controller);
+    while (*c) {
+      size_t n = strcspn(c, ",");
+      if (n == len && strncmp(c, controller, n) == 0)
+        return hier[h].dir;
+      c += n + (c[n] == ',');
+    }
   }
-  fclose(f);
-  return found;
+  return NULL;
 }
 
 /* The first line of a small file; -1 if it cannot be read or does not fit. */
@@ -327,7 +316,7 @@ int update_main(int argc, char **argv)
   if (!id || strchr(id, '/') || id[0] == '.')
     fallback();
 
-  /* A running container of this root, and its cgroup path. */
+  /* A running container of this root, and its cgroup directories. */
   char path[4096], buf[8192];
   snprintf(path, sizeof path, "%s/%s/pid", root, id);
   if (read_small(path, buf, sizeof buf) < 0)
@@ -338,38 +327,48 @@ int update_main(int argc, char **argv)
   snprintf(path, sizeof path, "%s/%s/exec.fifo", root, id);
   if (access(path, F_OK) == 0)
     fallback(); /* created, not started: let the JVM decide */
-  /* The cgroup path, as the JVM resolved it at create (dev.berth.runtime.state.StateStore
-   * CGROUP_PATH_FILE): the whole file, absolute. Missing (an older container, or a relative
-   * cgroupsPath): the JVM resolves it. */
-  snprintf(path, sizeof path, "%s/%s/cgroup-path", root, id);
-  if (read_small(path, buf, sizeof buf) < 0)
+  /* The container's cgroup directories, as the JVM resolved them at create: <root>/<id>/verbs
+   * (dev.berth.runtime.state.VerbsRecord). A record without T_VERBS_CONTROLLERS (a container made
+   * by an older berth) or with a malformed one: the JVM resolves them. */
+  snprintf(path, sizeof path, "%s/%s/verbs", root, id);
+  int vfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct plan rec;
+  struct berr err;
+  if (vfd < 0 || plan_read(vfd, &rec, &err) < 0)
     fallback();
-  char *cp = buf;
-  if (cp[0] != '/' || strstr(cp, "/..") || strlen(cp) > 2048)
+  close(vfd);
+  const struct plan_record *st = plan_find(&rec, T_VERBS_STATE);
+  if (!st || strcmp(plan_str(st, 1), id) != 0)
+    fallback();
+  for (const struct plan_record *r = NULL; (r = plan_next(&rec, T_VERBS_CONTROLLERS, r));) {
+    const char *d = plan_str(r, 1);
+    if (r->nfields != 2 || nhier == MAX_HIER || d[0] != '/' || strstr(d, "/..") || strlen(d) > 2048)
+      fallback();
+    hier[nhier].controllers = plan_str(r, 0);
+    hier[nhier++].dir = d;
+  }
+  if (nhier == 0)
     fallback();
 
   /* Old values first; then write in an order the kernel accepts; restore all on any refusal. */
   int any_v2 = 0;
-  char dir[4096];
   for (size_t j = 0; j < NKNOBS; j++) {
     if (!knobs[j].value)
       continue;
-    char mount[1024];
-    if (cgroup_mount(knobs[j].controller, mount, sizeof mount) < 0) {
+    const char *dir = cgroup_dir(knobs[j].controller);
+    if (!dir) {
       knobs[j].v2 = any_v2 = 1; /* not bound to v1: the unified hierarchy's, if there is one */
       continue;
     }
     if (!knobs[j].file)
       fallback(); /* no v1 handling here (blkio weight) */
-    snprintf(dir, sizeof dir, "%s%s", mount, cp);
     add(dir, knobs[j].file, knobs[j].value);
   }
   size_t nv1 = np;
   if (any_v2) {
-    char mount[1024];
-    if (cgroup_mount(NULL, mount, sizeof mount) < 0)
+    const char *dir = cgroup_dir(NULL);
+    if (!dir)
       fallback();
-    snprintf(dir, sizeof dir, "%s%s", mount, cp);
     v2_plan(dir);
   }
   if (np == 0)

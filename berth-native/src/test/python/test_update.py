@@ -1,11 +1,11 @@
 """Tests of `berth-launch --update` (update.c) against directory trees laid out like cgroupfs.
 
-The launcher finds the hierarchies in /proc/self/mountinfo, so each update runs in a private mount
-namespace where the host's /sys/fs/cgroup is detached and a real cgroup mount of the kind under
-test (cgroup2, or a v1 hierarchy) is made at a temp path with the fake tree (regular files) bound
-over it: the mountinfo line names the real kind, the writes land in the fake files. A v2-only
-controller cannot be had for real on these hosts (the v1 hierarchies hold them all), hence the
-fake tree. Whatever the launcher does not handle it hands to the wrapper script with
+The launcher reads the container's hierarchies only from its verbs record (`<root>/<id>/verbs`,
+T_VERBS_CONTROLLERS: controllers and the container's directory in each hierarchy, as the JVM's
+VerbsRecord writes them from CgroupLayout); it reads no mountinfo. So each test writes that record
+naming fake trees (regular files): a v2-only controller cannot be had for real on these hosts (the
+v1 hierarchies hold them all). A write the kernel refuses is had with a read-only bind in a private
+mount namespace. Whatever the launcher does not handle it hands to the wrapper script with
 BERTH_NO_FAST=1; the fake script records that.
 """
 import os
@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import tempfile
 import unittest
+
+from plan import Plan, T_VERBS_STATE, T_VERBS_CGROUP, T_VERBS_HOOKS, T_VERBS_CONTROLLERS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCH = os.environ.get("BERTH_LAUNCH", os.path.join(HERE, "..", "..", "..", "target", "berth-launch"))
@@ -35,21 +37,17 @@ FLAGS = ["--memory", "64m", "--memory-swap", "128m", "--memory-reservation", "32
          "--pids-limit", "40"]
 
 
-def can_mount_cgroup2():
+def can_unshare_mounts():
     return os.geteuid() == 0 and shutil.which("unshare") is not None and \
-        subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                        "d=$(mktemp -d) && mount -t cgroup2 none $d && umount $d; r=$?; rmdir $d; exit $r"],
-                       capture_output=True).returncode == 0
+        subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True).returncode == 0
 
 
-@unittest.skipUnless(can_mount_cgroup2(), "needs root, unshare and cgroup2")
 class UpdateTest(unittest.TestCase):
     def setUp(self):
         self.assertTrue(os.path.exists(LAUNCH), f"build {LAUNCH} first")
         self.tmp = tempfile.mkdtemp(prefix="berth-update-")
         self.addCleanup(shutil.rmtree, self.tmp)
         self.fake = os.path.join(self.tmp, "fake")  # hierarchy name -> fake tree
-        self.mnt = os.path.join(self.tmp, "mnt")  # where the real mounts go, covered by the fake trees
         self.root = os.path.join(self.tmp, "state")
         self.sleeper = subprocess.Popen(["sleep", "60"])
         self.addCleanup(self.sleeper.wait)
@@ -60,8 +58,7 @@ class UpdateTest(unittest.TestCase):
             f.write(str(self.sleeper.pid))
         with open(os.path.join(state, "state.json"), "w") as f:
             f.write('{"id": "c1", "cgroupsPath": "/elsewhere/c1", "owner": "root"}')  # not read: the JVM's
-        with open(os.path.join(state, "cgroup-path"), "w") as f:
-            f.write("/berth/c1")  # the launcher reads only this
+        self.controllers = True  # the verbs record has T_VERBS_CONTROLLERS (else: an older berth's)
         self.fallback_out = os.path.join(self.tmp, "fallback.out")
         self.script = os.path.join(self.tmp, "berth-runc")
         with open(self.script, "w") as f:
@@ -74,7 +71,6 @@ class UpdateTest(unittest.TestCase):
         for k, v in files.items():
             with open(os.path.join(d, k), "w") as f:
                 f.write(v + "\n")
-        os.makedirs(os.path.join(self.mnt, name))
         return d
 
     def v2(self, **override):
@@ -83,21 +79,34 @@ class UpdateTest(unittest.TestCase):
     def v1(self, controller, **override):
         return self.tree(controller, {**V1_FILES[controller], **override})
 
+    def verbs(self):
+        """<root>/c1/verbs as the JVM writes it (VerbsRecord): one T_VERBS_CONTROLLERS per fake tree."""
+        p = Plan().add(T_VERBS_STATE, "1.2.0", "c1", "/bundles/c1", "/bundles/c1/rootfs",
+                       "2026-12-05T12:00:00.123456789Z", "root", "0")
+        names = sorted(os.listdir(self.fake)) if os.path.isdir(self.fake) else []
+        for name in names:
+            p.add(T_VERBS_CGROUP, os.path.join(self.fake, name, "berth", "c1"))
+        p.add(T_VERBS_HOOKS, "0", "0")
+        if self.controllers:
+            for name in names:  # v1 first, then the cgroup2 hierarchy (CgroupLayout.mounts's order)
+                if name != "unified":
+                    p.add(T_VERBS_CONTROLLERS, name, os.path.join(self.fake, name, "berth", "c1"))
+            if "unified" in names:
+                p.add(T_VERBS_CONTROLLERS, "", os.path.join(self.fake, "unified", "berth", "c1"))
+        with open(os.path.join(self.root, "c1", "verbs"), "wb") as f:
+            f.write(p.encode())
+
     def update(self, *flags, readonly=()):
-        """Runs the launcher's update with the fake trees as the only cgroup mounts; True if it fell back."""
-        setup = ["set -e", "umount -l /sys/fs/cgroup"]
-        for name in sorted(os.listdir(self.fake)):
-            m = os.path.join(self.mnt, name)
-            kind = "-t cgroup2" if name == "unified" else f"-t cgroup -o {name}"
-            setup.append(f"mount {kind} none {m}")
-            setup.append(f"mount --bind {os.path.join(self.fake, name)} {m}")
-        for f in readonly:  # a write the "kernel" refuses (EROFS), on the path the launcher sees
-            f = os.path.join(self.mnt, os.path.relpath(f, self.fake))
-            setup.append(f"mount --bind {f} {f} && mount -o remount,bind,ro {f}")
-        setup.append('exec "$@"')
-        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "\n".join(setup), "sh",
-                            LAUNCH, "--update", self.script, "--root", self.root, "update", *flags, "c1"],
-                           capture_output=True, text=True, timeout=30)
+        """Runs the launcher's update with the fake trees as the container's cgroups; True if it fell back."""
+        self.verbs()
+        cmd = [LAUNCH, "--update", self.script, "--root", self.root, "update", *flags, "c1"]
+        if readonly:  # a write the "kernel" refuses (EROFS)
+            if not can_unshare_mounts():
+                self.fail("a refused write needs root and unshare(1) (a read-only bind in a private mount namespace)")
+            setup = ["set -e"] + [f"mount --bind {f} {f} && mount -o remount,bind,ro {f}" for f in readonly]
+            setup.append('exec "$@"')
+            cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", "\n".join(setup), "sh", *cmd]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         if os.path.exists(self.fallback_out):
             with open(self.fallback_out) as f:
@@ -213,13 +222,49 @@ class UpdateTest(unittest.TestCase):
         self.assertEqual(self.read(u, "cpu.weight"), "79")  # 1 + 2046 * 9999 / 262142
         self.assertEqual(self.read(u, "pids.max"), "12")
 
-    def test_without_the_cgroup_path_record_the_jvm_decides(self):
+    def test_a_verbs_record_without_controllers_goes_to_the_jvm(self):
         pids = self.v1("pids")
         self.assertFalse(self.update("--pids-limit", "40"))
         self.assertEqual(self.read(pids, "pids.max"), "40")
-        os.unlink(os.path.join(self.root, "c1", "cgroup-path"))  # a container created before it existed
+        self.controllers = False  # a container created by a berth before T_VERBS_CONTROLLERS (58)
         self.assertTrue(self.update("--pids-limit", "50"))
         self.assertEqual(self.read(pids, "pids.max"), "40")
+
+    def test_no_verbs_record_or_a_broken_one_goes_to_the_jvm(self):
+        pids = self.v1("pids")
+        self.assertFalse(self.update("--pids-limit", "40"))
+        verbs = os.path.join(self.root, "c1", "verbs")
+        cmd = [LAUNCH, "--update", self.script, "--root", self.root, "update", "--pids-limit", "50", "c1"]
+        with open(verbs, "rb") as f:
+            whole = f.read()
+        good = Plan().add(T_VERBS_STATE, "1.2.0", "c1", "/b", "/b/rootfs", "2026-12-05T12:00:00Z", "root", "0")
+        for name, content in [("missing", None), ("empty", b""), ("truncated", whole[:40]),
+                              ("relative dir", Plan().add(T_VERBS_STATE, *good.records[0][1])
+                               .add(T_VERBS_CONTROLLERS, "pids", "berth/c1").encode()),
+                              ("dot-dot", Plan().add(T_VERBS_STATE, *good.records[0][1])
+                               .add(T_VERBS_CONTROLLERS, "pids", pids + "/../../x").encode()),
+                              ("one field", Plan().add(T_VERBS_STATE, *good.records[0][1])
+                               .add(T_VERBS_CONTROLLERS, pids).encode()),
+                              ("another id", Plan().add(T_VERBS_STATE, "1.2.0", "c2", "/b", "/b/rootfs", "x", "root", "0")
+                               .add(T_VERBS_CONTROLLERS, "pids", pids).encode())]:
+            with self.subTest(name):
+                if content is None:
+                    os.unlink(verbs)
+                else:
+                    with open(verbs, "wb") as f:
+                        f.write(content)
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 0, r.stderr)  # no crash: the JVM path decides
+                with open(self.fallback_out) as f:
+                    self.assertTrue(f.read().startswith("BERTH_NO_FAST=1 --root "))
+                os.unlink(self.fallback_out)
+                self.assertEqual(self.read(pids, "pids.max"), "40")
+
+    def test_controllers_co_mounted_in_one_hierarchy(self):
+        d = self.tree("cpu,cpuacct", V1_FILES["cpu"])
+        self.assertFalse(self.update("--cpu-quota", "30000", "--cpu-shares", "256"))
+        self.assertEqual(self.read(d, "cpu.cfs_quota_us"), "30000")
+        self.assertEqual(self.read(d, "cpu.shares"), "256")
 
     def test_no_v1_hierarchy_and_no_cgroup2_goes_to_the_jvm(self):
         os.makedirs(self.fake)

@@ -142,6 +142,19 @@ public record CgroupLayout(Layout kind, List<Hierarchy> hierarchies, Path unifie
         return out;
     }
 
+    /**
+     * The cgroup mount {@code dir} lies in (the longest mount point it starts with), or null: which
+     * hierarchy a container's cgroup directory belongs to, e.g. for the launcher's verbs record.
+     */
+    public Mount mountOf(Path dir) {
+        Mount best = null;
+        for (Mount m : mounts()) {
+            if (dir.startsWith(m.mountPoint())
+                    && (best == null || m.mountPoint().getNameCount() > best.mountPoint().getNameCount())) best = m;
+        }
+        return best;
+    }
+
     /** The v1 hierarchy holding {@code controller}, or null. */
     public Hierarchy hierarchy(String controller) {
         for (Hierarchy h : hierarchies) if (h.controllers.contains(controller)) return h;

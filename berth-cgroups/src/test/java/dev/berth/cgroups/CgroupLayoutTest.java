@@ -45,6 +45,23 @@ class CgroupLayoutTest {
     }
 
     @Test
+    void mountOfNamesTheHierarchyOfADirectory() {
+        CgroupLayout l = CgroupLayout.parse(HYBRID_MOUNTINFO, HYBRID_SELF);
+        assertThat(l.mountOf(Path.of("/sys/fs/cgroup/memory/berth/c1")))
+                .isEqualTo(new CgroupLayout.Mount(Path.of("/sys/fs/cgroup/memory"), "cgroup", "memory"));
+        assertThat(l.mountOf(Path.of("/sys/fs/cgroup/unified/berth/c1")).fstype()).isEqualTo("cgroup2");
+        assertThat(l.mountOf(Path.of("/sys/fs/cgroup/memoryX/c1"))).as("a component, not a string prefix").isNull();
+        assertThat(l.mountOf(Path.of("/tmp/c1"))).isNull();
+        // v2 at /sys/fs/cgroup with a v1 hierarchy mounted below it: the longer mount point wins
+        CgroupLayout nested = CgroupLayout.parse("""
+                29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw
+                30 29 0:27 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,net_cls
+                """, "0::/\n1:net_cls:/\n");
+        assertThat(nested.mountOf(Path.of("/sys/fs/cgroup/net_cls/berth/c1")).options()).isEqualTo("net_cls");
+        assertThat(nested.mountOf(Path.of("/sys/fs/cgroup/berth/c1")).fstype()).isEqualTo("cgroup2");
+    }
+
+    @Test
     void comountedV1() {
         CgroupLayout l = CgroupLayout.parse("""
                 25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct

@@ -6,6 +6,8 @@ import dev.berth.cgroups.CgroupLayout;
 import dev.berth.cgroups.CgroupManager;
 import dev.berth.cgroups.CgroupManagers;
 import dev.berth.cgroups.Resources;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.VerbsRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,9 +24,10 @@ import org.junit.jupiter.api.Test;
  * The launcher's v2 update (berth-native update.c) writes what the JVM's v2 controllers
  * (berth-cgroups V2Memory, V2Cpu, V2Io, ...) write for the same runc flags. Both update the same
  * fake cgroup v2 tree (regular files; the v2 controllers are bound to v1 on these hosts): the JVM
- * through {@code CgroupLayout.fakeV2}, the launcher in a private mount namespace where a real
- * cgroup2 mount is covered by a copy of the tree (it finds hierarchies in /proc/self/mountinfo).
- * Every control file must end up the same, and the launcher must not have handed over to the JVM.
+ * through {@code CgroupLayout.fakeV2}, the launcher on a copy of the tree named by the container's
+ * verbs record, as the JVM's {@code VerbsRecord} writes it from that layout (T_VERBS_CONTROLLERS:
+ * the launcher reads no mountinfo). Every control file must end up the same, and the launcher must
+ * not have handed over to the JVM.
  */
 class UpdateV2IT {
   static final Path LAUNCHER = Runc.REPO.resolve("berth-native/target/berth-launch");
@@ -49,7 +52,6 @@ class UpdateV2IT {
     Path state = Files.createDirectories(tmp.resolve("state/c1"));
     Files.writeString(state.resolve("pid"), Long.toString(sleeper.pid()));
     Files.writeString(state.resolve("state.json"), "{\"id\": \"c1\", \"cgroupsPath\": \"/berth/c1\", \"owner\": \"root\"}");
-    Files.writeString(state.resolve("cgroup-path"), "/berth/c1"); // what the launcher reads (StateStore.CGROUP_PATH_FILE)
     Path script = tmp.resolve("berth-runc");
     Files.writeString(script, "#!/bin/sh\necho \"$*\" > " + tmp.resolve("fell-back") + "\n");
     script.toFile().setExecutable(true);
@@ -80,14 +82,14 @@ class UpdateV2IT {
     return m;
   }
 
-  /** The launcher's update of the tree at {@code root}, seen as the host's only cgroup (cgroup2) mount. */
+  /** The launcher's update of the tree at {@code root}, a cgroup v2 layout, as the verbs record names it. */
   void nativeUpdate(Path root, List<String> flags) throws Exception {
-    Path mnt = Files.createDirectories(tmp.resolve("mnt-" + root.getFileName()));
-    String setup = "set -e\numount -l /sys/fs/cgroup\nmount -t cgroup2 none " + mnt + "\nmount --bind " + root + " " + mnt
-        + "\nexec \"$@\"";
-    List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "--propagation", "private", "sh", "-c", setup, "sh",
-        LAUNCHER.toString(), "--update", tmp.resolve("berth-runc").toString(), "--root", tmp.resolve("state").toString(),
-        "update"));
+    var rec = new ContainerRecord("c1", "/b", "/b/rootfs", "2026-12-05T12:00:00Z", "1.2.0", "/berth/c1", "root", false,
+        Map.of());
+    Files.write(tmp.resolve("state/c1").resolve(VerbsRecord.FILE),
+        VerbsRecord.encode(rec, List.of(root.resolve("berth/c1")), CgroupLayout.fakeV2(root), false, false));
+    List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "--update", tmp.resolve("berth-runc").toString(),
+        "--root", tmp.resolve("state").toString(), "update"));
     cmd.addAll(flags);
     cmd.add("c1");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -94,7 +94,7 @@ public final class SpecConverter {
 
     // Undo list, in order: processes and cgroups first, then the state directory's files, then itself.
     for (Path d : cgroupDirs) plan.add(PlanTag.KILL_CGROUP, d);
-    for (String f : List.of("exec.fifo", "pid", "exit", "state.json", "cgroup-path", "config.json", "creator", "monitor",
+    for (String f : List.of("exec.fifo", "pid", "exit", "state.json", "config.json", "creator", "monitor",
         "keeper", "verbs")) {
       plan.add(PlanTag.CLEANUP, o.stateDir().resolve(f));
     }

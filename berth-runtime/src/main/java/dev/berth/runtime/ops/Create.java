@@ -116,8 +116,8 @@ public final class Create {
 
   /** The record of the launcher's JVM-less verbs ({@link dev.berth.runtime.state.VerbsRecord}). */
   static byte[] verbs(ContainerRecord record, List<Path> cgroups, Spec spec) {
-    return dev.berth.runtime.state.VerbsRecord.encode(record, cgroups, !spec.hooks().poststart().isEmpty(),
-        !spec.hooks().poststop().isEmpty());
+    return dev.berth.runtime.state.VerbsRecord.encode(record, cgroups, CgroupManagers.hostLayout(),
+        !spec.hooks().poststart().isEmpty(), !spec.hooks().poststop().isEmpty());
   }
 
   static final long SWEEP_INTERVAL_MS = 60_000;

@@ -7,7 +7,6 @@ import dev.berth.runtime.convert.SpecConverter;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.plan.PlanTag;
 import dev.berth.runtime.state.ContainerRecord;
-import dev.berth.runtime.state.StateStore;
 import dev.berth.spec.Spec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -123,7 +122,6 @@ public final class WarmPath {
           monitor ? dir.resolve("exit") : null, false, null, null);
       Plan fast = new Plan();
       fast.add(PlanTag.FAST_STATE_DIR, dir);
-      fast.add(PlanTag.FAST_FILE, dir.resolve(StateStore.CGROUP_PATH_FILE), rec.cgroupsPath());
       fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
       // a plan inside a field: fast.c re-encodes it with the placeholders replaced
       fast.add(PlanTag.FAST_FILE, dir.resolve(dev.berth.runtime.state.VerbsRecord.FILE), Create.verbs(rec, cgroups, spec));

@@ -78,18 +78,9 @@ public final class StateStore {
     return () -> Files.deleteIfExists(dir);
   }
 
-  /**
-   * The file in a container's directory that names its cgroup for the launcher's {@code update}
-   * (berth-native update.c), which parses no JSON: the absolute cgroup path below each hierarchy's
-   * mount, nothing else (no newline). Absent for a relative cgroupsPath (the JVM resolves those).
-   */
-  public static final String CGROUP_PATH_FILE = "cgroup-path";
-
   public void save(ContainerRecord record) {
     Path dir = dir(record.id());
     try {
-      String cg = record.cgroupsPath();
-      if (cg != null && cg.startsWith("/")) write(dir, CGROUP_PATH_FILE, cg.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       write(dir, "state.json", record.toJson());
     } catch (IOException e) {
       throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot write the state of " + dir + ": " + e.getMessage(), e);
