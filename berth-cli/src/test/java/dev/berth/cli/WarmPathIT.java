@@ -173,6 +173,16 @@ class WarmPathIT extends RuncTest {
     assertThat(Files.readString(runc.cgroup("pids", "u1").resolve("pids.max")).trim()).isEqualTo("40");
     // Unknown to the launcher: straight to the JVM.
     assertThat(traced("update", "--blkio-weight", "500", "u1").err()).contains("berth-trace");
+    // A container made by the warm path (its verbs record from the template) updates without a JVM too.
+    Runc.Result warm = traced("run", "-d", "--bundle", b.toString(), "u2");
+    assertThat(warm.code()).as(warm.err()).isZero();
+    assertThat(warm.err()).doesNotContain("berth-trace");
+    Runc.Result r2 = traced("update", "--cpu-quota", "30000", "--pids-limit", "30", "u2");
+    assertThat(r2.code()).as(r2.err()).isZero();
+    assertThat(r2.err()).doesNotContain("berth-trace");
+    assertThat(Files.readString(runc.cgroup("cpu", "u2").resolve("cpu.cfs_quota_us")).trim()).isEqualTo("30000");
+    assertThat(Files.readString(runc.cgroup("pids", "u2").resolve("pids.max")).trim()).isEqualTo("30");
+    runc.run("delete", "--force", "u2").ok();
     runc.run("delete", "--force", "u1").ok();
     assertThat(runc.run("update", "--memory", "64m", "u1").err()).contains("does not exist");
   }

@@ -150,12 +150,30 @@ class SecurityDefaultsKernelIT {
 
   @Test
   void mappedDeviceAndNoOther() throws Exception {
-    // CgroupPermissions narrower than rwm are in linux.resources.devices, but berth-runtime (Create.withDeviceDefaults)
-    // currently adds an rwm allow rule per linux.devices entry, so only the mapping itself is checked here
     Result r = run("{\"Devices\":[{\"PathOnHost\":\"/dev/zero\",\"PathInContainer\":\"/dev/myzero\",\"CgroupPermissions\":\"r\"}]}",
         "head -c 5 /dev/myzero | wc -c; test -e /dev/kmsg || echo no-kmsg; mknod /dev/mykmsg c 1 11; head -c 1 /dev/mykmsg; echo rc=$?");
     assertThat(r.out()).as(r.err()).startsWith("5\n").contains("no-kmsg").contains("rc=1");
     assertThat(r.err()).contains("Operation not permitted"); // the devices cgroup refuses what Docker's rules do not allow
+  }
+
+  /**
+   * The device cgroup follows CgroupPermissions exactly ({@code linux.resources.devices}; the
+   * {@code linux.devices} entry only makes the node, as in runc): read-only refuses opening for
+   * writing, rw allows it. /dev/loop-control (10:237) is in none of the default rules; opening it
+   * does nothing.
+   */
+  @Test
+  void deviceCgroupPermissionsAreEnforced() throws Exception {
+    Path dev = Path.of("/dev/loop-control");
+    assertThat(dev).as("this test needs %s (a device outside the default rules)", dev).exists();
+    String script = "exec 3</dev/myloop && echo read-ok; (exec 4>/dev/myloop) && echo write-ok; echo end";
+    Result ro = run("{\"Devices\":[{\"PathOnHost\":\"/dev/loop-control\",\"PathInContainer\":\"/dev/myloop\","
+        + "\"CgroupPermissions\":\"r\"}]}", script);
+    assertThat(ro.out()).as(ro.err()).contains("read-ok").contains("end").doesNotContain("write-ok");
+    assertThat(ro.err()).contains("Operation not permitted");
+    Result rw = run("{\"Devices\":[{\"PathOnHost\":\"/dev/loop-control\",\"PathInContainer\":\"/dev/myloop\","
+        + "\"CgroupPermissions\":\"rw\"}]}", script);
+    assertThat(rw.out()).as(rw.err()).contains("read-ok").contains("write-ok");
   }
 
   @Test

@@ -9,7 +9,19 @@ public final class LinuxSyscalls implements Syscalls {
 
     private LinuxSyscalls() {}
 
-    @Override public void kill(int pid, int sig) { Linux.kill(pid, sig); }
+    /**
+     * SIGKILL and SIGTERM (what containerd and podman send) through ProcessHandle, the JDK's own
+     * kill(2): binding the foreign-function machinery costs more than the rest of a {@code kill}
+     * command. A process that is gone is ESRCH either way.
+     */
+    @Override public void kill(int pid, int sig) {
+        if ((sig == 9 || sig == 15) && pid > 0 && pid != ProcessHandle.current().pid()) {
+            var h = ProcessHandle.of(pid);
+            if (h.isEmpty()) throw new SyscallException("kill", Errno.ESRCH, Integer.toString(pid));
+            if (sig == 9 ? h.get().destroyForcibly() : h.get().destroy()) return;
+        }
+        Linux.kill(pid, sig);
+    }
     @Override public boolean alive(int pid) { return Linux.alive(pid); }
     @Override public int getpid() { return Linux.getpid(); }
     @Override public int geteuid() { return Linux.geteuid(); }

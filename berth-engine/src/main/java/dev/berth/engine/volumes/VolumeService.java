@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.engine.containers.EngineException;
 import dev.berth.engine.events.EventBus;
 import dev.berth.sys.Linux;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -70,14 +71,21 @@ public final class VolumeService {
 
   private final Path dir;
   private final EventBus events;
+  private final Syscalls sys;
   private final Map<String, Volume> byName = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private volatile Function<String, List<String>> users = n -> List.of();
 
   /** The volumes under {@code dir} ({@code <root>/volumes}), publishing to {@code events}. */
   public VolumeService(Path dir, EventBus events) throws IOException {
+    this(dir, events, Syscalls.linux());
+  }
+
+  /** As above, reaching the kernel (a volume's own mount: type, device, o) through {@code sys}. */
+  public VolumeService(Path dir, EventBus events, Syscalls sys) throws IOException {
     this.dir = dir;
     this.events = events;
+    this.sys = sys;
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     load();
@@ -372,9 +380,9 @@ public final class VolumeService {
     }
     try {
       if ((flags & Linux.MS_BIND) != 0) {
-        Linux.mount(device, target, null, flags, null);
+        sys.mount(device, target, null, flags, null);
       } else {
-        Linux.mount(device, target, type.isEmpty() || type.equals("none") ? null : type, 0, data.isEmpty() ? null : String.join(",", data));
+        sys.mount(device, target, type.isEmpty() || type.equals("none") ? null : type, 0, data.isEmpty() ? null : String.join(",", data));
       }
     } catch (RuntimeException e) {
       throw EngineException.system("error while mounting volume '" + target + "': " + e.getMessage());
@@ -385,7 +393,7 @@ public final class VolumeService {
     String target = data(name).toString();
     if (!mountedNow(target)) return;
     try {
-      Linux.umount2(target, Linux.MNT_DETACH);
+      sys.umount2(target, Linux.MNT_DETACH);
     } catch (RuntimeException e) {
       log.println("berthd: cannot unmount volume " + name + ": " + e.getMessage());
     }

@@ -71,4 +71,26 @@ class VolumeServiceTest {
     assertThat(Files.exists(dir.resolve(".removing-gone-1234"))).isFalse();
     assertThat(Files.isRegularFile(dir.resolve("old/volume.json"))).isTrue();
   }
+
+  @Test
+  void aVolumesOwnMountIsMadeOnceAndARefusalIsReportedWithTheVolume() throws Exception {
+    var sys = new dev.berth.sys.RecordingSyscalls();
+    VolumeService v = new VolumeService(dir, new EventBus(), sys);
+    v.create("tvol", "", Map.of("type", "tmpfs", "device", "tmpfs", "o", "size=1m,uid=7"), Map.of());
+    v.create("bvol", "", Map.of("type", "none", "device", "/srv/x", "o", "rbind"), Map.of());
+    v.mounted("tvol", "c1", "/data", true, "");
+    v.mounted("bvol", "c1", "/b", true, "");
+    String t = v.data("tvol").toString(), b = v.data("bvol").toString();
+    assertThat(sys.log()).containsExactly("mount tmpfs " + t + " tmpfs 0 size=1m,uid=7",
+        "mount /srv/x " + b + " null " + (dev.berth.sys.Linux.MS_BIND | dev.berth.sys.Linux.MS_REC) + " null");
+
+    sys.failOn("mount", dev.berth.sys.Errno.EPERM);
+    v.create("uvol", "", Map.of("type", "tmpfs", "device", "tmpfs"), Map.of());
+    assertThatThrownBy(() -> v.mounted("uvol", "c2", "/u", true, "")).isInstanceOf(EngineException.class)
+        .hasMessageContaining("error while mounting volume '" + v.data("uvol") + "'").hasMessageContaining("EPERM");
+    // a volume without options is the directory itself: nothing mounted
+    v.create("plain", "", Map.of(), Map.of());
+    v.mounted("plain", "c3", "/p", true, "");
+    assertThat(sys.names()).containsExactly("mount", "mount", "mount");
+  }
 }

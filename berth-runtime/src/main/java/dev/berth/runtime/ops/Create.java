@@ -165,9 +165,11 @@ public final class Create {
   }
 
   /**
-   * The devices cgroup must let the container use the devices berth creates for it: after the
-   * config's own rules come runc's defaults (mknod of anything, the standard nodes, ptys, tun)
-   * and an allow rule per linux.devices entry.
+   * The devices cgroup: the config's own rules ({@code linux.resources.devices}) first, then runc's
+   * defaults (mknod of anything, the standard nodes, ptys, tun). As in runc, {@code linux.devices}
+   * only creates nodes and adds no rule: a node the config's rules do not allow (or allow only
+   * {@code r}, as {@code docker run --device /dev/x:/dev/y:r} writes it) stays refused for what
+   * they do not name.
    */
   static Resources withDeviceDefaults(Resources r, Spec spec) {
     if (r.devices() == null || r.devices().isEmpty()) return r;
@@ -177,11 +179,6 @@ public final class Create {
     long[][] chars = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {10, 200}};
     for (long[] c : chars) rules.add(Resources.DeviceRule.allowChar(c[0], c[1], "rwm"));
     rules.add(new Resources.DeviceRule(true, "c", 136L, null, "rwm"));
-    for (var d : spec.linux().devices()) {
-      String type = d.type().equals("u") ? "c" : d.type();
-      if (type.equals("p")) continue;
-      rules.add(new Resources.DeviceRule(true, type, d.major(), d.minor(), "rwm"));
-    }
     return r.withDevices(rules);
   }
 

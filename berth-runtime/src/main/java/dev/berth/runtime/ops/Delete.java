@@ -36,7 +36,7 @@ public final class Delete {
       int pid = c.pid().orElse(0);
       if (pid > 0) {
         try {
-          Kill.signal(pid, 9);
+          Kill.signal(dev.berth.sys.Syscalls.linux(), pid, 9);
         } catch (RuntimeException ignored) {
           // gone already
         }

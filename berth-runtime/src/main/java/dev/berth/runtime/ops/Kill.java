@@ -4,8 +4,11 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.state.Container;
 import dev.berth.runtime.state.Status;
-import dev.berth.sys.Linux;
+import dev.berth.sys.Errno;
 import dev.berth.sys.Signals;
+import dev.berth.sys.SyscallException;
+import dev.berth.sys.Syscalls;
+import java.util.List;
 
 /** kill: a signal to the init, or with --all to every process in the container's cgroup. */
 public final class Kill {
@@ -20,38 +23,45 @@ public final class Kill {
   }
 
   /**
-   * SIGTERM and SIGKILL (what containerd and podman send) go through ProcessHandle, the others
-   * through FFM: loading the foreign-function machinery costs more than the rest of a kill.
+   * One signal to the init. A SIGKILL or SIGTERM to a process that is gone (it exited since its
+   * state was read) is done; any other refusal is reported.
    */
-  static void signal(int pid, int sig) {
-    if (sig == 9 || sig == 15) {
-      var h = ProcessHandle.of(pid);
-      if (h.isEmpty()) return;
-      boolean sent = sig == 9 ? h.get().destroyForcibly() : h.get().destroy();
-      if (sent || !h.get().isAlive()) return;
+  static void signal(Syscalls sys, int pid, int sig) {
+    try {
+      sys.kill(pid, sig);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH || (sig != 9 && sig != 15)) throw e;
     }
-    Linux.kill(pid, sig);
+  }
+
+  /** kill --all: the signal to every pid; one that cannot be signalled (exited meanwhile) stops none of the others. */
+  static void signalAll(Syscalls sys, List<Integer> pids, int sig) {
+    for (int pid : pids) {
+      try {
+        sys.kill(pid, sig);
+      } catch (RuntimeException ignored) {
+        // exited meanwhile
+      }
+    }
   }
 
   public static void kill(RuntimeContext ctx, String id, String signal, boolean all) {
+    kill(Syscalls.linux(), ctx, id, signal, all);
+  }
+
+  static void kill(Syscalls sys, RuntimeContext ctx, String id, String signal, boolean all) {
     int sig = parseSignal(signal);
     Container c = Lifecycle.load(ctx, id);
     Status s = Lifecycle.status(ctx, c);
     if (all && c.record().cgroupsPath() != null) {
       if (s == Status.STOPPED && c.pid().isEmpty()) throw ContainerException.wrongState(id, s, "kill");
       var cg = ctx.cgroups(c);
-      for (int pid : cg.pids()) {
-        try {
-          signal(pid, sig);
-        } catch (RuntimeException ignored) {
-          // exited meanwhile
-        }
-      }
+      signalAll(sys, cg.pids(), sig);
       if (s == Status.PAUSED && (sig == 9 || sig == 15)) cg.thaw();
       return;
     }
     int pid = Lifecycle.requirePid(c, s, "kill");
-    signal(pid, sig);
+    signal(sys, pid, sig);
     if (s == Status.PAUSED && sig == 9) ctx.cgroups(c).thaw();
   }
 }
