@@ -42,6 +42,12 @@ public final class LinuxSyscalls implements Syscalls {
     @Override public long eventfdRead(int fd) { return EventFd.read(fd); }
     @Override public void eventfdWrite(int fd, long value) { EventFd.write(fd, value); }
 
+    @Override public int unixListen(String path) { return Pty.listen(path); }
+    @Override public int accept(int listenFd) { return Pty.accept(listenFd); }
+    @Override public int receiveFd(int sock) { return Pty.receiveFd(sock); }
+    @Override public int poll(int fd, short events, int timeoutMs) { return Pty.poll(fd, events, timeoutMs); }
+    @Override public void resizeTerminal(int fd, int rows, int cols) { Pty.resize(fd, rows, cols); }
+
     @Override public void mount(String source, String target, String fstype, long flags, String data) {
         Linux.mount(source, target, fstype, flags, data);
     }

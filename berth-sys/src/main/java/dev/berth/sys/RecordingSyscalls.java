@@ -40,7 +40,7 @@ public final class RecordingSyscalls implements Syscalls {
     private final Map<String, List<Integer>> attached = new HashMap<>(); // cgroup path -> program ids
     private final Map<String, Long> fsTypes = new HashMap<>();
     private final Set<Integer> live = new LinkedHashSet<>();
-    private int nextFd = 100, nextProgram = 1, euid;
+    private int nextFd = 100, nextProgram = 1, euid, pollAnswer;
 
     // ---- telling it what to do
 
@@ -65,6 +65,12 @@ public final class RecordingSyscalls implements Syscalls {
     /** These pids exist (until SIGKILLed). */
     public synchronized RecordingSyscalls live(int... pids) {
         for (int p : pids) live.add(p);
+        return this;
+    }
+
+    /** What poll answers for an open descriptor (0, nothing ready, unless set); a closed one is POLLNVAL. */
+    public synchronized RecordingSyscalls pollAnswer(int revents) {
+        pollAnswer = revents;
         return this;
     }
 
@@ -202,6 +208,24 @@ public final class RecordingSyscalls implements Syscalls {
         if (c == null) throw new SyscallException("write eventfd", Errno.EBADF, "fd " + fd);
         counters.put(fd, c + value);
         notifyAll();
+    }
+
+    @Override public synchronized int unixListen(String path) { call("unixListen", path); return fd("listen " + path); }
+    @Override public synchronized int accept(int listenFd) {
+        call("accept", listenFd);
+        return fd("connection on " + need(listenFd, "accept4"));
+    }
+    @Override public synchronized int receiveFd(int sock) {
+        call("receiveFd", sock);
+        return fd("received on " + need(sock, "recvmsg"));
+    }
+    @Override public synchronized int poll(int fd, short events, int timeoutMs) {
+        call("poll", fd, events, timeoutMs);
+        return open.containsKey(fd) ? pollAnswer & (events | Pty.POLLERR | Pty.POLLHUP) : Pty.POLLNVAL;
+    }
+    @Override public synchronized void resizeTerminal(int fd, int rows, int cols) {
+        call("resizeTerminal", fd, rows, cols);
+        need(fd, "ioctl(TIOCSWINSZ)");
     }
 
     @Override public synchronized void mount(String source, String target, String fstype, long flags, String data) {

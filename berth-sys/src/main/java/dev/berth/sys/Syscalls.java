@@ -63,6 +63,23 @@ public interface Syscalls {
     /** Adds {@code value} to an eventfd's counter. */
     void eventfdWrite(int fd, long value);
 
+    // ---- console sockets and terminals (runc's console-socket protocol; {@link Pty})
+
+    /** A listening unix stream socket bound at {@code path} (close-on-exec); its fd. */
+    int unixListen(String path);
+
+    /** accept4(2) a connection (close-on-exec); its fd. */
+    int accept(int listenFd);
+
+    /** One fd received over a connected unix socket (SCM_RIGHTS, close-on-exec); refused if none came. */
+    int receiveFd(int sock);
+
+    /** poll(2) of one fd: its revents ({@link Pty#POLLIN}, ...), 0 on timeout or EINTR. */
+    int poll(int fd, short events, int timeoutMs);
+
+    /** TIOCSWINSZ: the terminal's size. */
+    void resizeTerminal(int fd, int rows, int cols);
+
     // ---- mounts and namespaces
 
     /** mount(2); {@code source}, {@code fstype}, {@code data} may be null. Flags: {@link Linux}'s MS_*. */

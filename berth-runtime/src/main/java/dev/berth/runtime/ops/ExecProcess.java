@@ -4,9 +4,9 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.spec.Process;
-import dev.berth.sys.Linux;
 import dev.berth.sys.Pty;
 import dev.berth.sys.SyscallException;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 public final class ExecProcess {
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private final Syscalls sys;
   private final java.lang.Process launcher;
   private final boolean tty;
   private final long pid;
@@ -47,7 +48,8 @@ public final class ExecProcess {
   private final CompletableFuture<Integer> done = new CompletableFuture<>();
   private String failure;
 
-  private ExecProcess(java.lang.Process launcher, boolean tty, long pid, int master) {
+  private ExecProcess(Syscalls sys, java.lang.Process launcher, boolean tty, long pid, int master) {
+    this.sys = sys;
     this.launcher = launcher;
     this.tty = tty;
     this.pid = pid;
@@ -63,6 +65,12 @@ public final class ExecProcess {
    */
   public static ExecProcess start(RuntimeContext ctx, String id, Process process, boolean attach, OutputStream out,
       OutputStream err) {
+    return start(Syscalls.linux(), ctx, id, process, attach, out, err);
+  }
+
+  /** As above, reaching the kernel (console socket, pty, signals) through {@code sys}. */
+  static ExecProcess start(Syscalls sys, RuntimeContext ctx, String id, Process process, boolean attach,
+      OutputStream out, OutputStream err) {
     Path dir = privateDir(ctx.store().root().resolve(".exec"));
     String token = HexFormat.of().formatHex(bytes(8));
     Path planFile = dir.resolve(token + ".plan");
@@ -73,7 +81,7 @@ public final class ExecProcess {
     java.lang.Process launcher = null;
     try {
       Plan plan = Exec.prepare(ctx, new Exec.Request(id, process, pidFile, tty ? sock : null, false, 0));
-      if (tty) listen = Pty.listen(sock.toString());
+      if (tty) listen = sys.unixListen(sock.toString());
       Files.write(planFile, plan.encode(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       ProcessBuilder pb = new ProcessBuilder(ctx.launcher().toString(), "--plan-file", planFile.toString());
       if (!attach || tty) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -83,9 +91,9 @@ public final class ExecProcess {
       } catch (IOException e) {
         throw new ContainerException(ContainerException.Kind.SYSTEM, "cannot start " + ctx.launcher() + ": " + e.getMessage(), e);
       }
-      int master = tty ? receiveMaster(listen, launcher) : -1;
+      int master = tty ? receiveMaster(sys, listen, launcher) : -1;
       long pid = awaitPid(pidFile, launcher);
-      ExecProcess x = new ExecProcess(launcher, tty, pid, master);
+      ExecProcess x = new ExecProcess(sys, launcher, tty, pid, master);
       if (pid < 0) {
         // The launcher failed before the process ran (no such program, a bad user, ...): its
         // message is the whole story; exit codes as Docker's (127 not found, 126 otherwise).
@@ -108,7 +116,7 @@ public final class ExecProcess {
       if (e instanceof RuntimeException re) throw re;
       throw new ContainerException(ContainerException.Kind.SYSTEM, "exec in \"" + id + "\": " + e.getMessage(), e);
     } finally {
-      if (listen >= 0) Linux.close(listen);
+      if (listen >= 0) sys.close(listen);
       for (Path p : new Path[] {planFile, pidFile, sock}) {
         try {
           Files.deleteIfExists(p);
@@ -153,7 +161,7 @@ public final class ExecProcess {
     synchronized (lock) {
       if (masterClosed || master < 0) return;
       try {
-        Pty.resize(master, rows, cols);
+        sys.resizeTerminal(master, rows, cols);
       } catch (SyscallException e) {
         // the terminal is gone with the process
       }
@@ -162,7 +170,7 @@ public final class ExecProcess {
 
   /** Signals the process (through the launcher, which forwards it). */
   public void signal(int sig) {
-    if (launcher.isAlive()) Linux.kill((int) launcher.pid(), sig);
+    if (launcher.isAlive()) sys.kill((int) launcher.pid(), sig);
   }
 
   private void pump(String token, boolean attach, OutputStream out, OutputStream err) {
@@ -229,11 +237,11 @@ public final class ExecProcess {
     boolean sinkOk = out != null;
     while (true) {
       if (master < 0) return;
-      int r = Pty.poll(master, Pty.POLLIN, 200);
+      int r = sys.poll(master, Pty.POLLIN, 200);
       if ((r & Pty.POLLIN) != 0) {
         int n;
         try {
-          n = Linux.read(master, buf, 0, buf.length);
+          n = sys.read(master, buf, 0, buf.length);
         } catch (SyscallException e) {
           return; // EIO: no process holds the terminal any more
         }
@@ -248,7 +256,7 @@ public final class ExecProcess {
         }
       } else if ((r & (Pty.POLLHUP | Pty.POLLERR | Pty.POLLNVAL)) != 0) {
         return;
-      } else if (!launcher.isAlive() && Pty.poll(master, Pty.POLLIN, 0) == 0) {
+      } else if (!launcher.isAlive() && sys.poll(master, Pty.POLLIN, 0) == 0) {
         return; // a background process may keep the terminal open: the exec is over anyway
       }
     }
@@ -258,7 +266,7 @@ public final class ExecProcess {
     synchronized (lock) {
       if (master >= 0 && !masterClosed) {
         masterClosed = true;
-        Linux.close(master);
+        sys.close(master);
       }
     }
   }
@@ -275,12 +283,12 @@ public final class ExecProcess {
       while (len > 0) {
         synchronized (lock) {
           if (masterClosed || master < 0) throw new IOException("the exec'd process is gone");
-          int r = Pty.poll(master, (short) 0x4 /* POLLOUT */, 200);
+          int r = sys.poll(master, (short) 0x4 /* POLLOUT */, 200);
           if ((r & (Pty.POLLHUP | Pty.POLLERR | Pty.POLLNVAL)) != 0) throw new IOException("terminal closed");
           if ((r & 0x4) == 0) continue;
           int n = Math.min(len, 512);
           try {
-            Linux.writeFully(master, java.nio.ByteBuffer.wrap(b, off, n));
+            sys.writeFully(master, java.util.Arrays.copyOfRange(b, off, off + n));
           } catch (SyscallException e) {
             throw new IOException("terminal: " + e.getMessage(), e);
           }
@@ -291,17 +299,22 @@ public final class ExecProcess {
     }
   }
 
-  private static int receiveMaster(int listen, java.lang.Process launcher) {
+  /**
+   * The pty master the launcher sends over the console socket; -1 if the launcher ended first. The
+   * connection is closed whatever happens (a message without a descriptor is an error).
+   */
+  static int receiveMaster(Syscalls sys, int listen, java.lang.Process launcher) {
     while (true) {
-      int r = Pty.poll(listen, Pty.POLLIN, 100);
+      int r = sys.poll(listen, Pty.POLLIN, 100);
       if ((r & Pty.POLLIN) != 0) {
-        int conn = Pty.accept(listen);
+        int conn = sys.accept(listen);
         try {
-          return Pty.receiveFd(conn);
+          return sys.receiveFd(conn);
         } finally {
-          Linux.close(conn);
+          sys.close(conn);
         }
       }
+      if ((r & Pty.POLLNVAL) != 0) throw new SyscallException("poll", 9 /* EBADF */, "console socket fd " + listen);
       if (!launcher.isAlive()) return -1; // it failed first: its stderr says why
     }
   }
