@@ -57,6 +57,7 @@ final class Recovery {
   /** Anonymous volumes whose container's create or remove did not finish: removed once every record is loaded. */
   private final List<String> volumesToRemove = new ArrayList<>();
   private final Map<String, Integer> counts = new LinkedHashMap<>();
+  private final long started = System.nanoTime();
 
   interface Images {
     void removeSnapshot(String id);
@@ -233,7 +234,7 @@ final class Recovery {
     } catch (RuntimeException e) {
       log.println("berthd: recovery: cgroup sweep: " + e.getMessage());
     }
-    if (!counts.isEmpty()) log.println("berthd: recovery: " + counts);
+    if (!counts.isEmpty()) log.println("berthd: recovery: " + counts + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
   }
 
   /**
@@ -308,8 +309,11 @@ final class Recovery {
 
   /** The runtime's {@code delete --force}: creator and monitor stopped, processes killed, cgroup and state removed. */
   private void undoRuntime(String id) {
+    long t0 = System.nanoTime();
     try {
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true);
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      if (ms > 500) log.println("berthd: recovery: " + id + ": delete --force took " + ms + " ms");
     } catch (RuntimeException e) {
       log.println("berthd: recovery: " + id + ": cannot delete its runtime state: " + e.getMessage());
     }
