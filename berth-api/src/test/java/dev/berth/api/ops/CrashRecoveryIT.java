@@ -163,7 +163,9 @@ class CrashRecoveryIT {
    * The two crash points a random kill rarely hits, made on disk while berthd is down: a create
    * that died after making its anonymous volume (no container.json, the {@code creating} mark), and
    * a remove with {@code -v} that died after its mark and its record were gone. Both containers and
-   * both volumes are gone after the restart, with their snapshots; a third container is untouched.
+   * both volumes are gone after the restart, with their snapshots; a third container is untouched;
+   * a fourth, running, whose runtime state was deleted, is recorded as ended (255) and its monitor,
+   * keeper and processes are gone.
    */
   @Test
   void interruptedCreateAndRemoveLeaveNoVolume() throws Exception {
@@ -178,7 +180,10 @@ class CrashRecoveryIT {
         assertThat(vols[i]).as("anonymous volume of %s", ids[i]).isNotEmpty();
       }
       d.docker("start", ids[2]).ok();
+      String lost = d.docker("run", "-d", TestBerthd.IMAGE, "sleep", "1000").ok().out().strip();
       d.kill9();
+      // 3: a running container whose runtime state is lost (its monitor, keeper and init live on)
+      new ProcessBuilder("rm", "-rf", d.tmp().resolve("run/runtime").resolve(lost).toString()).start().waitFor();
       Path dirs = d.tmp().resolve("lib/engine/containers");
       // 0: a create that died between its volume and its record
       Files.delete(dirs.resolve(ids[0]).resolve("container.json"));
@@ -196,8 +201,14 @@ class CrashRecoveryIT {
       }
       assertThat(M.readTree(d.docker("inspect", ids[2]).ok().out()).get(0).path("State").path("Running").asBoolean()).isTrue();
       d.docker("volume", "inspect", vols[2]).ok();
+      JsonNode ls = M.readTree(d.docker("inspect", lost).ok().out()).get(0).path("State");
+      assertThat(ls.path("Running").asBoolean()).as("%s", ls).isFalse();
+      assertThat(ls.path("ExitCode").asInt()).as("%s", ls).isEqualTo(255);
+      assertThat(leaks.cgroups()).as("only the running container's cgroup").containsExactly(ids[2]);
+      assertThat(leaks.processes()).as("init, monitor, keeper of the running container only").hasSize(3);
       assertThat(d.log()).contains("recovery: " + ids[0] + ": a create that did not finish", "recovery: " + ids[1] + ": finishing its removal");
       d.docker("rm", "-f", "-v", ids[2]).ok();
+      d.docker("rm", "-f", lost).ok();
       assertThat(d.docker("volume", "inspect", vols[2]).code()).isNotZero();
       Leaks.Counts c = awaitZero(leaks);
       assertThat(c.total()).as("leaks: %s", c).isZero();

@@ -422,15 +422,7 @@ public final class ContainerEngine implements Closeable {
         }
       }
     }
-    java.util.Set<String> running = new java.util.HashSet<>();
-    for (Container c : byId.values()) {
-      if (!c.running()) {
-        recovery.unfinishedStart(c);
-        continue;
-      }
-      running.add(c.id);
-    }
-    recovery.sweep(java.util.Set.copyOf(byId.keySet()), running);
+    for (Container c : byId.values()) if (!c.running()) recovery.unfinishedStart(c);
     for (Container c : byId.values()) {
       if (!c.running()) continue;
       Container.Run r = new Container.Run(runSeq.incrementAndGet(), logSize(c), new CompletableFuture<>());
@@ -444,6 +436,9 @@ public final class ContainerEngine implements Closeable {
         finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
       }
     }
+    java.util.Set<String> running = new java.util.HashSet<>();
+    for (Container c : byId.values()) if (c.running() || c.restarting()) running.add(c.id); // never touched by the sweep
+    recovery.sweep(java.util.Set.copyOf(byId.keySet()), running); // orphans, once the live ones are known
     // dockerd's restore: containers that had run and are stopped now start again if their policy
     // says so (a fresh restart manager: always even after a user's stop, unless-stopped not then)
     List<Container> boot = new ArrayList<>();
@@ -1490,7 +1485,7 @@ public final class ContainerEngine implements Closeable {
 
   private void networkReconcile() {
     java.util.Set<String> running = new java.util.HashSet<>();
-    for (Container c : byId.values()) if (c.running()) running.add(c.id);
+    for (Container c : byId.values()) if (c.running() || c.restarting()) running.add(c.id); // never touched by the sweep
     networks.reconcile(java.util.Set.copyOf(byId.keySet()), running);
   }
 }

@@ -223,6 +223,20 @@ final class Recovery {
     }
     // monitors (and their keepers) of this root that serve no running container
     killOrphanMonitors(running);
+    // a known container that does not run but whose cgroup still holds processes (its runtime state
+    // was lost: the record's end is written already): they are killed and the cgroup removed
+    for (String id : known) {
+      if (running.contains(id) || ctx.store().exists(id)) continue;
+      try {
+        var cg = CgroupManagers.open(null, id, ctx.cgroupParent());
+        if (!cg.exists()) continue;
+        cg.destroy();
+        count("stale cgroups");
+        log.println("berthd: recovery: " + id + ": its cgroup outlived its runtime state: processes killed, removed");
+      } catch (RuntimeException e) {
+        log.println("berthd: recovery: " + id + ": cgroup: " + e.getMessage());
+      }
+    }
     // cgroups under the parent with no state here (rmdir only; young ones left, see CgroupSweeper)
     try {
       var r = CgroupSweeper.sweep(CgroupManagers.hostLayout(), ctx.cgroupParent(), ctx.store()::claim, CgroupSweeper.DEFAULT_MIN_AGE);
