@@ -268,8 +268,9 @@ public final class ContainerEngine implements Closeable {
     boolean snapshot = false;
     List<String> newVolumes = List.of();
     try {
-      newVolumes = volumes.create(hc);
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Recovery.markCreating(dir, Recovery.anonymous(hc)); // a crash from here on is undone at the next start
+      newVolumes = volumes.create(hc);
       Container c = new Container(id, fullName, Instant.now().toString(), dir);
       c.path = argv.get(0);
       c.args = List.copyOf(argv.subList(1, argv.size()));
@@ -297,6 +298,7 @@ public final class ContainerEngine implements Closeable {
         throw EngineException.invalid(e.getMessage());
       }
       save(c);
+      Recovery.createDone(dir);
       byId.put(id, c);
       event(c, "create", Map.of());
       return new Created(id, warnings);
@@ -405,19 +407,11 @@ public final class ContainerEngine implements Closeable {
    * recorded now.
    */
   private List<Container> load() throws IOException {
+    Recovery recovery = new Recovery(ctx, execRoot, containersDir, this::recoveryImages, networks, volumes, log);
     try (var ds = Files.newDirectoryStream(containersDir)) {
       for (Path d : ds) {
         Path f = d.resolve("container.json");
-        if (!Files.isRegularFile(f)) {
-          log.println("berthd: " + d + ": no container.json (a create that did not finish): removed");
-          try {
-            images().snapshotter().remove(d.getFileName().toString());
-          } catch (RuntimeException ignored) {
-            // no snapshot
-          }
-          deleteTree(d);
-          continue;
-        }
+        if (recovery.unfinished(d)) continue; // a create or remove a crash interrupted: undone or finished
         try {
           Container c = Container.fromJson(Container.M.readTree(f.toFile()), d);
           if (c.status.equals("restarting")) c.status = "exited"; // berthd died during a restart's delay: decided below
@@ -428,6 +422,7 @@ public final class ContainerEngine implements Closeable {
         }
       }
     }
+    for (Container c : byId.values()) if (!c.running()) recovery.unfinishedStart(c);
     for (Container c : byId.values()) {
       if (!c.running()) continue;
       Container.Run r = new Container.Run(runSeq.incrementAndGet(), logSize(c), new CompletableFuture<>());
@@ -441,6 +436,9 @@ public final class ContainerEngine implements Closeable {
         finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
       }
     }
+    java.util.Set<String> running = new java.util.HashSet<>();
+    for (Container c : byId.values()) if (c.running() || c.restarting()) running.add(c.id); // never touched by the sweep
+    recovery.sweep(java.util.Set.copyOf(byId.keySet()), running); // orphans, once the live ones are known
     // dockerd's restore: containers that had run and are stopped now start again if their policy
     // says so (a fresh restart manager: always even after a user's stop, unless-stopped not then)
     List<Container> boot = new ArrayList<>();
@@ -453,6 +451,20 @@ public final class ContainerEngine implements Closeable {
       }
     }
     return boot;
+  }
+
+  private Recovery.Images recoveryImages() {
+    return new Recovery.Images() {
+      @Override public void removeSnapshot(String id) { images().snapshotter().remove(id); }
+
+      @Override public List<String> containerSnapshots() {
+        List<String> out = new ArrayList<>();
+        for (var i : images().snapshotter().list()) {
+          if (i.labels() != null && "container".equals(i.labels().get("dev.berth.engine"))) out.add(i.id());
+        }
+        return out;
+      }
+    };
   }
 
   private void restartAtBoot(List<Container> boot) {
@@ -726,8 +738,7 @@ public final class ContainerEngine implements Closeable {
     if (hc.path("AutoRemove").asBoolean(false)) {
       Thread.ofVirtual().start(() -> {
         try {
-          remove(c, true);
-          volumes.removeAnonymous(c); // --rm: its anonymous volumes too, as dockerd
+          remove(c, true, true); // --rm: its anonymous volumes too, as dockerd
         } catch (RuntimeException e) {
           log.println("berthd: auto-remove of " + c.id + ": " + e.getMessage());
         }
@@ -925,12 +936,14 @@ public final class ContainerEngine implements Closeable {
 
   /** DELETE /containers/{id}?v=: with {@code removeVolumes}, its anonymous volumes go too. */
   public void remove(String ref, boolean force, boolean removeVolumes) {
-    Container c = get(ref);
-    remove(c, force);
-    if (removeVolumes) volumes.removeAnonymous(c);
+    remove(get(ref), force, removeVolumes);
   }
 
   private void remove(Container c, boolean force) {
+    remove(c, force, false);
+  }
+
+  private void remove(Container c, boolean force, boolean removeVolumes) {
     ReentrantLock l = opLock(c.id);
     l.lock();
     try {
@@ -950,6 +963,8 @@ public final class ContainerEngine implements Closeable {
         r = c.run;
       }
       restarts.cancel(c.id);
+      // a crash from here on: the next start finishes this removal (Recovery)
+      Recovery.markRemoving(c.dir, removeVolumes ? volumes.anonymous(c) : List.of());
       if (r != null && !r.exited().isDone()) {
         try {
           Kill.kill(ctx, c.id, "9", true);
@@ -968,6 +983,7 @@ public final class ContainerEngine implements Closeable {
         synchronized (c) {
           c.removing = false;
         }
+        Recovery.removeAborted(c.dir);
         throw EngineException.system("cannot remove the root filesystem of " + c.name() + ": " + e.getMessage());
       }
       try {
@@ -975,11 +991,17 @@ public final class ContainerEngine implements Closeable {
       } catch (IOException ignored) {
         // the monitor removes it
       }
-      deleteTree(c.dir);
+      try {
+        Files.deleteIfExists(c.dir.resolve("container.json")); // first: a crash now leaves no record to load
+      } catch (IOException ignored) {
+        // deleteTree reports
+      }
       restarts.cancel(c.id);
       restarts.reset(c.id);
       byId.remove(c.id);
       byName.remove(c.name(), c.id);
+      if (removeVolumes) volumes.removeAnonymous(c); // not in use by c any more (it is out of byId)
+      deleteTree(c.dir);
       opLocks.remove(c.id);
       event(c, "destroy", Map.of());
       c.removed.complete(null);
@@ -1463,7 +1485,7 @@ public final class ContainerEngine implements Closeable {
 
   private void networkReconcile() {
     java.util.Set<String> running = new java.util.HashSet<>();
-    for (Container c : byId.values()) if (c.running()) running.add(c.id);
+    for (Container c : byId.values()) if (c.running() || c.restarting()) running.add(c.id); // never touched by the sweep
     networks.reconcile(java.util.Set.copyOf(byId.keySet()), running);
   }
 }
