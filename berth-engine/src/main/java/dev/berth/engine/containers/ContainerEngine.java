@@ -238,6 +238,7 @@ public final class ContainerEngine implements Closeable {
       Manifest m = images().store().manifest(md);
       imageConfig = images().store().config(m);
       imageId = m.config().digest();
+      dev.berth.engine.trace.OpTrace.phase("image");
     } catch (ImageException.NotFound e) {
       throw new EngineException(EngineException.Kind.NOT_FOUND, "No such image: " + withTag(imageRef));
     } catch (ImageException.InvalidReference e) {
@@ -262,6 +263,7 @@ public final class ContainerEngine implements Closeable {
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
+    dev.berth.engine.trace.OpTrace.phase("config");
     String id = newId();
     String fullName = reserveName(name == null || name.isEmpty() ? randomName() : name, id);
     Path dir = containersDir.resolve(id);
@@ -288,6 +290,7 @@ public final class ContainerEngine implements Closeable {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }
       snapshot = true;
+      dev.berth.engine.trace.OpTrace.phase("snapshot");
       volumes.populate(hc, rootfs);
       writeEtc(c);
       Files.write(c.logPath(), new byte[0], StandardOpenOption.CREATE);
@@ -296,7 +299,9 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("spec");
       save(c);
+      dev.berth.engine.trace.OpTrace.phase("save");
       byId.put(id, c);
       event(c, "create", Map.of());
       return new Created(id, warnings);
@@ -544,6 +549,7 @@ public final class ContainerEngine implements Closeable {
       }
       Path rootfs = images().snapshotter().rootfs(id);
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true); // what an earlier run left
+      dev.berth.engine.trace.OpTrace.phase("rootfs-check");
       writeEtc(c);
       ObjectNode spec;
       try {
@@ -551,10 +557,13 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("spec");
       if (networks != null) netUp = networkSetUp(c, spec);
+      dev.berth.engine.trace.OpTrace.phase("network");
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
       writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
+      dev.berth.engine.trace.OpTrace.phase("bundle");
       long offset = logSize(c);
       JsonLog.Position logStart = JsonLog.end(c.logPath()); // where this run's output begins (rotation: by inode)
       Path sock = controlSocket(c);
@@ -573,6 +582,7 @@ public final class ContainerEngine implements Closeable {
       } catch (ContainerException | dev.berth.spec.SpecException e) {
         throw startFailed(c, e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("plan");
       watcher.watch(id, ctx.store().dir(id));
       Launcher.Spawned s;
       try {
@@ -585,6 +595,7 @@ public final class ContainerEngine implements Closeable {
         cleanupRuntime(id);
         throw startFailed(c, s.stderr().isEmpty() ? "berth-launch exited with status " + s.exitCode() : s.stderr());
       }
+      dev.berth.engine.trace.OpTrace.phase("launch");
       int pid = 0;
       try {
         pid = ctx.store().load(id).pid().orElse(0);
@@ -607,6 +618,7 @@ public final class ContainerEngine implements Closeable {
         c.started = new CompletableFuture<>();
       }
       save(c);
+      dev.berth.engine.trace.OpTrace.phase("save");
       event(c, "start", Map.of());
       started.complete(r);
       if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
@@ -664,6 +676,15 @@ public final class ContainerEngine implements Closeable {
   void exitSeen(String id) {
     Container c = byId.get(id);
     if (c == null) return;
+    dev.berth.engine.trace.OpTrace.begin("exit " + id.substring(0, 12));
+    try {
+      exitSeen(c, id);
+    } finally {
+      dev.berth.engine.trace.OpTrace.end();
+    }
+  }
+
+  private void exitSeen(Container c, String id) {
     Container.Run r;
     synchronized (c) {
       r = c.run;
@@ -691,11 +712,13 @@ public final class ContainerEngine implements Closeable {
     synchronized (finishing) {
       if (r.exited().isDone()) return;
       watcher.unwatch(c.id);
+      dev.berth.engine.trace.OpTrace.phase("exit-read");
       try {
         if (ctx.store().exists(c.id)) Delete.delete(ctx, c.id, true);
       } catch (RuntimeException e) {
         log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       if (networks != null) networkTearDown(c.id);
       synchronized (c) {
         Instant now = Instant.now();
@@ -714,6 +737,7 @@ public final class ContainerEngine implements Closeable {
       } catch (RuntimeException e) {
         log.println("berthd: " + e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("save");
       r.exited().complete(code);
     }
     event(c, "die", Map.of("exitCode", Integer.toString(code)));
@@ -725,11 +749,14 @@ public final class ContainerEngine implements Closeable {
     JsonNode hc = c.hostConfig();
     if (hc.path("AutoRemove").asBoolean(false)) {
       Thread.ofVirtual().start(() -> {
+        dev.berth.engine.trace.OpTrace.begin("auto-remove " + c.id.substring(0, 12));
         try {
           remove(c, true);
           volumes.removeAnonymous(c); // --rm: its anonymous volumes too, as dockerd
         } catch (RuntimeException e) {
           log.println("berthd: auto-remove of " + c.id + ": " + e.getMessage());
+        } finally {
+          dev.berth.engine.trace.OpTrace.end();
         }
       });
       return;
@@ -958,8 +985,10 @@ public final class ContainerEngine implements Closeable {
         }
         if (!await(r.exited(), 20_000)) finishRun(c, r, 137, "killed by removal");
       }
+      dev.berth.engine.trace.OpTrace.phase("kill");
       cleanupRuntime(c.id);
       if (networks != null) networks.forget(c.id);
+      dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       try {
         images().snapshotter().remove(c.id);
       } catch (ImageException.NotFound e) {
@@ -975,7 +1004,9 @@ public final class ContainerEngine implements Closeable {
       } catch (IOException ignored) {
         // the monitor removes it
       }
+      dev.berth.engine.trace.OpTrace.phase("snapshot-remove");
       deleteTree(c.dir);
+      dev.berth.engine.trace.OpTrace.phase("dir-delete");
       restarts.cancel(c.id);
       restarts.reset(c.id);
       byId.remove(c.id);
