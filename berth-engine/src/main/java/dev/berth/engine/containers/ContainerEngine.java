@@ -82,6 +82,7 @@ public final class ContainerEngine implements Closeable {
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
   private final dev.berth.engine.networks.NetworkService networks; // null: no bridge networks (an empty namespace)
+  private final Trash trash; // a removed container's directories, deleted in the background
 
   /**
    * @param root berthd's --root (the image store's root too)
@@ -102,6 +103,7 @@ public final class ContainerEngine implements Closeable {
     this.containersDir = root.resolve("engine").resolve("containers");
     this.volumesDir = root.resolve("volumes");
     Files.createDirectories(containersDir);
+    this.trash = new Trash(root.resolve("engine").resolve("trash"));
     Files.createDirectories(execRoot.resolve("runtime"));
     Files.createDirectories(execRoot.resolve("io"));
     Files.setPosixFilePermissions(execRoot.resolve("io"), PosixFilePermissions.fromString("rwx------"));
@@ -141,7 +143,11 @@ public final class ContainerEngine implements Closeable {
     events.publish("container", action, c.id, a);
   }
 
+  /** Where removed containers' directories wait for their deletion. */
+  public Trash trash() { return trash; }
+
   @Override public void close() {
+    trash.close();
     watcher.close();
     restarts.close();
     journal.close();
@@ -285,7 +291,8 @@ public final class ContainerEngine implements Closeable {
       if (networks != null) registerNetworks(c, body.get("NetworkingConfig"));
       Path rootfs;
       try {
-        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
+        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints(),
+            hc.path("AutoRemove").asBoolean(false)); // --rm: a volatile overlay (no sync of its upper dir)
       } catch (ImageException e) {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }
@@ -300,7 +307,7 @@ public final class ContainerEngine implements Closeable {
         throw EngineException.invalid(e.getMessage());
       }
       dev.berth.engine.trace.OpTrace.phase("spec");
-      save(c);
+      save(c, !hc.path("AutoRemove").asBoolean(false));
       dev.berth.engine.trace.OpTrace.phase("save");
       byId.put(id, c);
       event(c, "create", Map.of());
@@ -368,9 +375,10 @@ public final class ContainerEngine implements Closeable {
   private void writeEtc(Container c) throws IOException {
     String hostname = OciSpec.hostname(c.id, c.config, c.hostConfig);
     try {
-      writeAtomic(c.dir.resolve("hostname"), (hostname + "\n").getBytes(StandardCharsets.UTF_8));
-      writeAtomic(c.dir.resolve("hosts"), OciSpec.hosts(hostname, c.hostConfig).getBytes(StandardCharsets.UTF_8));
-      writeAtomic(c.dir.resolve("resolv.conf"), OciSpec.resolvConf(c.hostConfig).getBytes(StandardCharsets.UTF_8));
+      // rewritten at every start: no fsync (see writeAtomic)
+      writeAtomic(c.dir.resolve("hostname"), (hostname + "\n").getBytes(StandardCharsets.UTF_8), false);
+      writeAtomic(c.dir.resolve("hosts"), OciSpec.hosts(hostname, c.hostConfig).getBytes(StandardCharsets.UTF_8), false);
+      writeAtomic(c.dir.resolve("resolv.conf"), OciSpec.resolvConf(c.hostConfig).getBytes(StandardCharsets.UTF_8), false);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -379,10 +387,21 @@ public final class ContainerEngine implements Closeable {
   // ---- persistence ----------------------------------------------------------------------------
 
   void save(Container c) {
+    save(c, true);
+  }
+
+  /**
+   * {@code durable} false: the record replaces the old one atomically (a crash of berthd leaves one
+   * or the other) but is not fsynced, so a crash of the host may bring the old one back. Used only
+   * where that is harmless: the record of a start or an exit (after a host crash no container runs
+   * and /run's runtime state is gone; {@link #load} records the end of whatever the record says
+   * runs) and the create of an AutoRemove container (it would be removed at its end anyway).
+   */
+  void save(Container c, boolean durable) {
     byte[] b;
     try {
       b = Container.M.writerWithDefaultPrettyPrinter().writeValueAsBytes(c.toJson());
-      writeAtomic(c.dir.resolve("container.json"), b);
+      writeAtomic(c.dir.resolve("container.json"), b, durable);
     } catch (IOException e) {
       throw EngineException.system("cannot save container " + c.id + ": " + e.getMessage());
     }
@@ -390,13 +409,25 @@ public final class ContainerEngine implements Closeable {
 
   /** Write a temporary file, fsync it, rename it into place, fsync the directory. */
   static void writeAtomic(Path file, byte[] content) throws IOException {
+    writeAtomic(file, content, true);
+  }
+
+  /**
+   * As {@link #writeAtomic(Path, byte[])}; with {@code sync} false without either fsync: readers
+   * see the old or the new file whole, and a crash of berthd keeps the new one, but a crash of the
+   * host may lose it. Only for files whose loss then is harmless: those rewritten at every start
+   * (the bundle's config.json, hostname, hosts, resolv.conf) and the records {@link #save(Container,
+   * boolean)} names.
+   */
+  static void writeAtomic(Path file, byte[] content, boolean sync) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer bb = ByteBuffer.wrap(content);
       while (bb.hasRemaining()) ch.write(bb);
-      ch.force(true);
+      if (sync) ch.force(true);
     }
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    if (!sync) return;
     try (FileChannel d = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
       d.force(true);
     } catch (IOException ignored) {
@@ -562,7 +593,7 @@ public final class ContainerEngine implements Closeable {
       dev.berth.engine.trace.OpTrace.phase("network");
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
-      writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
+      writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec), false); // rewritten at every start
       dev.berth.engine.trace.OpTrace.phase("bundle");
       long offset = logSize(c);
       JsonLog.Position logStart = JsonLog.end(c.logPath()); // where this run's output begins (rotation: by inode)
@@ -617,7 +648,7 @@ public final class ContainerEngine implements Closeable {
         started = c.started;
         c.started = new CompletableFuture<>();
       }
-      save(c);
+      save(c, false);
       dev.berth.engine.trace.OpTrace.phase("save");
       event(c, "start", Map.of());
       started.complete(r);
@@ -733,7 +764,7 @@ public final class ContainerEngine implements Closeable {
         c.finishedAt = now.toString();
       }
       try {
-        save(c);
+        save(c, false);
       } catch (RuntimeException e) {
         log.println("berthd: " + e.getMessage());
       }
@@ -990,7 +1021,7 @@ public final class ContainerEngine implements Closeable {
       if (networks != null) networks.forget(c.id);
       dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       try {
-        images().snapshotter().remove(c.id);
+        images().snapshotter().remove(c.id, trash::moveIn);
       } catch (ImageException.NotFound e) {
         // never prepared
       } catch (RuntimeException e) {
@@ -1005,7 +1036,7 @@ public final class ContainerEngine implements Closeable {
         // the monitor removes it
       }
       dev.berth.engine.trace.OpTrace.phase("snapshot-remove");
-      deleteTree(c.dir);
+      if (!trash.moveIn(c.dir)) deleteTree(c.dir);
       dev.berth.engine.trace.OpTrace.phase("dir-delete");
       restarts.cancel(c.id);
       restarts.reset(c.id);
@@ -1459,8 +1490,8 @@ public final class ContainerEngine implements Closeable {
     StringBuilder hosts = new StringBuilder(Files.readString(c.dir.resolve("hosts")));
     String hostname = OciSpec.hostname(c.id, c.config(), c.hostConfig());
     for (String a : networks.addresses(c.id)) hosts.append(a).append('\t').append(hostname).append('\n');
-    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8));
-    if (networks.onUserNetwork(c.id)) writeAtomic(c.dir.resolve("resolv.conf"), embeddedResolvConf(c).getBytes(StandardCharsets.UTF_8));
+    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8), false);
+    if (networks.onUserNetwork(c.id)) writeAtomic(c.dir.resolve("resolv.conf"), embeddedResolvConf(c).getBytes(StandardCharsets.UTF_8), false);
     return true;
   }
 
