@@ -580,6 +580,7 @@ public final class ContainerEngine implements Closeable {
       }
       Path rootfs = images().snapshotter().rootfs(id);
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true); // what an earlier run left
+      monitors.forget(id);
       dev.berth.engine.trace.OpTrace.phase("rootfs-check");
       writeEtc(c);
       ObjectNode spec;
@@ -678,6 +679,7 @@ public final class ContainerEngine implements Closeable {
 
   private void cleanupRuntime(String id) {
     watcher.unwatch(id);
+    monitors.forget(id);
     try {
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true);
     } catch (RuntimeException e) {
@@ -695,9 +697,11 @@ public final class ContainerEngine implements Closeable {
 
   // ---- exits ----------------------------------------------------------------------------------
 
+  private final MonitorRecords monitors = new MonitorRecords();
+
   private boolean monitorAlive(String id) {
     try {
-      return ctx.store().load(id).monitors().stream().anyMatch(ProcRecord::alive);
+      return monitors.alive(id, ctx.store().dir(id));
     } catch (RuntimeException e) {
       return false;
     }
@@ -743,6 +747,7 @@ public final class ContainerEngine implements Closeable {
     synchronized (finishing) {
       if (r.exited().isDone()) return;
       watcher.unwatch(c.id);
+      monitors.forget(c.id);
       dev.berth.engine.trace.OpTrace.phase("exit-read");
       try {
         if (ctx.store().exists(c.id)) Delete.delete(ctx, c.id, true);
