@@ -756,6 +756,7 @@ public final class ContainerEngine implements Closeable {
       }
       dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       if (networks != null) networkTearDown(c.id);
+      dev.berth.engine.trace.OpTrace.phase("network");
       synchronized (c) {
         Instant now = Instant.now();
         java.time.Duration ran = c.startedAt.equals(Container.ZERO_TIME) ? java.time.Duration.ZERO
