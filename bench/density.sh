@@ -8,19 +8,21 @@
 #                     adds a veth per container, which is the network's cost, not the engine's)
 #     --jobs J        concurrent create+start calls, default 8
 #     --ps-runs R     hyperfine runs of `docker ps`, default 10
+#     --log FILE      keeps berthd's log (BERTH_TRACE=1 in the environment: each request's phases)
 # Starts a berthd of its own (temp socket, store, runtime state, cgroup parent), starts the N
 # containers through the API (POST /containers/create + /start over the socket), and prints:
 # berthd's RSS before and after and its growth per container; the monitor + keeper PSS per
 # container (from /proc/PID/smaps_rollup of the processes recorded in each container's runtime
-# state); `docker ps` and `docker ps -a` times with N containers (hyperfine); then removes them
+# state); `docker ps` and `docker ps -a` times with N containers (hyperfine) and berthd's own
+# part of it (GET /containers/json over the socket, timed in Python, median); then removes them
 # all. Writes bench/results/density-<UTC time>.json (and density-latest.json).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-count=1000 network=none jobs=8 psruns=10
+count=1000 network=none jobs=8 psruns=10 logcopy=
 while (($#)); do
   case $1 in
     --count) count=$2; shift 2;; --network) network=$2; shift 2;; --jobs) jobs=$2; shift 2;;
-    --ps-runs) psruns=$2; shift 2;;
+    --ps-runs) psruns=$2; shift 2;; --log) logcopy=$2; shift 2;;
     -h|--help) sed -n '2,17p' "$0"; exit 0;;
     *) echo "density: unknown argument $1 (see --help)" >&2; exit 2;;
   esac
@@ -37,6 +39,7 @@ export DOCKER_HOST=unix://$sock
 export BERTH_CGROUP_PARENT=berth-density-$$
 bpid=
 cleanup() {
+  [[ -n $logcopy && -f $work/berthd.log ]] && cp "$work/berthd.log" "$logcopy" || true
   if [[ -n $bpid ]] && kill -0 "$bpid" 2>/dev/null; then
     python3 "$work/api.py" rm "$sock" "$jobs" 2>/dev/null || true
     kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null || true
@@ -69,6 +72,13 @@ def up(i, network):
     call(c, "POST", f"/containers/{cid}/start"); c.close()
 def rm(cid):
     c = UConn(path); call(c, "DELETE", f"/containers/{cid}?force=1"); c.close()
+if verb == "list":
+    import time, statistics
+    ts = []
+    for _ in range(jobs):
+        c = UConn(path); t = time.monotonic(); n = len(call(c, "GET", "/containers/json")); ts.append(time.monotonic() - t); c.close()
+    print(f"{statistics.median(ts)*1000:.1f} {n}")
+    sys.exit(0)
 with cf.ThreadPoolExecutor(jobs) as ex:
     if verb == "up":
         n, network = int(sys.argv[4]), sys.argv[5]
@@ -110,14 +120,15 @@ for d in "$work"/run/runtime/*/; do
 done
 hyperfine --style basic --warmup 2 --runs "$psruns" --export-json "$work/ps.json" \
   -n "docker ps" "docker ps" -n "docker ps -a" "docker ps -a" >&2
+read -r api_ms api_n < <(python3 "$work/api.py" list "$sock" "$psruns")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rm_start=$(date +%s.%N)
 python3 "$work/api.py" rm "$sock" "$jobs"
 rm_end=$(date +%s.%N)
 python3 - "$work/ps.json" "$count" "$running" "$start" "$end" "$rss_before" "$rss_after" "$pss_total" "$procs" \
-  "$load_before" "$load_after" "$rm_start" "$rm_end" "$network" "$repo/bench/results" <<'PY'
+  "$load_before" "$load_after" "$rm_start" "$rm_end" "$network" "$repo/bench/results" "$api_ms" "$api_n" <<'PY'
 import json, sys, os, time
-ps, n, running, s, e, rb, ra, pss, procs, lb, la, rs, re_, net, out = sys.argv[1:]
+ps, n, running, s, e, rb, ra, pss, procs, lb, la, rs, re_, net, out, api_ms, api_n = sys.argv[1:]
 n, running, rb, ra, pss, procs = int(n), int(running), int(rb), int(ra), int(pss), int(procs)
 res = {r["command"]: r for r in json.load(open(ps))["results"]}
 per_berthd = (ra - rb) / max(running, 1)
@@ -128,13 +139,15 @@ print(f"monitor + keeper PSS: {pss/1024:.1f} MiB in all, {procs} processes ({per
 print(f"berthd growth + monitors: {(per_berthd + per_mon)/1024:.2f} MiB per container (target <= 1 MiB)")
 for k, r in res.items():
     print(f"`{k}` with {running} containers: median {r['median']*1000:.1f} ms (mean {r['mean']*1000:.1f} ± {r['stddev']*1000:.1f})")
+print(f"GET /containers/json over the socket (berthd's part, no CLI): median {float(api_ms):.1f} ms for {api_n} containers")
 print(f"load average (1/5/15 min): {lb} before, {la} after")
 os.makedirs(out, exist_ok=True)
 stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 doc = {"time": stamp, "count": n, "running": running, "network": net, "start_seconds": float(e)-float(s),
        "berthd_rss_kib_before": rb, "berthd_rss_kib_after": ra, "berthd_kib_per_container": per_berthd,
        "monitor_keeper_pss_kib": pss, "monitor_keeper_processes": procs, "monitor_keeper_kib_per_container": per_mon,
-       "ps_median_ms": {k: r["median"]*1000 for k, r in res.items()}, "load_before": lb, "load_after": la}
+       "ps_median_ms": {k: r["median"]*1000 for k, r in res.items()}, "api_list_median_ms": float(api_ms),
+       "load_before": lb, "load_after": la}
 for f in (f"density-{stamp}.json", "density-latest.json"):
     json.dump(doc, open(os.path.join(out, f), "w"), indent=2)
 PY
