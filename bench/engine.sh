@@ -6,7 +6,8 @@
 #                   [--baseline] [--density N]
 # Measures with hyperfine (Debian package), on one busybox image (scripts/mk-oci-image.sh):
 #   berthd   `docker run --rm busybox true` with DOCKER_HOST on a berthd this script starts
-#            (temp socket, store and runtime state)
+#            (temp socket, store and runtime state); berthd-none the same with --network none
+#            (no bridge endpoint: the engine's share without the network's)
 #   runc     `runc run` of a bundle with the same rootfs (the kernel work without an engine)
 #   podman   `podman run --rm --network none` of the same image (skipped with --no-podman or absent)
 #   dockerd  Docker's own daemon (Debian docker.io) with the same CLI command — only with --dockerd,
@@ -62,6 +63,7 @@ DOCKER_HOST=$sock docker run --rm busybox true   # a first run outside hyperfine
 idle_kib=$(rss "$bpid")
 
 cmds=(-n berthd "DOCKER_HOST=$sock docker run --rm busybox true"
+      -n berthd-none "DOCKER_HOST=$sock docker run --rm --network none busybox true"
       -n runc "runc --root $work/runc run --bundle $work/b r\$\$ </dev/null")
 if ((podman)); then
   pm="podman --root $work/podman --runroot $work/podman-run --cgroup-manager cgroupfs --events-backend none"
