@@ -360,7 +360,9 @@ public final class ContainersHandler extends ResourceHandler {
             out.add(s);
             if (limit != null && limit > 0 && ++n >= limit) break;
         }
+        dev.berth.engine.trace.OpTrace.phase("summaries");
         Responses.json(ctx, req, HttpResponseStatus.OK, out);
+        dev.berth.engine.trace.OpTrace.phase("write");
     }
 
     private void prune(ChannelHandlerContext ctx, ApiRequest req) {
