@@ -2,25 +2,32 @@
 # bench/engine.sh — `docker run --rm busybox true` through berthd beside its peers, same run.
 #
 # Usage (as root, after ./mvnw -B package -DskipTests):
-#   bench/engine.sh [--runs N] [--warmup N] [--parallel N] [--no-podman] [--dockerd]
+#   bench/engine.sh [--runs N] [--warmup N] [--parallel N] [--no-podman] [--dockerd] [--log FILE]
+#                   [--baseline] [--density N]
 # Measures with hyperfine (Debian package), on one busybox image (scripts/mk-oci-image.sh):
 #   berthd   `docker run --rm busybox true` with DOCKER_HOST on a berthd this script starts
-#            (temp socket, store and runtime state)
+#            (temp socket, store and runtime state); berthd-none the same with --network none
+#            (no bridge endpoint: the engine's share without the network's)
 #   runc     `runc run` of a bundle with the same rootfs (the kernel work without an engine)
 #   podman   `podman run --rm --network none` of the same image (skipped with --no-podman or absent)
 #   dockerd  Docker's own daemon (Debian docker.io) with the same CLI command — only with --dockerd,
 #            which installs docker.io if missing and starts it on a temp socket; never used elsewhere
 # Then N containers (default 50) created and started in parallel through berthd's API (docker run -d),
 # all checked running, total wall time; and berthd's RSS idle and with those N running.
-# Writes bench/results/engine-<UTC time>.json (and engine-latest.json).
+# Writes bench/results/engine-<UTC time>.json (and engine-latest.json); the load average (uptime)
+# before and after is printed and kept beside the figures (other work on the machine skews them).
+#   --log FILE    keeps berthd's log (with BERTH_TRACE=1 in the environment: each request's phases)
+#   --baseline    also writes engine-baseline.json; a later run prints its medians beside the baseline's
+#   --density N   then runs bench/density.sh --count N (N idle containers: memory, docker ps time)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-runs=20 warmup=3 parallel=50 podman=1 dockerd=0
+runs=20 warmup=3 parallel=50 podman=1 dockerd=0 logcopy= baseline=0 density=0
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2;; --warmup) warmup=$2; shift 2;; --parallel) parallel=$2; shift 2;;
     --no-podman) podman=0; shift;; --dockerd) dockerd=1; shift;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    --log) logcopy=$2; shift 2;; --baseline) baseline=1; shift;; --density) density=$2; shift 2;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -35,6 +42,7 @@ sock=unix://$work/berth.sock
 export BERTH_CGROUP_PARENT=berth-bench-$$
 bpid= dpid=
 cleanup() {
+  [[ -n $logcopy && -f $work/berthd.log ]] && cp "$work/berthd.log" "$logcopy" || true
   DOCKER_HOST=$sock docker ps -aq 2>/dev/null | xargs -r env DOCKER_HOST=$sock docker rm -f >/dev/null 2>&1 || true
   [[ -n $bpid ]] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null || true
   [[ -n $dpid ]] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
@@ -55,6 +63,7 @@ DOCKER_HOST=$sock docker run --rm busybox true   # a first run outside hyperfine
 idle_kib=$(rss "$bpid")
 
 cmds=(-n berthd "DOCKER_HOST=$sock docker run --rm busybox true"
+      -n berthd-none "DOCKER_HOST=$sock docker run --rm --network none busybox true"
       -n runc "runc --root $work/runc run --bundle $work/b r\$\$ </dev/null")
 if ((podman)); then
   pm="podman --root $work/podman --runroot $work/podman-run --cgroup-manager cgroupfs --events-backend none"
@@ -71,6 +80,7 @@ if ((dockerd)); then
   DOCKER_HOST=$dsock docker load -q -i "$work/img/image.tar" >/dev/null
   cmds+=(-n dockerd "DOCKER_HOST=$dsock docker run --rm --network none busybox true")
 fi
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine --style basic --warmup "$warmup" --runs "$runs" --shell sh --export-json "$work/h.json" "${cmds[@]}"
 
 start=$(date +%s.%N)
@@ -78,13 +88,23 @@ seq "$parallel" | xargs -P "$parallel" -I{} env DOCKER_HOST=$sock docker run -d 
 end=$(date +%s.%N)
 running=$(DOCKER_HOST=$sock docker ps -q | wc -l)
 busy_kib=$(rss "$bpid")
-python3 - "$work/h.json" "$parallel" "$running" "$start" "$end" "$idle_kib" "$busy_kib" "$repo/bench/results" <<'PY'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$work/h.json" "$parallel" "$running" "$start" "$end" "$idle_kib" "$busy_kib" "$repo/bench/results" \
+  "$load_before" "$load_after" "$baseline" "$*" <<'PY'
 import json, sys, os, time
-h, n, running, start, end, idle, busy, out = sys.argv[1:]
+h, n, running, start, end, idle, busy, out, lb, la, baseline, args = sys.argv[1:]
 res = {r["command"]: r for r in json.load(open(h))["results"]}
-print(f"\n{'command':10} {'median ms':>10} {'mean ms':>9} {'stddev':>8}")
+base = None
+bpath = os.path.join(out, "engine-baseline.json")
+if baseline != "1" and os.path.exists(bpath):
+    base = json.load(open(bpath))
+print(f"\n{'command':10} {'median ms':>10} {'mean ms':>9} {'stddev':>8}" + (f" {'baseline median':>16}" if base else ""))
 for name, r in res.items():
-    print(f"{name:10} {r['median']*1000:10.1f} {r['mean']*1000:9.1f} {r['stddev']*1000:8.1f}")
+    b = f" {base['median_ms'][name]:16.1f}" if base and name in base.get("median_ms", {}) else ""
+    print(f"{name:10} {r['median']*1000:10.1f} {r['mean']*1000:9.1f} {r['stddev']*1000:8.1f}{b}")
+if base:
+    print(f"(baseline: {base['time']}, load {base.get('load_before', '?')} -> {base.get('load_after', '?')})")
+print(f"load average (1/5/15 min): {lb} before, {la} after")
 total = float(end) - float(start)
 print(f"\n{n} containers started in parallel through berthd: {running} running, {total:.2f} s in all")
 print(f"berthd RSS: idle {int(idle)/1024:.1f} MiB, with {running} containers {int(busy)/1024:.1f} MiB"
@@ -93,7 +113,11 @@ os.makedirs(out, exist_ok=True)
 stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 doc = {"time": stamp, "median_ms": {k: v["median"]*1000 for k, v in res.items()}, "parallel": int(n),
        "parallel_running": int(running), "parallel_seconds": total, "berthd_rss_kib_idle": int(idle),
-       "berthd_rss_kib_busy": int(busy)}
-for f in (f"engine-{stamp}.json", "engine-latest.json"):
+       "berthd_rss_kib_busy": int(busy), "load_before": lb, "load_after": la}
+for f in (f"engine-{stamp}.json", "engine-latest.json") + (("engine-baseline.json",) if baseline == "1" else ()):
     json.dump(doc, open(os.path.join(out, f), "w"), indent=2)
 PY
+if ((density)); then
+  cleanup; trap - EXIT
+  "$repo/bench/density.sh" --count "$density"
+fi

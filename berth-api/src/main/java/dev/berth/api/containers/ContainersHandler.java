@@ -262,6 +262,7 @@ public final class ContainersHandler extends ResourceHandler {
 
     private void create(ChannelHandlerContext ctx, ApiRequest req) {
         JsonNode b = body(req);
+        dev.berth.engine.trace.OpTrace.phase("parse");
         if (!b.isObject()) throw ApiException.badRequest("invalid JSON in the request body: a container config must be an object");
         if (req.body().length == 0) throw ApiException.badRequest("config cannot be empty in order to create a container");
         ContainerEngine.Created c = engine.create(req.param("name"), (ObjectNode) b);
@@ -359,7 +360,9 @@ public final class ContainersHandler extends ResourceHandler {
             out.add(s);
             if (limit != null && limit > 0 && ++n >= limit) break;
         }
+        dev.berth.engine.trace.OpTrace.phase("summaries");
         Responses.json(ctx, req, HttpResponseStatus.OK, out);
+        dev.berth.engine.trace.OpTrace.phase("write");
     }
 
     private void prune(ChannelHandlerContext ctx, ApiRequest req) {

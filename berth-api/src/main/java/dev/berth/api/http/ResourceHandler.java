@@ -24,6 +24,7 @@ public abstract class ResourceHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean handled = true;
+        dev.berth.engine.trace.OpTrace.begin(req, () -> req.method() + " " + req.path());
         try {
             handled = handle(ctx, req);
         } catch (ApiException e) {
@@ -36,6 +37,7 @@ public abstract class ResourceHandler extends ChannelInboundHandlerAdapter {
         } finally {
             // a streamed body the handler did not read to its end: the rest is discarded as it arrives
             if (handled && req.stream() != null) RequestDecoder.closeQuietly(req.stream());
+            if (handled) dev.berth.engine.trace.OpTrace.end();
         }
         if (!handled) ctx.fireChannelRead(req);
     }

@@ -82,6 +82,7 @@ public final class ContainerEngine implements Closeable {
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
   private final dev.berth.engine.networks.NetworkService networks; // null: no bridge networks (an empty namespace)
+  private final Trash trash; // a removed container's directories, deleted in the background
 
   /**
    * @param root berthd's --root (the image store's root too)
@@ -102,6 +103,7 @@ public final class ContainerEngine implements Closeable {
     this.containersDir = root.resolve("engine").resolve("containers");
     this.volumesDir = root.resolve("volumes");
     Files.createDirectories(containersDir);
+    this.trash = new Trash(root.resolve("engine").resolve("trash"));
     Files.createDirectories(execRoot.resolve("runtime"));
     Files.createDirectories(execRoot.resolve("io"));
     Files.setPosixFilePermissions(execRoot.resolve("io"), PosixFilePermissions.fromString("rwx------"));
@@ -141,7 +143,11 @@ public final class ContainerEngine implements Closeable {
     events.publish("container", action, c.id, a);
   }
 
+  /** Where removed containers' directories wait for their deletion. */
+  public Trash trash() { return trash; }
+
   @Override public void close() {
+    trash.close();
     watcher.close();
     restarts.close();
     journal.close();
@@ -238,6 +244,7 @@ public final class ContainerEngine implements Closeable {
       Manifest m = images().store().manifest(md);
       imageConfig = images().store().config(m);
       imageId = m.config().digest();
+      dev.berth.engine.trace.OpTrace.phase("image");
     } catch (ImageException.NotFound e) {
       throw new EngineException(EngineException.Kind.NOT_FOUND, "No such image: " + withTag(imageRef));
     } catch (ImageException.InvalidReference e) {
@@ -262,6 +269,7 @@ public final class ContainerEngine implements Closeable {
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
+    dev.berth.engine.trace.OpTrace.phase("config");
     String id = newId();
     String fullName = reserveName(name == null || name.isEmpty() ? randomName() : name, id);
     Path dir = containersDir.resolve(id);
@@ -284,11 +292,13 @@ public final class ContainerEngine implements Closeable {
       if (networks != null) registerNetworks(c, body.get("NetworkingConfig"));
       Path rootfs;
       try {
-        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
+        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints(),
+            hc.path("AutoRemove").asBoolean(false)); // --rm: a volatile overlay (no sync of its upper dir)
       } catch (ImageException e) {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }
       snapshot = true;
+      dev.berth.engine.trace.OpTrace.phase("snapshot");
       volumes.populate(hc, rootfs);
       writeEtc(c);
       Files.write(c.logPath(), new byte[0], StandardOpenOption.CREATE);
@@ -297,8 +307,10 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
-      save(c);
+      dev.berth.engine.trace.OpTrace.phase("spec");
+      save(c, !hc.path("AutoRemove").asBoolean(false));
       Recovery.createDone(dir);
+      dev.berth.engine.trace.OpTrace.phase("save");
       byId.put(id, c);
       event(c, "create", Map.of());
       return new Created(id, warnings);
@@ -365,9 +377,10 @@ public final class ContainerEngine implements Closeable {
   private void writeEtc(Container c) throws IOException {
     String hostname = OciSpec.hostname(c.id, c.config, c.hostConfig);
     try {
-      writeAtomic(c.dir.resolve("hostname"), (hostname + "\n").getBytes(StandardCharsets.UTF_8));
-      writeAtomic(c.dir.resolve("hosts"), OciSpec.hosts(hostname, c.hostConfig).getBytes(StandardCharsets.UTF_8));
-      writeAtomic(c.dir.resolve("resolv.conf"), OciSpec.resolvConf(c.hostConfig).getBytes(StandardCharsets.UTF_8));
+      // rewritten at every start: no fsync (see writeAtomic)
+      writeAtomic(c.dir.resolve("hostname"), (hostname + "\n").getBytes(StandardCharsets.UTF_8), false);
+      writeAtomic(c.dir.resolve("hosts"), OciSpec.hosts(hostname, c.hostConfig).getBytes(StandardCharsets.UTF_8), false);
+      writeAtomic(c.dir.resolve("resolv.conf"), OciSpec.resolvConf(c.hostConfig).getBytes(StandardCharsets.UTF_8), false);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -376,10 +389,21 @@ public final class ContainerEngine implements Closeable {
   // ---- persistence ----------------------------------------------------------------------------
 
   void save(Container c) {
+    save(c, true);
+  }
+
+  /**
+   * {@code durable} false: the record replaces the old one atomically (a crash of berthd leaves one
+   * or the other) but is not fsynced, so a crash of the host may bring the old one back. Used only
+   * where that is harmless: the record of a start or an exit (after a host crash no container runs
+   * and /run's runtime state is gone; {@link #load} records the end of whatever the record says
+   * runs) and the create of an AutoRemove container (it would be removed at its end anyway).
+   */
+  void save(Container c, boolean durable) {
     byte[] b;
     try {
       b = Container.M.writerWithDefaultPrettyPrinter().writeValueAsBytes(c.toJson());
-      writeAtomic(c.dir.resolve("container.json"), b);
+      writeAtomic(c.dir.resolve("container.json"), b, durable);
     } catch (IOException e) {
       throw EngineException.system("cannot save container " + c.id + ": " + e.getMessage());
     }
@@ -387,13 +411,25 @@ public final class ContainerEngine implements Closeable {
 
   /** Write a temporary file, fsync it, rename it into place, fsync the directory. */
   static void writeAtomic(Path file, byte[] content) throws IOException {
+    writeAtomic(file, content, true);
+  }
+
+  /**
+   * As {@link #writeAtomic(Path, byte[])}; with {@code sync} false without either fsync: readers
+   * see the old or the new file whole, and a crash of berthd keeps the new one, but a crash of the
+   * host may lose it. Only for files whose loss then is harmless: those rewritten at every start
+   * (the bundle's config.json, hostname, hosts, resolv.conf) and the records {@link #save(Container,
+   * boolean)} names.
+   */
+  static void writeAtomic(Path file, byte[] content, boolean sync) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer bb = ByteBuffer.wrap(content);
       while (bb.hasRemaining()) ch.write(bb);
-      ch.force(true);
+      if (sync) ch.force(true);
     }
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    if (!sync) return;
     try (FileChannel d = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
       d.force(true);
     } catch (IOException ignored) {
@@ -556,6 +592,8 @@ public final class ContainerEngine implements Closeable {
       }
       Path rootfs = images().snapshotter().rootfs(id);
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true); // what an earlier run left
+      monitors.forget(id);
+      dev.berth.engine.trace.OpTrace.phase("rootfs-check");
       writeEtc(c);
       ObjectNode spec;
       try {
@@ -563,10 +601,13 @@ public final class ContainerEngine implements Closeable {
       } catch (IllegalArgumentException e) {
         throw EngineException.invalid(e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("spec");
       if (networks != null) netUp = networkSetUp(c, spec);
+      dev.berth.engine.trace.OpTrace.phase("network");
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
-      writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec));
+      writeAtomic(bundle.resolve("config.json"), Container.M.writeValueAsBytes(spec), false); // rewritten at every start
+      dev.berth.engine.trace.OpTrace.phase("bundle");
       long offset = logSize(c);
       JsonLog.Position logStart = JsonLog.end(c.logPath()); // where this run's output begins (rotation: by inode)
       Path sock = controlSocket(c);
@@ -585,6 +626,7 @@ public final class ContainerEngine implements Closeable {
       } catch (ContainerException | dev.berth.spec.SpecException e) {
         throw startFailed(c, e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("plan");
       watcher.watch(id, ctx.store().dir(id));
       Launcher.Spawned s;
       try {
@@ -597,6 +639,7 @@ public final class ContainerEngine implements Closeable {
         cleanupRuntime(id);
         throw startFailed(c, s.stderr().isEmpty() ? "berth-launch exited with status " + s.exitCode() : s.stderr());
       }
+      dev.berth.engine.trace.OpTrace.phase("launch");
       int pid = 0;
       try {
         pid = ctx.store().load(id).pid().orElse(0);
@@ -618,7 +661,8 @@ public final class ContainerEngine implements Closeable {
         started = c.started;
         c.started = new CompletableFuture<>();
       }
-      save(c);
+      save(c, false);
+      dev.berth.engine.trace.OpTrace.phase("save");
       event(c, "start", Map.of());
       started.complete(r);
       if (Files.exists(ctx.store().dir(id).resolve("exit"))) exitSeen(id);
@@ -647,6 +691,7 @@ public final class ContainerEngine implements Closeable {
 
   private void cleanupRuntime(String id) {
     watcher.unwatch(id);
+    monitors.forget(id);
     try {
       if (ctx.store().exists(id)) Delete.delete(ctx, id, true);
     } catch (RuntimeException e) {
@@ -664,9 +709,11 @@ public final class ContainerEngine implements Closeable {
 
   // ---- exits ----------------------------------------------------------------------------------
 
+  private final MonitorRecords monitors = new MonitorRecords();
+
   private boolean monitorAlive(String id) {
     try {
-      return ctx.store().load(id).monitors().stream().anyMatch(ProcRecord::alive);
+      return monitors.alive(id, ctx.store().dir(id));
     } catch (RuntimeException e) {
       return false;
     }
@@ -676,6 +723,15 @@ public final class ContainerEngine implements Closeable {
   void exitSeen(String id) {
     Container c = byId.get(id);
     if (c == null) return;
+    dev.berth.engine.trace.OpTrace.begin("exit " + id.substring(0, 12));
+    try {
+      exitSeen(c, id);
+    } finally {
+      dev.berth.engine.trace.OpTrace.end();
+    }
+  }
+
+  private void exitSeen(Container c, String id) {
     Container.Run r;
     synchronized (c) {
       r = c.run;
@@ -703,12 +759,16 @@ public final class ContainerEngine implements Closeable {
     synchronized (finishing) {
       if (r.exited().isDone()) return;
       watcher.unwatch(c.id);
+      monitors.forget(c.id);
+      dev.berth.engine.trace.OpTrace.phase("exit-read");
       try {
         if (ctx.store().exists(c.id)) Delete.delete(ctx, c.id, true);
       } catch (RuntimeException e) {
         log.println("berthd: cannot delete the runtime state of " + c.id + ": " + e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       if (networks != null) networkTearDown(c.id);
+      dev.berth.engine.trace.OpTrace.phase("network");
       synchronized (c) {
         Instant now = Instant.now();
         java.time.Duration ran = c.startedAt.equals(Container.ZERO_TIME) ? java.time.Duration.ZERO
@@ -722,10 +782,11 @@ public final class ContainerEngine implements Closeable {
         c.finishedAt = now.toString();
       }
       try {
-        save(c);
+        save(c, false);
       } catch (RuntimeException e) {
         log.println("berthd: " + e.getMessage());
       }
+      dev.berth.engine.trace.OpTrace.phase("save");
       r.exited().complete(code);
     }
     event(c, "die", Map.of("exitCode", Integer.toString(code)));
@@ -737,10 +798,13 @@ public final class ContainerEngine implements Closeable {
     JsonNode hc = c.hostConfig();
     if (hc.path("AutoRemove").asBoolean(false)) {
       Thread.ofVirtual().start(() -> {
+        dev.berth.engine.trace.OpTrace.begin("auto-remove " + c.id.substring(0, 12));
         try {
           remove(c, true, true); // --rm: its anonymous volumes too, as dockerd
         } catch (RuntimeException e) {
           log.println("berthd: auto-remove of " + c.id + ": " + e.getMessage());
+        } finally {
+          dev.berth.engine.trace.OpTrace.end();
         }
       });
       return;
@@ -973,10 +1037,12 @@ public final class ContainerEngine implements Closeable {
         }
         if (!await(r.exited(), 20_000)) finishRun(c, r, 137, "killed by removal");
       }
+      dev.berth.engine.trace.OpTrace.phase("kill");
       cleanupRuntime(c.id);
       if (networks != null) networks.forget(c.id);
+      dev.berth.engine.trace.OpTrace.phase("runtime-delete");
       try {
-        images().snapshotter().remove(c.id);
+        images().snapshotter().remove(c.id, trash::moveIn);
       } catch (ImageException.NotFound e) {
         // never prepared
       } catch (RuntimeException e) {
@@ -991,6 +1057,7 @@ public final class ContainerEngine implements Closeable {
       } catch (IOException ignored) {
         // the monitor removes it
       }
+      dev.berth.engine.trace.OpTrace.phase("snapshot-remove");
       try {
         Files.deleteIfExists(c.dir.resolve("container.json")); // first: a crash now leaves no record to load
       } catch (IOException ignored) {
@@ -1001,7 +1068,8 @@ public final class ContainerEngine implements Closeable {
       byId.remove(c.id);
       byName.remove(c.name(), c.id);
       if (removeVolumes) volumes.removeAnonymous(c); // not in use by c any more (it is out of byId)
-      deleteTree(c.dir);
+      if (!trash.moveIn(c.dir)) deleteTree(c.dir); // the removing mark goes with it: nothing left to finish
+      dev.berth.engine.trace.OpTrace.phase("dir-delete");
       opLocks.remove(c.id);
       event(c, "destroy", Map.of());
       c.removed.complete(null);
@@ -1450,8 +1518,8 @@ public final class ContainerEngine implements Closeable {
     StringBuilder hosts = new StringBuilder(Files.readString(c.dir.resolve("hosts")));
     String hostname = OciSpec.hostname(c.id, c.config(), c.hostConfig());
     for (String a : networks.addresses(c.id)) hosts.append(a).append('\t').append(hostname).append('\n');
-    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8));
-    if (networks.onUserNetwork(c.id)) writeAtomic(c.dir.resolve("resolv.conf"), embeddedResolvConf(c).getBytes(StandardCharsets.UTF_8));
+    writeAtomic(c.dir.resolve("hosts"), hosts.toString().getBytes(StandardCharsets.UTF_8), false);
+    if (networks.onUserNetwork(c.id)) writeAtomic(c.dir.resolve("resolv.conf"), embeddedResolvConf(c).getBytes(StandardCharsets.UTF_8), false);
     return true;
   }
 

@@ -98,10 +98,22 @@ public final class Snapshotter {
      * layer, so that neither {@link #diff} nor {@link #commit} sees them as the container's changes.
      */
     public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints) {
-        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels, mountPoints); }
+        return prepare(containerId, imageRef, labels, mountPoints, false);
     }
 
-    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints) {
+    /**
+     * As {@link #prepare(String, String, Map, List)}; with {@code volatileUpper} the overlay is
+     * mounted with {@code volatile} (kernel 5.10+; refused: mounted without it): no sync of the
+     * upper file system on the overlay's syncfs or unmount. For a container whose files need not
+     * outlive a host crash (an AutoRemove one): after a crash its upper dir may be incomplete, and
+     * the kernel refuses to mount it again, which berth never does (the overlay is mounted from
+     * create to remove).
+     */
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints, boolean volatileUpper) {
+        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels, mountPoints, volatileUpper); }
+    }
+
+    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints, boolean volatileUpper) {
         Path c = cdir(containerId);
         if (Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw inUse(containerId);
         Descriptor md = store.resolve(imageRef);
@@ -135,6 +147,14 @@ public final class Snapshotter {
             if (data.length() > 4095)
                 throw new ImageException.Mount("overlay options for " + chain.size() + " layers exceed one page (" + data.length() + " bytes); root path too long");
             try {
+                if (volatileUpper) {
+                    try {
+                        Libc.mount(sys, "overlay", c.resolve("rootfs"), "overlay", 0, data + ",volatile");
+                        return c.resolve("rootfs");
+                    } catch (Libc.Errno e) {
+                        if (e.errno != Libc.EINVAL) throw e;   // a kernel without volatile: as below
+                    }
+                }
                 Libc.mount(sys, "overlay", c.resolve("rootfs"), "overlay", 0, data);
             } catch (Libc.Errno e) {
                 throw new ImageException.Mount("cannot mount overlay rootfs of " + containerId + ": " + e.getMessage());
@@ -235,9 +255,19 @@ public final class Snapshotter {
 
     /** Unmounts (if mounted) and deletes the container's rootfs, upper and work dirs. */
     public void remove(String containerId) {
+        remove(containerId, d -> false);
+    }
+
+    /**
+     * As {@link #remove(String)}, the unmounted directory handed to {@code moveAway} first (e.g. a
+     * rename into a trash directory that a background thread empties); deleted here only if it
+     * returns false.
+     */
+    public void remove(String containerId, java.util.function.Predicate<Path> moveAway) {
         Path c = cdir(containerId);
         if (!Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw new ImageException.NotFound("no such container: " + containerId);
         unmount(c.resolve("rootfs"));
+        if (moveAway.test(c)) return;
         try { Store.deleteTree(c); }
         catch (IOException e) { throw new ImageException.Store("cannot delete " + c + ": " + e.getMessage(), e); }
     }
@@ -282,8 +312,19 @@ public final class Snapshotter {
         }
     }
 
-    /** Whether the container's rootfs is mounted (an overlay at containers/ID/rootfs in this mount namespace). */
+    /**
+     * Whether the container's rootfs is mounted (an overlay at containers/ID/rootfs in this mount
+     * namespace): the rootfs directory on another device than its container directory (two stat
+     * calls, not a read of /proc/self/mountinfo, whose length grows with every container).
+     */
     public boolean mounted(String containerId) {
+        long[] rootfs = devIno(rootfs(containerId)), dir = devIno(cdir(containerId));
+        if (rootfs != null && dir != null) return rootfs[0] != dir[0];
+        return mountedByMountinfo(containerId);
+    }
+
+    /** {@link #mounted} by /proc/self/mountinfo (when the directories cannot be stat'ed). */
+    boolean mountedByMountinfo(String containerId) {
         String mp = rootfs(containerId).toAbsolutePath().normalize().toString();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
