@@ -91,8 +91,11 @@ class BerthdIT {
 
     static Daemon start(Path socket, Path root) throws Exception {
         Path log = Files.createTempFile(tmp, "berthd", ".log");
+        // network names of its own (never the host's berth0 / table berth: other berthds run beside it)
+        dev.berth.api.TestBerthd.Net net = dev.berth.api.TestBerthd.Net.pick();
         Process p = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString(),
-                "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString())
+                "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString(), "--bridge", net.bridge(), "--bip", net.bip(),
+                "--default-address-pool", net.pool(), "--nft-table", net.nftTable())
                 .redirectOutput(log.toFile()).redirectErrorStream(true).start();
         Daemon d = new Daemon(p, socket, root, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
