@@ -883,6 +883,10 @@ public final class NetworkService implements AutoCloseable {
       if (!existing.contains(id)) forget(id);
       else if (!running.contains(id)) tearDown(id);
     }
+    // addresses are held only while a container runs: an owner that does not run (a crash between
+    // allocate and the endpoint record, a record lost) gets its addresses back here
+    for (Ipam i : List.copyOf(ipam4.values())) releaseNotRunning(i, running);
+    for (Ipam i : List.copyOf(ipam6.values())) releaseNotRunning(i, running);
     if (firewall != null) {
       try {
         Set<String> bridges = new java.util.HashSet<>();
@@ -905,6 +909,14 @@ public final class NetworkService implements AutoCloseable {
       }
     } catch (IOException e) {
       LOG.println("berthd: cannot list " + netnsDir + ": " + e.getMessage());
+    }
+  }
+
+  private static void releaseNotRunning(Ipam i, Set<String> running) {
+    for (String owner : Set.copyOf(i.allocations().values())) {
+      if (running.contains(owner)) continue;
+      i.releaseOwner(owner);
+      LOG.println("berthd: released the addresses " + i.subnet() + " held for " + owner + ", which does not run");
     }
   }
 
