@@ -138,6 +138,32 @@ class IsolationIT {
   }
 
   @Test
+  void anIpv6UserNetworkGivesBothFamiliesAndPeersTalkByName() throws Exception {
+    String n6 = unique("is6");
+    String prefix = String.format("fd%02x:%04x:%04x:1::", java.util.concurrent.ThreadLocalRandom.current().nextInt(256),
+        java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000), ProcessHandle.current().pid() & 0xffff);
+    d.docker("network", "create", "--ipv6", "--subnet", prefix + "/64", n6).ok();
+    JsonNode n = inspect("network", "inspect", n6);
+    assertThat(n.get("EnableIPv6").asBoolean()).isTrue();
+    String c1 = n6 + "-1", c2 = n6 + "-2";
+    d.docker("run", "-d", "--name", c1, "--network", n6, IMG, "sleep", "300").ok();
+    d.docker("run", "-d", "--name", c2, "--network", n6, IMG, "sleep", "300").ok();
+    String v6 = inspect("inspect", c1).at("/NetworkSettings/Networks/" + n6 + "/GlobalIPv6Address").asText();
+    assertThat(v6).startsWith(prefix);
+    assertThat(d.docker("exec", c1, "ip", "-6", "addr", "show", "eth0").ok().out()).contains(v6 + "/64");
+    assertThat(d.docker("exec", c2, "nslookup", "-type=AAAA", c1, "127.0.0.11").ok().out()).contains(v6);
+    TestBerthd.Ran p6 = null;
+    for (int i = 0; i < 10; i++) { // duplicate address detection holds a fresh address for a moment
+      p6 = d.docker("exec", c2, "ping", "-6", "-c", "1", "-W", "3", v6);
+      if (p6.code() == 0) break;
+      Thread.sleep(500);
+    }
+    assertThat(p6.code()).as("ping -6 %s: %s", v6, p6.out() + p6.err()).isZero();
+    d.docker("rm", "-f", c1, c2).ok();
+    d.docker("network", "rm", n6).ok();
+  }
+
+  @Test
   void aSecondBerthdOnTheSameSocketOrRootIsRefusedAndLeavesTheFirstAlone() throws Exception {
     String br = d.net().bridge();
     String id = d.docker("run", "-d", IMG, "sleep", "300").ok().out().strip();

@@ -1122,6 +1122,11 @@ public final class ContainerEngine implements Closeable {
     return new StatsSampler(this, get(ref));
   }
 
+  /** Its interfaces' counters (stats' {@code networks}); empty without bridge networks. */
+  java.util.Map<String, dev.berth.engine.networks.NetworkService.IfCounters> interfaceCounters(Container c) {
+    return networks == null ? java.util.Map.of() : networks.interfaceCounters(c.id);
+  }
+
   /** The cgroup of a running container, or null if it has none (not running). */
   dev.berth.cgroups.CgroupManager cgroupOf(Container c) {
     try {

@@ -920,6 +920,33 @@ public final class NetworkService implements AutoCloseable {
     }
   }
 
+  /** One interface's counters as the container sees them (Docker's NetworkStats). */
+  public record IfCounters(long rxBytes, long rxPackets, long rxErrors, long rxDropped, long txBytes, long txPackets, long txErrors,
+      long txDropped) {}
+
+  /**
+   * The counters of each of the container's interfaces (eth0, eth1, …), read from the host side of
+   * its veth pairs ({@code /sys/class/net/<veth>/statistics}) with receive and transmit swapped: what
+   * the host end sends, the container receives. Empty when it has no live endpoint.
+   */
+  public Map<String, IfCounters> interfaceCounters(String containerId) {
+    Map<String, IfCounters> out = new java.util.TreeMap<>();
+    for (Endpoint e : endpointsOf(containerId)) {
+      Path st = Path.of("/sys/class/net", e.hostVeth(), "statistics");
+      try {
+        out.put(e.ifname(), new IfCounters(stat(st, "tx_bytes"), stat(st, "tx_packets"), stat(st, "tx_errors"), stat(st, "tx_dropped"),
+            stat(st, "rx_bytes"), stat(st, "rx_packets"), stat(st, "rx_errors"), stat(st, "rx_dropped")));
+      } catch (IOException | RuntimeException ex) {
+        // the endpoint went meanwhile
+      }
+    }
+    return out;
+  }
+
+  private static long stat(Path dir, String name) throws IOException {
+    return Long.parseLong(Files.readString(dir.resolve(name)).strip());
+  }
+
   /** POST /networks/{id}/connect: recorded; attached now if the container runs. */
   public void connect(String networkRef, String containerRef, JsonNode endpointConfig) {
     NetworkConfig n = get(networkRef);
