@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * Isolation of user networks, with the real docker CLI against a berthd of the test's own: two
  * networks cannot reach each other while each reaches its own peers by name; an --internal network
  * has no way out but its peers talk; connect/disconnect of a running container change what it
- * reaches; a second berthd on the same socket or root is refused without touching the first's
+ * reaches; an IPv6 user network; {@code --network container:NAME}; a second berthd on the same socket or root is refused without touching the first's
  * bridge. {@link TestBerthd#close} then checks that nothing of this berthd is left.
  */
 class IsolationIT {
@@ -140,7 +140,7 @@ class IsolationIT {
   @Test
   void anIpv6UserNetworkGivesBothFamiliesAndPeersTalkByName() throws Exception {
     String n6 = unique("is6");
-    String prefix = String.format("fd%02x:%04x:%04x:1::", java.util.concurrent.ThreadLocalRandom.current().nextInt(256),
+    String prefix = String.format("fd%02x:%x:%x:1::", java.util.concurrent.ThreadLocalRandom.current().nextInt(256),
         java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000), ProcessHandle.current().pid() & 0xffff);
     d.docker("network", "create", "--ipv6", "--subnet", prefix + "/64", n6).ok();
     JsonNode n = inspect("network", "inspect", n6);
@@ -161,6 +161,34 @@ class IsolationIT {
     assertThat(p6.code()).as("ping -6 %s: %s", v6, p6.out() + p6.err()).isZero();
     d.docker("rm", "-f", c1, c2).ok();
     d.docker("network", "rm", n6).ok();
+  }
+
+  @Test
+  void containerModeSharesTheOtherContainersNamespace() throws Exception {
+    String nn = unique("isc");
+    d.docker("network", "create", nn).ok();
+    String a = nn + "-a";
+    String aId = d.docker("run", "-d", "--name", a, "--network", nn, IMG, "sleep", "300").ok().out().strip();
+    String ipA = ip(a, nn);
+    String b = d.docker("run", "-d", "--network", "container:" + a, IMG, "sleep", "300").ok().out().strip();
+    // the same interfaces and address, the same hostname and name resolution
+    assertThat(d.docker("exec", b, "ip", "-4", "-o", "addr", "show", "eth0").ok().out()).contains("inet " + ipA + "/");
+    assertThat(d.docker("exec", b, "hostname").ok().out().strip()).isEqualTo(aId.substring(0, 12));
+    assertThat(d.docker("exec", b, "cat", "/etc/resolv.conf").ok().out()).contains("nameserver 127.0.0.11");
+    assertThat(inspect("inspect", b).at("/HostConfig/NetworkMode").asText()).isEqualTo("container:" + a);
+    // a server on b's loopback is a's loopback
+    d.docker("exec", "-d", b, "sh", "-c", "mkdir -p /w && echo from-b > /w/index.html && httpd -p 127.0.0.1:8081 -h /w").ok();
+    assertThat(retry(() -> fetch(a, "127.0.0.1", 8081))).contains("from-b");
+    // refused: an unknown container; a stopped one at start
+    TestBerthd.Ran unknown = d.docker("run", "--rm", "--network", "container:no-such-" + nn, IMG, "true");
+    assertThat(unknown.code()).isNotZero();
+    assertThat(unknown.err()).contains("No such container: no-such-" + nn);
+    d.docker("stop", "-t", "1", a).ok();
+    TestBerthd.Ran stopped = d.docker("run", "--rm", "--network", "container:" + a, IMG, "true");
+    assertThat(stopped.code()).isNotZero();
+    assertThat(stopped.err()).contains("cannot join network namespace of a non running container: " + aId);
+    d.docker("rm", "-f", a, b).ok();
+    d.docker("network", "rm", nn).ok();
   }
 
   @Test
