@@ -5,7 +5,9 @@
 # Starts a berthd of its own (temp socket, roots, cgroup parent, bridge bnsPID, nft table
 # berth_bench_PID, 10.250.x pools) and times with hyperfine `docker run --rm busybox true` with
 # --network none, on the default bridge and on a user network (veth pair, IPAM, netns pin, embedded
-# DNS). Prints each median and the difference to none; removes everything it made.
+# DNS). Prints each median and the difference to none, and berthd's own figures for the network
+# setup of a start (BERTH_NET_TRACE=1: netns pin, veth + IPAM + addresses + DNS, published ports);
+# removes everything it made.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=30 warmup=3
@@ -38,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$repo/scripts/mk-oci-image.sh" "$work/img" busybox:latest >/dev/null
-"$repo/bin/berthd" -H "$sock" --root "$work/root" --exec-root "$work/run" --bridge "$br" --bip "10.$octet.1.1/24" \
+BERTH_NET_TRACE=1 "$repo/bin/berthd" -H "$sock" --root "$work/root" --exec-root "$work/run" --bridge "$br" --bip "10.$octet.1.1/24" \
   --default-address-pool "base=10.$octet.64.0/18,size=24" --nft-table "$table" 2>"$work/berthd.log" &
 bpid=$!
 for _ in $(seq 200); do DOCKER_HOST=$sock docker version >/dev/null 2>&1 && break; sleep 0.1; done
@@ -48,11 +50,20 @@ for n in none bridge "$net"; do DOCKER_HOST=$sock docker run --rm --network "$n"
 hyperfine -N --runs "$runs" --warmup "$warmup" --export-json "$work/h.json" \
   -n none "env DOCKER_HOST=$sock docker run --rm --network none busybox true" \
   -n bridge "env DOCKER_HOST=$sock docker run --rm busybox true" \
-  -n user-network "env DOCKER_HOST=$sock docker run --rm --network $net busybox true" >/dev/null
+  -n user-network "env DOCKER_HOST=$sock docker run --rm --network $net busybox true" \
+  -n user-network-p "env DOCKER_HOST=$sock docker run --rm --network $net -p 80 busybox true" >/dev/null
 python3 - "$work/h.json" <<'EOF'
 import json, sys
 r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
 base = r["none"]
 for k, v in r.items():
     print(f"{k:13s} median {v:7.1f} ms" + ("" if k == "none" else f"   +{v - base:5.1f} ms over --network none"))
+EOF
+python3 - "$work/berthd.log" <<'EOF'
+import re, statistics, sys
+rows = [dict(re.findall(r"(\w+)_us=(\d+)", l)) for l in open(sys.argv[1]) if "net-trace" in l]
+if rows:
+    med = {k: statistics.median(int(r[k]) for r in rows) / 1000 for k in ("netns", "attach", "publish", "total")}
+    print(f"berthd network setup per start, median of {len(rows)}: netns pin {med['netns']:.2f} ms, "
+          f"veth+IPAM+addresses+DNS {med['attach']:.2f} ms, ports {med['publish']:.2f} ms, total {med['total']:.2f} ms")
 EOF

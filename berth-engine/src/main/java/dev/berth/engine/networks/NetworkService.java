@@ -95,6 +95,8 @@ public final class NetworkService implements AutoCloseable {
 
   static final com.fasterxml.jackson.databind.ObjectMapper M = NetworkStore.M;
   private static final java.io.PrintStream LOG = System.err;
+  /** $BERTH_NET_TRACE=1: one line per setUp with its phases' durations on berthd's stderr (bench/netsetup.sh reads them). */
+  private static final boolean TRACE = "1".equals(System.getenv("BERTH_NET_TRACE"));
 
   private final Options options;
   private final NetworkStore store;
@@ -693,6 +695,7 @@ public final class NetworkService implements AutoCloseable {
     Sandbox s = sandboxes.get(containerId);
     if (s == null) return null;
     synchronized (s) {
+      long t0 = System.nanoTime();
       tearDownLocked(s);
       s.name = strip(name);
       s.hostname = hostname;
@@ -705,6 +708,7 @@ public final class NetworkService implements AutoCloseable {
       }
       s.netns = ns.toString();
       s.sandboxId = randomHex();
+      long t1 = System.nanoTime(), t2 = t1;
       try {
         boolean first = true;
         for (Attachment a : s.attachments.values()) {
@@ -713,6 +717,7 @@ public final class NetworkService implements AutoCloseable {
           attachLocked(s, a, n, first);
           first = false;
         }
+        t2 = System.nanoTime();
         publishLocked(s);
       } catch (RuntimeException e) {
         tearDownLocked(s);
@@ -721,6 +726,11 @@ public final class NetworkService implements AutoCloseable {
         throw NetworkException.system("cannot attach " + s.name + " to its networks: " + e.getMessage());
       }
       save(s);
+      if (TRACE) {
+        long t3 = System.nanoTime();
+        LOG.printf("berthd: net-trace %s netns_us=%d attach_us=%d publish_us=%d total_us=%d%n", containerId.substring(0, 12), (t1 - t0) / 1000,
+            (t2 - t1) / 1000, (t3 - t2) / 1000, (t3 - t0) / 1000);
+      }
       return ns;
     }
   }
