@@ -65,5 +65,5 @@ rows = [dict(re.findall(r"(\w+)_us=(\d+)", l)) for l in open(sys.argv[1]) if "ne
 if rows:
     med = {k: statistics.median(int(r[k]) for r in rows) / 1000 for k in ("netns", "attach", "publish", "total")}
     print(f"berthd network setup per start, median of {len(rows)}: netns pin {med['netns']:.2f} ms, "
-          f"veth+IPAM+addresses+DNS {med['attach']:.2f} ms, ports {med['publish']:.2f} ms, total {med['total']:.2f} ms")
+          f"veth+IPAM+addresses+DNS {med['attach']:.2f} ms, published ports + endpoint record (fsync) {med['publish']:.2f} ms, total {med['total']:.2f} ms")
 EOF
