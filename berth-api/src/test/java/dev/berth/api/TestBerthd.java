@@ -26,6 +26,7 @@ public final class TestBerthd implements AutoCloseable {
   private final String cgroupParent;
   private Process process;
   private final Net net = Net.pick();
+  private OwnLeftovers leftovers;
 
   public record Ran(int code, String out, String err) {
     public Ran ok() {
@@ -39,7 +40,13 @@ public final class TestBerthd implements AutoCloseable {
     this.socket = socket;
     this.cgroupParent = cgroupParent;
     this.process = process;
+    this.leftovers = new OwnLeftovers(net, tmp, cgroupParent);
   }
+
+  /** What this berthd made on the host (checked by {@link #close}). */
+  public OwnLeftovers leftovers() { return leftovers; }
+
+  public String cgroupParent() { return cgroupParent; }
 
   /** Starts one; {@code name} names its temp directory. Fails naming a missing tool. */
   public static TestBerthd start(String name) throws Exception {
@@ -148,24 +155,84 @@ public final class TestBerthd implements AutoCloseable {
       p.destroyForcibly();
       fail("timed out: " + cmd);
     }
-    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    leftovers.sample();
+    Ran r = new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.deleteIfExists(out);
+    Files.deleteIfExists(err);
+    return r;
   }
 
-  /** Stops berthd, removes its cgroup parent and temp directory (the caller removes its containers first). */
+  /**
+   * Removes what is left of the test's containers and user networks through berthd itself, stops
+   * it, checks that it left nothing a container owned ({@link OwnLeftovers#afterContainersRemoved}),
+   * removes its bridges, table, mounts, cgroup parent and temp directory, and checks that all of
+   * them are gone ({@link OwnLeftovers#afterClose}); fails naming what was left (after cleaning it).
+   */
   @Override
   public void close() throws Exception {
-    process.destroy();
-    if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly();
-    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-      for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
+    List<String> left = new ArrayList<>();
+    if (process.isAlive()) {
+      String ids = docker("ps", "-aq").out().strip();
+      if (!ids.isEmpty()) {
+        List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
+        rm.addAll(List.of(ids.split("\\s+")));
+        Ran r = docker(rm.toArray(String[]::new));
+        if (r.code() != 0) left.add("docker rm -f failed: " + r.out() + r.err());
+      }
+      Ran r = docker("network", "prune", "-f");
+      if (r.code() != 0) left.add("docker network prune failed: " + r.out() + r.err());
     }
+    process.destroy();
+    if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    for (String s : leftovers.afterContainersRemoved()) left.add("left by berthd: " + s);
+    removeCgroups();
     removeNetworking();
-    new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
+    unmountUnder(tmp);
+    new ProcessBuilder("rm", "-rf", "--one-file-system", tmp.toString()).start().waitFor();
+    for (String s : leftovers.afterClose()) left.add("left after cleanup: " + s);
+    if (!left.isEmpty()) fail("test berthd " + tmp.getFileName() + " left behind:\n  " + String.join("\n  ", left));
+  }
+
+  /** Kills what still runs in this berthd's cgroup parent (v2 cgroup.kill) and removes it, children first. */
+  private void removeCgroups() throws Exception {
+    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : ds) {
+        Path parent = h.getFileName().toString().equals(cgroupParent) ? h : h.resolve(cgroupParent);
+        if (!Files.isDirectory(parent)) continue;
+        Path kill = parent.resolve("cgroup.kill");
+        if (Files.exists(kill)) Files.writeString(kill, "1");
+        List<Path> dirs;
+        try (var w = Files.walk(parent)) {
+          dirs = w.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        for (Path d : dirs) {
+          for (int i = 0; i < 50; i++) {
+            try {
+              Files.deleteIfExists(d);
+              break;
+            } catch (java.io.IOException e) {
+              Thread.sleep(100); // EBUSY while killed processes exit
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Lazily unmounts every mount under {@code dir}, deepest first (so rm -rf never walks into one). */
+  private static void unmountUnder(Path dir) throws Exception {
+    List<String> points = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f.length > 4 && (f[4].startsWith(dir + "/") || f[4].equals(dir.toString()))) points.add(f[4]);
+    }
+    points.sort(java.util.Comparator.reverseOrder());
+    for (String m : points) new ProcessBuilder("umount", "-l", m).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
   }
 
   /** The bridges (default and user networks), namespace pins and nftables table this berthd made. */
   private void removeNetworking() throws Exception {
-    List<String> bridges = new ArrayList<>(List.of(net.bridge()));
+    List<String> bridges = new ArrayList<>(leftovers.bridges());
     Path nets = tmp.resolve("lib/network/networks");
     if (Files.isDirectory(nets)) {
       try (var ds = Files.newDirectoryStream(nets, "*.json")) {

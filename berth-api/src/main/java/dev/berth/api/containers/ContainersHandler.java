@@ -712,6 +712,21 @@ public final class ContainersHandler extends ResourceHandler {
         long limit = u.limit() <= 0 ? Long.MAX_VALUE : u.limit();
         if (s.machineMemory() > 0 && limit > s.machineMemory()) limit = s.machineMemory(); // as dockerd: no limit shows the host's memory
         mem.put("limit", limit);
+        if (!s.networks().isEmpty()) {
+            // moby's NetworkStats per interface, from the container's veth counters (omitted without any, as dockerd)
+            ObjectNode nets = o.putObject("networks");
+            s.networks().forEach((ifname, n) -> {
+                ObjectNode x = nets.putObject(ifname);
+                x.put("rx_bytes", n.rxBytes());
+                x.put("rx_packets", n.rxPackets());
+                x.put("rx_errors", n.rxErrors());
+                x.put("rx_dropped", n.rxDropped());
+                x.put("tx_bytes", n.txBytes());
+                x.put("tx_packets", n.txPackets());
+                x.put("tx_errors", n.txErrors());
+                x.put("tx_dropped", n.txDropped());
+            });
+        }
         return o;
     }
 

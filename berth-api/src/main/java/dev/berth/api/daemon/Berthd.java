@@ -29,6 +29,17 @@ public final class Berthd {
 
     private Berthd() {}
 
+    /** {@code <root>/berthd.lock}, held (never closed) for the daemon's life. */
+    private static java.nio.channels.FileChannel rootLock;
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            if (c != null) c.close();
+        } catch (Exception ignored) {
+            // exiting anyway
+        }
+    }
+
     record Options(Path socket, Path root, Path execRoot, NetFlags net) {}
 
     /** dockerd's network flags: --bridge (the default bridge's Linux name), --bip, --default-address-pool, --mtu, --nft-table. */
@@ -47,7 +58,12 @@ public final class Berthd {
         if (o == null) return; // --help, --version
         EventExecutorGroup handlers = new DefaultEventExecutorGroup(HANDLER_THREADS);
         SocketListener listener;
+        SocketListener.Claim claim = null;
         try {
+            // the socket and the root are claimed first: a second berthd on either stops here,
+            // before it touches bridges, packet rules or containers of the first
+            claim = SocketListener.claim(o.socket());
+            rootLock = SocketListener.lockRoot(o.root());
             LocalSystemBackend system = new LocalSystemBackend(o.root(), new HostProbe(Path.of("/")).probe(CgroupLayout.detect()));
             dev.berth.engine.networks.NetworkService networks = BerthdNetworks.open(o);
             ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher(), networks);
@@ -55,12 +71,14 @@ public final class Berthd {
             ImageService images = new ImageService(o.root());
             images.usage(engine::imageUsers);
             images.events(engine.events());
-            listener = SocketListener.open(o.socket(), new ApiInitializer(system, handlers, images, engine));
+            listener = claim.listen(new ApiInitializer(system, handlers, images, engine));
         } catch (SocketListener.Refused e) {
+            closeQuietly(claim);
             System.err.println("berthd: " + e.getMessage());
             System.exit(1);
             return;
         } catch (Exception e) {
+            closeQuietly(claim);
             System.err.println("berthd: cannot start: " + e.getMessage());
             System.exit(1);
             return;

@@ -58,6 +58,50 @@ public final class SocketListener implements AutoCloseable {
     }
 
     public static SocketListener open(Path socket, ChannelInitializer<Channel> initializer) throws IOException {
+        return claim(socket).listen(initializer);
+    }
+
+    /**
+     * The socket claimed but not yet served: {@code <socket>.lock} held and a stale socket file
+     * removed (a live one refused). berthd claims before it touches anything else (bridges, packet
+     * rules, containers), so that a second berthd on the same socket fails without disturbing the
+     * first one; {@link #listen} then binds it, {@link #close} gives it up.
+     */
+    public static final class Claim implements AutoCloseable {
+        private final Path socket;
+        private final FileChannel lock;
+        private boolean handedOver;
+
+        private Claim(Path socket, FileChannel lock) {
+            this.socket = socket;
+            this.lock = lock;
+        }
+
+        public Path socket() { return socket; }
+
+        /** Binds the claimed socket; the lock goes with the listener. */
+        public SocketListener listen(ChannelInitializer<Channel> initializer) throws IOException {
+            EventLoopGroup loop = null;
+            try {
+                loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+                Channel server = bindPrivately(socket, initializer, loop);
+                handedOver = true;
+                return new SocketListener(socket, lock, loop, server);
+            } catch (IOException | RuntimeException e) {
+                if (loop != null) loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                close();
+                throw e;
+            }
+        }
+
+        /** Releases the lock unless {@link #listen} handed it to a listener. */
+        @Override
+        public void close() throws IOException {
+            if (!handedOver) lock.close();
+        }
+    }
+
+    public static Claim claim(Path socket) throws IOException {
         socket = socket.toAbsolutePath().normalize();
         Path dir = socket.getParent();
         if (!Files.isDirectory(dir)) {
@@ -65,16 +109,29 @@ public final class SocketListener implements AutoCloseable {
         }
         FileChannel lock = FileChannel.open(dir.resolve(socket.getFileName() + ".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
-        EventLoopGroup loop = null;
         try {
             FileLock held = lock.tryLock();
             if (held == null) throw new Refused("another berthd is running on " + socket + " (it holds " + socket + ".lock)");
             removeStale(socket);
-            loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-            Channel server = bindPrivately(socket, initializer, loop);
-            return new SocketListener(socket, lock, loop, server);
+            return new Claim(socket, lock);
         } catch (IOException | RuntimeException e) {
-            if (loop != null) loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            lock.close();
+            throw e;
+        }
+    }
+
+    /**
+     * One berthd per state root: {@code <root>/berthd.lock} held for the daemon's life (released
+     * by the kernel when it dies). Taken before anything under the root is read or changed.
+     */
+    public static FileChannel lockRoot(Path root) throws IOException {
+        Files.createDirectories(root);
+        Path f = root.resolve("berthd.lock");
+        FileChannel lock = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            if (lock.tryLock() == null) throw new Refused("another berthd is running on root " + root + " (it holds " + f + ")");
+            return lock;
+        } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
         }

@@ -64,6 +64,41 @@ class StatsIT {
   }
 
   @Test
+  void networksCountEachInterfacesTrafficAsTheContainerSeesIt() throws Exception {
+    String gw = berthd.net().bip().replace("/24", "");
+    // the container's own view of eth0 first: the stats (the host end, swapped) can only be at or above it
+    String inside = docker("exec", C1, "sh", "-c", "cd /sys/class/net/eth0/statistics && cat rx_packets tx_packets rx_bytes tx_bytes").ok().out();
+    long[] in = java.util.Arrays.stream(inside.strip().split("\\s+")).mapToLong(Long::parseLong).toArray();
+    String before = py("s = c.api.stats('" + C1 + "', stream=False, one_shot=True)['networks']\n"
+        + "print(sorted(s), sorted(s['eth0']), s['eth0']['rx_packets'], s['eth0']['tx_packets'], s['eth0']['rx_bytes'], s['eth0']['tx_bytes'])");
+    String[] b = before.strip().split(" (?=\\d)");
+    assertThat(b[0]).isEqualTo("['eth0'] ['rx_bytes', 'rx_dropped', 'rx_errors', 'rx_packets', 'tx_bytes', 'tx_dropped', 'tx_errors', 'tx_packets']");
+    long rxP = Long.parseLong(b[1]), txP = Long.parseLong(b[2]), rxB = Long.parseLong(b[3]), txB = Long.parseLong(b[4]);
+    assertThat(new long[] {rxP, txP, rxB, txB}).as("stats %s against the container's own counters %s", before, inside)
+        .satisfies(x -> {
+          for (int i = 0; i < 4; i++) assertThat(x[i]).isGreaterThanOrEqualTo(in[i]);
+        });
+    docker("exec", C1, "ping", "-c", "3", "-s", "1000", "-W", "5", gw).ok();
+    String after = py("s = c.api.stats('" + C1 + "', stream=False, one_shot=True)['networks']['eth0']\n"
+        + "print(s['rx_packets'], s['tx_packets'], s['tx_bytes'])");
+    long[] a = java.util.Arrays.stream(after.strip().split(" ")).mapToLong(Long::parseLong).toArray();
+    assertThat(a[0] - rxP).as("echo replies received").isGreaterThanOrEqualTo(3);
+    assertThat(a[1] - txP).as("echo requests sent").isGreaterThanOrEqualTo(3);
+    assertThat(a[2] - txB).as("bytes sent (3 x 1000-byte payloads)").isGreaterThanOrEqualTo(3000);
+    // docker stats' NET I/O column is no longer empty; a stopped container has no networks
+    String netIo = docker("stats", "--no-stream", "--format", "{{.NetIO}}", C1).ok().out().strip();
+    assertThat(netIo).matches("[0-9.]+[kMG]?B / [0-9.]+[kMG]?B").isNotEqualTo("0B / 0B");
+    assertThat(py("print('networks' in c.api.stats('" + STOPPED + "', stream=False))").strip()).isEqualTo("False");
+    // --network none: no interface to count
+    String none = docker("run", "-d", "--network", "none", IMAGE, "sleep", "60").ok().out().strip();
+    try {
+      assertThat(py("print('networks' in c.api.stats('" + none + "', stream=False, one_shot=True))").strip()).isEqualTo("False");
+    } finally {
+      docker("rm", "-f", none);
+    }
+  }
+
+  @Test
   void cliStatsNoStream() throws Exception {
     String out = docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", C1).ok().out().strip();
     // e.g. "stats-c1-123 220KiB / 64MiB 1"

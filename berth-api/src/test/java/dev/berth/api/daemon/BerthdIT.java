@@ -47,13 +47,19 @@ class BerthdIT {
     }
 
     /** A berthd started by bin/berthd; its log in {@code log}. */
-    record Daemon(Process process, Path socket, Path root, Path log) {
+    record Daemon(Process process, Path socket, Path root, Path log, dev.berth.api.TestBerthd.Net net) {
         void stop() throws Exception {
-            if (!process.isAlive()) return;
-            process.destroy(); // SIGTERM
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            if (process.isAlive()) {
+                process.destroy(); // SIGTERM
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
             }
+            // its own default bridge and table only
+            new ProcessBuilder("ip", "link", "del", net.bridge()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            new ProcessBuilder("nft", "delete", "table", "inet", net.nftTable()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         }
 
         long rssKib() throws IOException {
@@ -91,10 +97,13 @@ class BerthdIT {
 
     static Daemon start(Path socket, Path root) throws Exception {
         Path log = Files.createTempFile(tmp, "berthd", ".log");
+        // network names of its own (never the host's berth0 / table berth: other berthds run beside it)
+        dev.berth.api.TestBerthd.Net net = dev.berth.api.TestBerthd.Net.pick();
         Process p = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString(),
-                "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString())
+                "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString(), "--bridge", net.bridge(), "--bip", net.bip(),
+                "--default-address-pool", net.pool(), "--nft-table", net.nftTable())
                 .redirectOutput(log.toFile()).redirectErrorStream(true).start();
-        Daemon d = new Daemon(p, socket, root, log);
+        Daemon d = new Daemon(p, socket, root, log, net);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) fail("berthd exited " + p.exitValue() + " at start:\n" + Files.readString(log));
@@ -305,6 +314,7 @@ class BerthdIT {
             assertThat(sock).as("socket removed at stop").doesNotExist();
         } finally {
             second.stop();
+            first.stop(); // its bridge and table (the process is gone)
         }
     }
 

@@ -603,6 +603,7 @@ public final class ContainerEngine implements Closeable {
       }
       dev.berth.engine.trace.OpTrace.phase("spec");
       if (networks != null) netUp = networkSetUp(c, spec);
+      ContainerNetMode.join(this, c, spec);
       dev.berth.engine.trace.OpTrace.phase("network");
       Path bundle = c.dir.resolve("bundle");
       Files.createDirectories(bundle);
@@ -1212,6 +1213,18 @@ public final class ContainerEngine implements Closeable {
     return new StatsSampler(this, get(ref));
   }
 
+  /** The pin of a container's network namespace, or null without bridge networks (for {@link ContainerNetMode}). */
+  Path netnsPin(Container c) {
+    if (networks == null) return null;
+    Path p = networks.netnsPath(c.id);
+    return Files.exists(p) ? p : null;
+  }
+
+  /** Its interfaces' counters (stats' {@code networks}); empty without bridge networks. */
+  java.util.Map<String, dev.berth.engine.networks.NetworkService.IfCounters> interfaceCounters(Container c) {
+    return networks == null ? java.util.Map.of() : networks.interfaceCounters(c.id);
+  }
+
   /** The cgroup of a running container, or null if it has none (not running). */
   dev.berth.cgroups.CgroupManager cgroupOf(Container c) {
     try {
@@ -1490,7 +1503,11 @@ public final class ContainerEngine implements Closeable {
   }
 
   private void checkNetwork(String mode) {
-    if (mode.isEmpty() || mode.equals("default") || mode.equals("host") || mode.equals("none") || mode.startsWith("container:")) return;
+    if (mode.startsWith("container:")) {
+      ContainerNetMode.check(this, mode);
+      return;
+    }
+    if (mode.isEmpty() || mode.equals("default") || mode.equals("host") || mode.equals("none")) return;
     if (networks.find(mode).isEmpty()) throw new EngineException(EngineException.Kind.NOT_FOUND, "network " + mode + " not found");
   }
 

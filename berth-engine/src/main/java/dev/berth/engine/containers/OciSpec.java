@@ -214,7 +214,7 @@ public final class OciSpec {
     ObjectNode linux = (ObjectNode) spec.get("linux");
     ArrayNode ns = linux.putArray("namespaces");
     String net = hc.path("NetworkMode").asText("");
-    if (net.startsWith("container:")) throw new IllegalArgumentException("network mode " + net + " is not supported yet");
+    // container:<ref>: a network namespace entry whose path the engine sets to that container's at start
     String pidMode = hc.path("PidMode").asText(""), ipcMode = hc.path("IpcMode").asText(""), uts = hc.path("UTSMode").asText("");
     if (!pidMode.isEmpty() && !pidMode.equals("host") && !pidMode.equals("private"))
       throw new IllegalArgumentException("invalid PID mode: " + pidMode);

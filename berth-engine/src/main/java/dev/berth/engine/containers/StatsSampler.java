@@ -24,8 +24,15 @@ public final class StatsSampler {
    *
    * @param systemCpu nanoseconds of host CPU time (all CPUs, as dockerd's system_cpu_usage)
    * @param machineMemory MemTotal in bytes (dockerd caps the memory limit to it)
+   * @param networks each interface's counters by its name in the container (eth0, …); empty when
+   *     not running or on no bridge network
    */
-  public record Sample(Instant read, Stats cgroup, long systemCpu, int onlineCpus, long machineMemory) {}
+  public record Sample(Instant read, Stats cgroup, long systemCpu, int onlineCpus, long machineMemory,
+      java.util.Map<String, dev.berth.engine.networks.NetworkService.IfCounters> networks) {
+    public Sample {
+      networks = networks == null ? java.util.Map.of() : networks;
+    }
+  }
 
   private final ContainerEngine engine;
   private final Container container;
@@ -52,7 +59,7 @@ public final class StatsSampler {
       if (s != null && !container.running()) s = null;
     }
     long[] cpu = procStat();
-    return new Sample(now, s, cpu[0], (int) cpu[1], memTotal());
+    return new Sample(now, s, cpu[0], (int) cpu[1], memTotal(), s == null ? null : engine.interfaceCounters(container));
   }
 
   /** {total ns of the host's CPU time, online CPUs} from /proc/stat. */

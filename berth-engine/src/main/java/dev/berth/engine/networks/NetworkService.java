@@ -95,6 +95,8 @@ public final class NetworkService implements AutoCloseable {
 
   static final com.fasterxml.jackson.databind.ObjectMapper M = NetworkStore.M;
   private static final java.io.PrintStream LOG = System.err;
+  /** $BERTH_NET_TRACE=1: one line per setUp with its phases' durations on berthd's stderr (bench/netsetup.sh reads them). */
+  private static final boolean TRACE = "1".equals(System.getenv("BERTH_NET_TRACE"));
 
   private final Options options;
   private final NetworkStore store;
@@ -693,6 +695,7 @@ public final class NetworkService implements AutoCloseable {
     Sandbox s = sandboxes.get(containerId);
     if (s == null) return null;
     synchronized (s) {
+      long t0 = System.nanoTime();
       tearDownLocked(s);
       s.name = strip(name);
       s.hostname = hostname;
@@ -705,6 +708,7 @@ public final class NetworkService implements AutoCloseable {
       }
       s.netns = ns.toString();
       s.sandboxId = randomHex();
+      long t1 = System.nanoTime(), t2 = t1;
       try {
         boolean first = true;
         for (Attachment a : s.attachments.values()) {
@@ -713,6 +717,7 @@ public final class NetworkService implements AutoCloseable {
           attachLocked(s, a, n, first);
           first = false;
         }
+        t2 = System.nanoTime();
         publishLocked(s);
       } catch (RuntimeException e) {
         tearDownLocked(s);
@@ -721,6 +726,11 @@ public final class NetworkService implements AutoCloseable {
         throw NetworkException.system("cannot attach " + s.name + " to its networks: " + e.getMessage());
       }
       save(s);
+      if (TRACE) {
+        long t3 = System.nanoTime();
+        LOG.printf("berthd: net-trace %s netns_us=%d attach_us=%d publish_us=%d total_us=%d%n", containerId.substring(0, 12), (t1 - t0) / 1000,
+            (t2 - t1) / 1000, (t3 - t2) / 1000, (t3 - t0) / 1000);
+      }
       return ns;
     }
   }
@@ -883,6 +893,10 @@ public final class NetworkService implements AutoCloseable {
       if (!existing.contains(id)) forget(id);
       else if (!running.contains(id)) tearDown(id);
     }
+    // addresses are held only while a container runs: an owner that does not run (a crash between
+    // allocate and the endpoint record, a record lost) gets its addresses back here
+    for (Ipam i : List.copyOf(ipam4.values())) releaseNotRunning(i, running);
+    for (Ipam i : List.copyOf(ipam6.values())) releaseNotRunning(i, running);
     if (firewall != null) {
       try {
         Set<String> bridges = new java.util.HashSet<>();
@@ -906,6 +920,41 @@ public final class NetworkService implements AutoCloseable {
     } catch (IOException e) {
       LOG.println("berthd: cannot list " + netnsDir + ": " + e.getMessage());
     }
+  }
+
+  private static void releaseNotRunning(Ipam i, Set<String> running) {
+    for (String owner : Set.copyOf(i.allocations().values())) {
+      if (running.contains(owner)) continue;
+      i.releaseOwner(owner);
+      LOG.println("berthd: released the addresses " + i.subnet() + " held for " + owner + ", which does not run");
+    }
+  }
+
+  /** One interface's counters as the container sees them (Docker's NetworkStats). */
+  public record IfCounters(long rxBytes, long rxPackets, long rxErrors, long rxDropped, long txBytes, long txPackets, long txErrors,
+      long txDropped) {}
+
+  /**
+   * The counters of each of the container's interfaces (eth0, eth1, …), read from the host side of
+   * its veth pairs ({@code /sys/class/net/<veth>/statistics}) with receive and transmit swapped: what
+   * the host end sends, the container receives. Empty when it has no live endpoint.
+   */
+  public Map<String, IfCounters> interfaceCounters(String containerId) {
+    Map<String, IfCounters> out = new java.util.TreeMap<>();
+    for (Endpoint e : endpointsOf(containerId)) {
+      Path st = Path.of("/sys/class/net", e.hostVeth(), "statistics");
+      try {
+        out.put(e.ifname(), new IfCounters(stat(st, "tx_bytes"), stat(st, "tx_packets"), stat(st, "tx_errors"), stat(st, "tx_dropped"),
+            stat(st, "rx_bytes"), stat(st, "rx_packets"), stat(st, "rx_errors"), stat(st, "rx_dropped")));
+      } catch (IOException | RuntimeException ex) {
+        // the endpoint went meanwhile
+      }
+    }
+    return out;
+  }
+
+  private static long stat(Path dir, String name) throws IOException {
+    return Long.parseLong(Files.readString(dir.resolve(name)).strip());
   }
 
   /** POST /networks/{id}/connect: recorded; attached now if the container runs. */

@@ -79,30 +79,27 @@ public final class BridgeDriver implements AutoCloseable {
    */
   public Attached attach(String bridge, Path netns, String ifname, Cidr address, InetAddress gateway, Cidr address6,
       InetAddress gateway6, boolean defaultRoute, int mtu, boolean hairpin) {
-    String hostVeth, peer;
+    String hostVeth;
+    byte[] mac = address != null ? Netlink.macFor(address.address()) : randomMac();
+    // the pair is made in one message with its container end already in the namespace, named and
+    // addressed at layer 2: a crash at any point leaves no end in the host's namespace but the one
+    // on the bridge, and that one goes with the namespace
     synchronized (this) {
       String tag;
       do {
         tag = HexFormat.of().formatHex(random.generateSeed(4)).substring(0, 7);
       } while (host.link("veth" + tag).isPresent());
       hostVeth = "veth" + tag;
-      peer = "vpeer" + tag;
-      host.createVeth(hostVeth, peer, mtu);
+      host.createVethInto(hostVeth, host.index(bridge), ifname, netns, mac, mtu);
     }
     try {
-      byte[] mac = address != null ? Netlink.macFor(address.address()) : randomMac();
       synchronized (this) {
-        int br = host.index(bridge);
         int hv = host.index(hostVeth);
-        host.setMaster(hv, br);
         if (hairpin) host.setHairpin(hv, true);
         host.setUp(hv, true);
-        host.moveToNetns(host.index(peer), netns);
       }
       try (Netlink in = Netlink.openIn(netns)) {
-        int i = in.index(peer);
-        in.rename(i, ifname);
-        in.setMac(i, mac);
+        int i = in.index(ifname);
         if (address != null) in.addAddress(i, address.address(), address.prefix());
         if (address6 != null) in.addAddress(i, address6.address(), address6.prefix());
         in.setUp(i, true);

@@ -100,6 +100,27 @@ public final class Netlink implements AutoCloseable {
         ack(Msg.newVeth(name, peer, mtu), name);
     }
 
+    /**
+     * A veth pair in one message: {@code name} here, enslaved to {@code master} (0: none), and
+     * {@code peer} created directly in the network namespace open at {@code peerNsFd} with the MAC
+     * {@code peerMac} (null: the kernel's). Both ends down. The pair never exists with its peer in
+     * this namespace, so a crash at any point leaves no stray peer here: once the other namespace
+     * goes, the kernel deletes the pair.
+     */
+    public void createVethInto(String name, int master, String peer, int peerNsFd, byte[] peerMac, int mtu) {
+        ack(Msg.newVethInto(name, master, peer, peerNsFd, peerMac, mtu), name);
+    }
+
+    /** {@link #createVethInto(String, int, String, int, byte[], int)} with the namespace pinned at {@code netns}. */
+    public void createVethInto(String name, int master, String peer, Path netns, byte[] peerMac, int mtu) {
+        int ns = Linux.open(netns.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+        try {
+            createVethInto(name, master, peer, ns, peerMac, mtu);
+        } finally {
+            Linux.close(ns);
+        }
+    }
+
     public void setMaster(int index, int master) {
         ack(new Msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK).ifinfo(AF_UNSPEC, index, 0, 0).attr(IFLA_MASTER, master), "index " + index);
     }
@@ -255,6 +276,18 @@ public final class Netlink implements AutoCloseable {
             if (mtu > 0) m.attr(IFLA_MTU, mtu);
             m.nest(IFLA_LINKINFO).attr(IFLA_INFO_KIND, "veth").nest(IFLA_INFO_DATA).nest(VETH_INFO_PEER)
                     .ifinfo(AF_UNSPEC, 0, 0, 0).attr(IFLA_IFNAME, peer);
+            if (mtu > 0) m.attr(IFLA_MTU, mtu);
+            return m.end().end().end();
+        }
+
+        static Msg newVethInto(String name, int master, String peer, int peerNsFd, byte[] peerMac, int mtu) {
+            Msg m = new Msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL).ifinfo(AF_UNSPEC, 0, 0, 0)
+                    .attr(IFLA_IFNAME, name);
+            if (mtu > 0) m.attr(IFLA_MTU, mtu);
+            if (master > 0) m.attr(IFLA_MASTER, master);
+            m.nest(IFLA_LINKINFO).attr(IFLA_INFO_KIND, "veth").nest(IFLA_INFO_DATA).nest(VETH_INFO_PEER)
+                    .ifinfo(AF_UNSPEC, 0, 0, 0).attr(IFLA_IFNAME, peer).attr(IFLA_NET_NS_FD, peerNsFd);
+            if (peerMac != null) m.attr(IFLA_ADDRESS, peerMac);
             if (mtu > 0) m.attr(IFLA_MTU, mtu);
             return m.end().end().end();
         }

@@ -56,6 +56,32 @@ class NetlinkMsgTest {
   }
 
   @Test
+  void vethIntoANamespaceEnslavesTheHostEndAndCreatesThePeerThere() {
+    byte[] mac = {2, 0x42, 10, 1, 2, 3};
+    byte[] m = Netlink.Msg.newVethInto("vh", 9, "eth0", 33, mac, 1500).bytes(1);
+    ByteBuffer b = le(m);
+    assertThat(b.getInt(0)).isEqualTo(m.length);
+    // header 16 + ifinfo 16 + name "vh\0" (8) + mtu (8) = 48: IFLA_MASTER 9
+    assertThat(b.getShort(50)).isEqualTo((short) 10);
+    assertThat(b.getInt(52)).isEqualTo(9);
+    // IFLA_LINKINFO at 56, kind "veth" (12) → INFO_DATA at 72, VETH_INFO_PEER at 76, peer ifinfo 80..96
+    assertThat(b.getShort(58)).isEqualTo((short) 18);
+    assertThat(b.getShort(78)).isEqualTo((short) 1);
+    int p = 96;
+    assertThat(b.getShort(p + 2)).isEqualTo((short) 3); // IFLA_IFNAME "eth0\0": 9 → 12
+    assertThat(new String(m, p + 4, 4)).isEqualTo("eth0");
+    p += 12;
+    assertThat(b.getShort(p + 2)).isEqualTo((short) 28); // IFLA_NET_NS_FD 33
+    assertThat(b.getInt(p + 4)).isEqualTo(33);
+    p += 8;
+    assertThat(b.getShort(p + 2)).isEqualTo((short) 1); // IFLA_ADDRESS: the MAC
+    for (int k = 0; k < 6; k++) assertThat(m[p + 4 + k]).isEqualTo(mac[k]);
+    p += 12;
+    assertThat(b.getShort(p + 2)).isEqualTo((short) 4); // IFLA_MTU
+    assertThat(p + 8).isEqualTo(m.length);
+  }
+
+  @Test
   void addressCarriesLocalAddressAndBroadcast() throws Exception {
     byte[] m = Netlink.Msg.newAddress(5, InetAddress.getByName("10.1.2.1"), 24).bytes(3);
     ByteBuffer b = le(m);
