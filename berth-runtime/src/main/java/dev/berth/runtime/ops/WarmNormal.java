@@ -36,12 +36,18 @@ public final class WarmNormal {
     return replace(s, bundle, id, false);
   }
 
-  /** The same for a field of a plan Java built: its own {@code @@BERTH-CREATED@@} is kept as it is. */
+  /**
+   * The same for a field of a plan Java built, leniently: its own {@code @@BERTH-CREATED@@} is kept as
+   * it is, and an occurrence that does not stand alone, or of a short id, is left as it is rather
+   * than refused (the id is in the plan's state directory whatever its length). What is replaced
+   * there is proven by the probe ({@link WarmPath#store}), not by these rules.
+   */
   static byte[] field(byte[] s, String bundle, String id) {
     return replace(s, bundle, id, true);
   }
 
-  private static byte[] replace(byte[] s, String bundle, String id, boolean keepCreated) {
+  private static byte[] replace(byte[] s, String bundle, String id, boolean lenient) {
+    boolean keepCreated = lenient;
     byte[] b = bundle.getBytes(StandardCharsets.UTF_8), d = id.getBytes(StandardCharsets.UTF_8);
     byte[] bm = WarmPath.BUNDLE.getBytes(StandardCharsets.US_ASCII), im = WarmPath.ID.getBytes(StandardCharsets.US_ASCII);
     ByteArrayOutputStream out = new ByteArrayOutputStream(s.length + 64);
@@ -55,17 +61,23 @@ public final class WarmNormal {
       }
       if (b.length > 1 && startsWith(s, i, b)) {
         int next = i + b.length < s.length ? s[i + b.length] & 0xff : 0;
-        if (wordChar(prev) || prev == '/' || wordChar(next) || b.length < MIN_MARKED) return null;
-        out.write(bm, 0, bm.length);
-        i += b.length;
-        continue;
+        boolean alone = !(wordChar(prev) || prev == '/' || wordChar(next));
+        if (alone && (lenient || b.length >= MIN_MARKED)) {
+          out.write(bm, 0, bm.length);
+          i += b.length;
+          continue;
+        }
+        if (!lenient) return null;
       }
       if (d.length > 0 && startsWith(s, i, d)) {
         int next = i + d.length < s.length ? s[i + d.length] & 0xff : 0;
-        if (wordChar(prev) || wordChar(next) || d.length < MIN_MARKED) return null;
-        out.write(im, 0, im.length);
-        i += d.length;
-        continue;
+        boolean alone = !(wordChar(prev) || wordChar(next));
+        if (alone && (lenient || d.length >= MIN_MARKED)) {
+          out.write(im, 0, im.length);
+          i += d.length;
+          continue;
+        }
+        if (!lenient) return null;
       }
       out.write(s[i]);
       i++;
