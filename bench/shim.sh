@@ -14,8 +14,13 @@
 #   delete        of a stopped container (created, then `kill ID KILL`)
 #   delete-force  `delete --force` of a running container
 #   create        a fresh id of the same bundle: berth's warm path (this config was created before)
-#   create-cold   the same with BERTH_NO_FAST=1 for berth: the JVM path, which is what a new
-#                 bundle under containerd takes (every config differs by its id and paths)
+#   create-cold   the same with BERTH_NO_FAST=1 for berth: the JVM path (no template at all)
+#   create-newid  containerd's situation: a fresh id AND a fresh bundle directory (named by the id)
+#                 each run, the id in the config (hostname, cgroupsPath, an annotation) and the bundle
+#                 in a mount source, called as the shim calls it (--log <bundle>/log.json --log-format
+#                 json create --bundle B --pid-file <bundle>/init.pid ID); both runtimes through the
+#                 same `sh -c` that reads the id. berth's warm path with an id- and bundle-independent
+#                 template (one config, many containers)
 #   exec          `exec --process FILE ID` (process.json running `true`) into a running container, as
 #                 the shim calls it: berth's warm exec (this process.json was exec'd before)
 #   exec-cold     the same with BERTH_NO_FAST=1 for berth: the JVM path (a new process.json)
@@ -72,6 +77,13 @@ for pair in "$berth:$rb" "$runc:$rr"; do
     delete) r delete --force d1; r create --bundle $B d1; r kill d1 KILL ;;
     delete-force) r delete --force f1; r create --bundle $B f1; r start f1 ;;
     create) r delete --force c1 ;;
+    newid)
+      tag=\$(basename "\$root")
+      [ -f "$work/newid-\$tag" ] && r delete --force "\$(cat "$work/newid-\$tag")" && rm -rf "$work/nb/\$(cat "$work/newid-\$tag")"
+      i=\$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')
+      mkdir -p "$work/nb/\$i" && echo "\$i" > "$work/nb/\$i/hostname"
+      sed -e "s|@BUNDLE@|$work/nb/\$i|g" -e "s|@ID@|\$i|g" "$work/newid-config.json" > "$work/nb/\$i/config.json"
+      echo "\$i" > "$work/newid-\$tag" ;;
   esac
 done
 [ "\$verb" = delete ] && sleep 0.05   # the init is gone (a zombie at most)
@@ -106,6 +118,24 @@ bench delete-force "$P delete-force" "$berth --root $rb delete --force f1" "$run
 bench create "$P create" "$berth --root $rb create --bundle $B c1" "$runc --root $rr create --bundle $B c1"
 bench create-cold "$P create" "env BERTH_NO_FAST=1 $berth --root $rb create --bundle $B c1" \
   "$runc --root $rr create --bundle $B c1"
+# create-newid's config: B's with the id and the bundle where containerd and the CRI put them
+python3 - "$B/config.json" "$work/newid-config.json" "$B/rootfs" "$BERTH_CGROUP_PARENT" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"]["path"] = sys.argv[3]
+c["hostname"] = "@ID@"
+c.setdefault("linux", {})["cgroupsPath"] = "/" + sys.argv[4] + "/@ID@"
+c.setdefault("annotations", {})["io.kubernetes.cri.container-id"] = "@ID@"
+c["mounts"].append({"destination": "/etc/hostname-file", "type": "bind", "source": "@BUNDLE@/hostname",
+                    "options": ["rbind", "ro"]})
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+PY
+newid() { # RUNTIME ROOT: the shim's create of the id the last prepare made
+  local tag=${2##*/}
+  echo "sh -c 'i=\$(cat $work/newid-$tag); b=$work/nb/\$i; exec $1 --root $2 --log \$b/log.json --log-format json create --bundle \$b --pid-file \$b/init.pid \$i'"
+}
+bench create-newid "$P newid" "$(newid "$berth" "$rb")" "$(newid "$runc" "$rr")"
+"$P" newid # deletes the last ones
 python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["process"]; p["args"]=["true"]; json.dump(p, open(sys.argv[2], "w"))' \
   "$B/config.json" "$work/process.json"
 bench exec "$P running" "$berth --root $rb exec --process $work/process.json run1" \

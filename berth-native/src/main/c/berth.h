@@ -135,6 +135,7 @@ int exit_code_of(int status);
 int write_exit_status(const char *file, int status, struct berr *err);
 void kill_cgroups(const struct plan *plan);
 int fast_plan(char **argv, int argc);
+char *fast_normalise(const char *s, size_t len, const char *bundle, const char *id, size_t *out_len);
 struct launch;
 int sync_await_ready(struct launch *l, const char *who, struct berr *err);
 void sync_drop_child_ends(struct launch *l); /* after fork: the fds only the child uses */

@@ -1,16 +1,23 @@
 /*
- * fast.c - the warm path: `berth-launch --fast ROOT ACTION DETACH BUNDLE ID FALLBACK...`.
+ * fast.c - the warm path:
+ * `berth-launch --fast ROOT ACTION DETACH BUNDLE ID PID-FILE LOG LOG-FORMAT FALLBACK...`
+ * (PID-FILE and LOG absolute or empty for none).
  *
  * The JVM, having created a container from a config, leaves a *template* of what it did in
- * <root>/.plan-cache/<key>.plan (root-only): the plan with the id and creation time as
- * placeholders, plus the side effects it performed before the hand-over (state directory, its
+ * <root>/.plan-cache/<key>.plan (root-only): the plan with the id, the bundle path and the creation
+ * time as marks, plus the side effects it performed before the hand-over (state directory, its
  * files, the cgroup directories and every control-file write, recorded). The key digests the
- * action, the detach flag, the root, the bundle, the default cgroup parent and the config's bytes,
- * so a changed config is a miss; it is computed here only (the JVM stores under the key it is
- * handed in $BERTH_PLAN_KEY), and a template found is used only if its config bytes, bundle, root,
- * action and detachment are the ones asked for (compared, not trusted to the hash). On a hit the launcher instantiates the template and performs it without a JVM; on a
- * miss (or anything unusual) it execs FALLBACK (bin/berth-runc with BERTH_NO_FAST=1), which takes
- * the JVM path and writes the template for next time.
+ * action, the detach flag, the root, the default cgroup parent, the pid file, the log and the
+ * config's bytes, each *normalised* (fast_normalise: this call's bundle path and id replaced by
+ * marks), so one template serves every container of a config that differs only by its id and
+ * bundle (as under containerd, podman and the CRI), and any other change is a miss. It is computed
+ * here only (the JVM stores under the key it is handed in $BERTH_PLAN_KEY), and a template found is
+ * used only if its normalised config bytes, pid file, log, bundle mark, root, action and
+ * detachment are the ones asked for (compared, not trusted to the hash). On a hit the launcher
+ * instantiates the template (marks replaced by this id, bundle and time) and performs it without a
+ * JVM; on a miss (or anything unusual: an id that cannot be told apart in the config) it execs
+ * FALLBACK (bin/berth-runc with BERTH_NO_FAST=1), which takes the JVM path and writes the template
+ * for next time.
  */
 #include "berth.h"
 
@@ -25,7 +32,11 @@
 #include <unistd.h>
 
 #define ID_MARK "@@BERTH-ID@@"
+#define BUNDLE_MARK "@@BERTH-BUNDLE@@"
 #define CREATED_MARK "@@BERTH-CREATED@@"
+#define ANY_MARK "@@BERTH-"
+/* An id or bundle that occurs in the config must be at least this long (shorter: a miss). */
+#define MIN_MARKED 8
 #define MAX_CONFIG (8u << 20)
 
 static void fallback(char **argv)
@@ -123,7 +134,64 @@ static int put_u32(struct buf *b, uint32_t v)
   return put(b, x, 4);
 }
 
+
+static int word_char(unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+         c == '-' || c == '.';
+}
+
+/*
+ * The template's form of a text (dev.berth.runtime.ops.WarmNormal does the same): every occurrence
+ * of the bundle path, then of the id, replaced by its mark, in one pass (the bundle is tried
+ * first at each position, so an id inside the bundle path goes with it). An occurrence counts only
+ * where it stands alone: the id with no id character on either side, the bundle with none after
+ * it and neither one nor '/' before it. NULL (take the JVM) when that cannot be told: the text
+ * already holds a mark, an undelimited occurrence (the id inside an unrelated word: "abc" in
+ * "xabcx"), or an id or bundle shorter than MIN_MARKED that occurs at all.
+ */
+char *fast_normalise(const char *s, size_t len, const char *bundle, const char *id, size_t *out_len)
+{
+  size_t bl = strlen(bundle), il = strlen(id);
+  struct buf out = {0};
+  if (memmem(s, len, ANY_MARK, sizeof ANY_MARK - 1))
+    return NULL;
+  for (size_t i = 0; i < len;) {
+    const unsigned char prev = i > 0 ? (unsigned char) s[i - 1] : 0;
+    if (bl > 1 && len - i >= bl && memcmp(s + i, bundle, bl) == 0) {
+      unsigned char next = i + bl < len ? (unsigned char) s[i + bl] : 0;
+      if (word_char(prev) || prev == '/' || word_char(next) || bl < MIN_MARKED)
+        goto ambiguous;
+      if (put(&out, BUNDLE_MARK, sizeof BUNDLE_MARK - 1) < 0)
+        goto ambiguous;
+      i += bl;
+      continue;
+    }
+    if (il > 0 && len - i >= il && memcmp(s + i, id, il) == 0) {
+      unsigned char next = i + il < len ? (unsigned char) s[i + il] : 0;
+      if (word_char(prev) || word_char(next) || il < MIN_MARKED)
+        goto ambiguous;
+      if (put(&out, ID_MARK, sizeof ID_MARK - 1) < 0)
+        goto ambiguous;
+      i += il;
+      continue;
+    }
+    if (put(&out, s + i, 1) < 0)
+      goto ambiguous;
+    i++;
+  }
+  if (put(&out, "", 1) < 0) /* NUL-terminated; not counted */
+    goto ambiguous;
+  *out_len = out.len - 1;
+  return out.data;
+ambiguous:
+  free(out.data);
+  return NULL;
+}
+
 /* Copies a field, replacing the placeholders. */
+static const char *cur_bundle = "";
+
 static int put_field(struct buf *b, const char *f, uint32_t len, const char *id, const char *created)
 {
   struct buf out = {0};
@@ -133,6 +201,10 @@ static int put_field(struct buf *b, const char *f, uint32_t len, const char *id,
       if (put(&out, id, strlen(id)) < 0)
         return -1;
       i += sizeof ID_MARK - 1;
+    } else if (len - i >= sizeof BUNDLE_MARK - 1 && memcmp(f + i, BUNDLE_MARK, sizeof BUNDLE_MARK - 1) == 0) {
+      if (put(&out, cur_bundle, strlen(cur_bundle)) < 0)
+        return -1;
+      i += sizeof BUNDLE_MARK - 1;
     } else if (len - i >= sizeof CREATED_MARK - 1 && memcmp(f + i, CREATED_MARK, sizeof CREATED_MARK - 1) == 0) {
       if (put(&out, created, strlen(created)) < 0)
         return -1;
@@ -193,9 +265,10 @@ static int put_nested(struct buf *b, const char *t, uint32_t len, const char *id
 
 /* What a template must be for to be used: the key only finds it; these are compared. */
 struct want {
-  const char *config;
+  const char *config; /* normalised */
   size_t clen;
-  const char *root, *bundle, *action;
+  const char *root, *action;
+  const char *pid_file, *log, *log_format; /* normalised; "" for none */
   int detach;
 };
 
@@ -205,7 +278,7 @@ static int field_is(const char *f, uint32_t fl, const char *s)
 }
 
 /* Checks one template field against what this command line asks for; seen collects the facts met. */
-enum { SEEN_CONFIG = 1, SEEN_BUNDLE = 2, SEEN_STATE_DIR = 4, SEEN_ACTION = 8, SEEN_ALL = 15 };
+enum { SEEN_CONFIG = 1, SEEN_BUNDLE = 2, SEEN_STATE_DIR = 4, SEEN_ACTION = 8, SEEN_ALL = 15, SEEN_PID = 16, SEEN_LOG = 32 };
 static int check_field(const struct want *w, uint16_t tag, uint16_t i, const char *f, uint32_t fl, int *config_next,
                        int *seen)
 {
@@ -222,7 +295,13 @@ static int check_field(const struct want *w, uint16_t tag, uint16_t i, const cha
     return 0;
   case T_BUNDLE:
     *seen |= SEEN_BUNDLE;
-    return field_is(f, fl, w->bundle) ? 0 : -1;
+    return field_is(f, fl, BUNDLE_MARK) ? 0 : -1;
+  case T_PID_FILE:
+    *seen |= SEEN_PID;
+    return field_is(f, fl, w->pid_file) ? 0 : -1;
+  case T_LOG:
+    *seen |= SEEN_LOG;
+    return field_is(f, fl, i == 0 ? w->log : w->log_format) ? 0 : -1;
   case T_FAST_STATE_DIR: {
     size_t rl = strlen(w->root);
     *seen |= SEEN_STATE_DIR;
@@ -285,7 +364,7 @@ static int instantiate(const char *t, size_t len, const char *id, const char *cr
       off += fl + 1;
     }
   }
-  if (seen != SEEN_ALL || monitor != w->detach)
+  if (seen != (SEEN_ALL | (*w->pid_file ? SEEN_PID : 0) | (*w->log ? SEEN_LOG : 0)) || monitor != w->detach)
     goto bad;
   int fd = memfd_create("berth-plan", 0);
   if (fd < 0 || write_all(fd, b.data, b.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
@@ -302,21 +381,33 @@ static char template_path[4096];
 
 int fast_plan(char **argv, int argc)
 {
-  if (argc < 7 || getenv("BERTH_NO_FAST"))
+  if (argc < 10 || getenv("BERTH_NO_FAST"))
     return -1;
   const char *root = argv[0], *action = argv[1], *detach = argv[2], *bundle = argv[3], *id = argv[4];
-  char **fb = argv + 5;
+  const char *pid_file = argv[5], *log = argv[6], *log_format = argv[7];
+  char **fb = argv + 8;
   fallback_argv = fb;
-  if (!valid_id(id) || root[0] != '/' || bundle[0] != '/')
+  if (!valid_id(id) || root[0] != '/' || bundle[0] != '/' || (*pid_file && pid_file[0] != '/') ||
+      (*log && log[0] != '/'))
     fallback(fb);
+  cur_bundle = bundle;
   char path[4096];
   snprintf(path, sizeof path, "%s/config.json", bundle);
   int cfd = open(path, O_RDONLY | O_CLOEXEC);
-  size_t clen = 0;
-  char *config = cfd < 0 ? NULL : slurp(cfd, MAX_CONFIG, &clen);
+  size_t clen = 0, nlen = 0, plen = 0, llen = 0;
+  char *raw = cfd < 0 ? NULL : slurp(cfd, MAX_CONFIG, &clen);
   if (cfd >= 0)
     close(cfd);
-  if (!config)
+  if (!raw)
+    fallback(fb);
+  /* Templates hold the config, the pid file and the log path with this call's bundle and id
+   * replaced by marks: one template serves every container of the same config whatever its id
+   * and bundle (containerd, podman and the CRI give each its own). */
+  char *config = fast_normalise(raw, clen, bundle, id, &nlen);
+  char *npid = fast_normalise(pid_file, strlen(pid_file), bundle, id, &plen);
+  char *nlog = fast_normalise(log, strlen(log), bundle, id, &llen);
+  free(raw);
+  if (!config || !npid || !nlog || strlen(npid) != plen || strlen(nlog) != llen)
     fallback(fb);
   /* The key is computed here only. It names the template; on a miss it goes to the JVM
    * ($BERTH_PLAN_KEY), which stores the template it makes under that name. The default cgroup
@@ -326,13 +417,15 @@ int fast_plan(char **argv, int argc)
   if (!cgparent || !*cgparent)
     cgparent = "berth";
   uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-  fnv_str(h, "berth-plan-v2");
+  fnv_str(h, "berth-plan-v3");
   fnv_str(h, action);
   fnv_str(h, detach);
   fnv_str(h, root);
-  fnv_str(h, bundle);
   fnv_str(h, cgparent);
-  fnv(h, config, clen);
+  fnv_str(h, npid);
+  fnv_str(h, nlog);
+  fnv_str(h, log_format);
+  fnv(h, config, nlen);
   char key[33];
   snprintf(key, sizeof key, "%016llx%016llx", (unsigned long long) h[0], (unsigned long long) h[1]);
   setenv("BERTH_PLAN_KEY", key, 1);
@@ -364,10 +457,13 @@ int fast_plan(char **argv, int argc)
   char created[64];
   snprintf(created, sizeof created, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
-  struct want w = {config, clen, root, bundle, action, strcmp(action, "run") == 0 && strcmp(detach, "1") == 0};
+  struct want w = {config, nlen, root, action, npid, nlog, log_format,
+                   strcmp(action, "run") == 0 && strcmp(detach, "1") == 0};
   int fd = instantiate(t, tlen, id, created, &w);
   free(t);
   free(config);
+  free(npid);
+  free(nlog);
   if (fd < 0)
     fallback(fb);
   return fd;

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     }
     plan_fd = fast_plan(argv + 2, argc - 2);
     if (plan_fd < 0)
-      usage_fail("usage: berth-launch --fast ROOT ACTION DETACH BUNDLE ID FALLBACK...");
+      usage_fail("usage: berth-launch --fast ROOT ACTION DETACH BUNDLE ID PID-FILE LOG LOG-FORMAT FALLBACK...");
   }
   for (int i = 1; i < argc && !fast; i++) {
     if (strcmp(argv[i], "--plan-fd") == 0 && i + 1 < argc)

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,16 +127,15 @@ class WarmPathIT extends RuncTest {
   }
 
   /**
-   * The key only finds a template: one that is not for this command (here: another bundle's, with
-   * the very same config bytes, put under this bundle's key) is never run; the JVM takes over.
+   * The key only finds a template: one that is not for this command (here: another config's, put
+   * under this config's key) is never run; the JVM takes over.
    */
   @Test
   void aTemplateIsUsedOnlyForTheCommandItWasMadeFor() throws Exception {
     Path a = runc.bundle("a", c -> {}, "cat", "/marker");
-    Path b = runc.bundle("b", c -> {}, "cat", "/marker");
+    Path b = runc.bundle("b", c -> {}, "cat", "/marker", "/marker");
     Files.writeString(a.resolve("rootfs/marker"), "bundle a\n");
     Files.writeString(b.resolve("rootfs/marker"), "bundle b\n");
-    assertThat(Files.readAllBytes(a.resolve("config.json"))).isEqualTo(Files.readAllBytes(b.resolve("config.json")));
     runc.output(a, "ka");
     Path ta = template();
     Files.move(ta, ta.resolveSibling("a.keep"));
@@ -144,12 +144,79 @@ class WarmPathIT extends RuncTest {
     Files.copy(ta.resolveSibling("a.keep"), tb, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     Runc.Result r = traced("run", "--bundle", b.toString(), "kb2");
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).isEqualTo("bundle b\n");
+    assertThat(r.out()).isEqualTo("bundle b\nbundle b\n");
     assertThat(r.err()).as("the JVM path ran").contains("berth-trace");
     // and the JVM left the right template: the next run is warm and still b's
     Runc.Result warm = traced("run", "--bundle", b.toString(), "kb3");
-    assertThat(warm.out()).isEqualTo("bundle b\n");
+    assertThat(warm.out()).isEqualTo("bundle b\nbundle b\n");
     assertThat(warm.err()).doesNotContain("berth-trace");
+  }
+
+  /**
+   * Issue 15: as containerd's shim calls it (--log, --log-format json, --pid-file), each container
+   * with its own bundle directory and its id in the config (cgroupsPath, hostname, an annotation,
+   * a mount source under the bundle): the second container, another id in another bundle, takes
+   * the warm path (no JVM: no trace marks) and is its own container in every respect.
+   */
+  @Test
+  void anotherIdInAnotherBundleIsWarm() throws Exception {
+    String[] ids = {"k8s0a1b2c3d4e5f6a7b8", "k8s9f8e7d6c5b4a3f2e1"};
+    Path[] bundles = new Path[2];
+    String parent = "/" + runc.cgroupParent + "-pod";
+    for (int i = 0; i < 2; i++) {
+      String id = ids[i];
+      Path dir = runc.tmp.resolve("task").resolve(id);
+      Files.createDirectories(dir.getParent());
+      Path made = runc.bundle("task/" + id, c -> {}, "sleep", "100");
+      Files.writeString(made.resolve("hostname"), "file of " + id + "\n");
+      ObjectNode cfg = (ObjectNode) Runc.JSON.readTree(made.resolve("config.json").toFile());
+      cfg.put("hostname", id);
+      ((ObjectNode) cfg.get("linux")).put("cgroupsPath", parent + "/" + id);
+      cfg.putObject("annotations").put("io.kubernetes.cri.container-id", id);
+      ObjectNode m = ((com.fasterxml.jackson.databind.node.ArrayNode) cfg.get("mounts")).addObject();
+      m.put("destination", "/etc/hostname-file").put("type", "bind").put("source", made + "/hostname");
+      m.putArray("options").add("rbind").add("ro");
+      Files.writeString(made.resolve("config.json"), Runc.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+      bundles[i] = made;
+    }
+    String c0 = Files.readString(bundles[0].resolve("config.json")), c1 = Files.readString(bundles[1].resolve("config.json"));
+    assertThat(c1).isEqualTo(c0.replace(bundles[0].toString(), bundles[1].toString()).replace(ids[0], ids[1]));
+    try {
+      for (int i = 0; i < 2; i++) {
+        Path b = bundles[i];
+        Runc.Result r = runc.exec(TRACE, 120, "--log", b + "/log.json", "--log-format", "json", "create", "--bundle",
+            b.toString(), "--pid-file", b + "/init.pid", ids[i]);
+        assertThat(r.code()).as(r.err()).isZero();
+        if (i == 0) {
+          assertThat(r.err()).as("the first takes the JVM").contains("berth-trace");
+          template();
+        } else {
+          assertThat(r.err()).as("the second needs no JVM").doesNotContain("berth-trace");
+        }
+      }
+      for (int i = 0; i < 2; i++) {
+        String id = ids[i];
+        var st = runc.state(id);
+        assertThat(st.get("id").asText()).isEqualTo(id);
+        assertThat(st.get("bundle").asText()).isEqualTo(bundles[i].toString());
+        assertThat(st.get("annotations").get("io.kubernetes.cri.container-id").asText()).isEqualTo(id);
+        assertThat(Files.readString(bundles[i].resolve("init.pid")).trim()).isEqualTo(st.get("pid").asText());
+        assertThat(runc.root.resolve(id).resolve("config.json")).hasSameBinaryContentAs(bundles[i].resolve("config.json"));
+        runc.run("start", id).ok();
+        int pid = runc.state(id).get("pid").asInt();
+        assertThat(Files.readString(Path.of("/proc/" + pid + "/cgroup"))).contains("pids:" + parent + "/" + id)
+            .contains("memory:" + parent + "/" + id);
+        Runc.Result host = runc.run("exec", id, "hostname");
+        assertThat(host.ok().out()).isEqualTo(id + "\n");
+        assertThat(runc.run("exec", id, "cat", "/etc/hostname-file").ok().out()).isEqualTo("file of " + id + "\n");
+      }
+    } finally {
+      for (String id : ids) runc.run("delete", "--force", id);
+      try (var hs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+        for (Path h : hs) Files.deleteIfExists(h.resolve(parent.substring(1))); // berth never prunes a parent it did not make
+      }
+    }
+    for (String id : ids) runc.assertGone(id);
   }
 
   /** update of the common flags runs in the launcher; a refusal is undone and the JVM explains it. */

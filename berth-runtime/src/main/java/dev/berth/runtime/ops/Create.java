@@ -105,7 +105,8 @@ public final class Create {
           r.io());
       Plan plan = SpecConverter.containerPlan(spec, o, rootfs, cgroup.paths(), seccomp.bpf(), seccomp.flags(),
           dev.berth.cgroups.CgroupManagers.hostLayout().mounts());
-      if (r.io() == null) WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor);
+      if (r.io() == null) WarmPath.store(ctx, r.warmKey(), r.action(), raw, spec, record, bundle, rootfs, cgroup.paths(), writes, seccomp, monitor,
+          abs(r.pidFile()));
       return plan;
     } catch (RuntimeException | IOException e) {
       undo(ctx, id, cgroup);

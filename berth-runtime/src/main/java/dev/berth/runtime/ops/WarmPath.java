@@ -29,6 +29,7 @@ import java.util.List;
 public final class WarmPath {
   public static final String ID = "@@BERTH-ID@@";
   public static final String CREATED = "@@BERTH-CREATED@@";
+  public static final String BUNDLE = "@@BERTH-BUNDLE@@";
 
   private WarmPath() {}
 
@@ -101,42 +102,55 @@ public final class WarmPath {
   }
 
   /**
-   * Stores the template for this creation. Only for the default cgroup path (one per id); never
-   * fails the creation itself.
+   * Stores the template for this creation, normalised ({@link WarmNormal}): this container's
+   * bundle path and id replaced by marks wherever they occur (config, plan, state files, cgroup
+   * paths, pid file, log). Before it is kept it is proven on a probe: the same creation built for
+   * another id and another spelling of the bundle path ({@code /proc/self/root<bundle>}, the same
+   * directory) must normalise to the very same bytes, so nothing in it depends on the id or the
+   * bundle in a way a plain substitution would not reproduce (a constant that happens to contain
+   * the id, a truncated id, a length check). Never fails the creation itself.
    */
   static void store(RuntimeContext ctx, String key, String action, byte[] config, Spec spec, ContainerRecord real, Path bundle,
       Path rootfs, List<Path> realCgroups, List<String[]> cgroupWrites, SeccompConverter.Compiled seccomp,
-      boolean monitor) {
-    if (key == null || spec.linux().cgroupsPath() != null || config.length > MAX_CONFIG_BYTES) return;
+      boolean monitor, Path pidFile) {
+    if (key == null || config.length > MAX_CONFIG_BYTES) return;
     try {
-      Path dir = ctx.store().root().resolve(ID);
-      List<Path> cgroups = new ArrayList<>();
-      for (Path p : realCgroups) {
-        if (!p.getFileName().toString().equals(real.id())) return; // not <hierarchy>/berth/<id>
-        cgroups.add(p.getParent().resolve(ID));
-      }
-      ContainerRecord rec = new ContainerRecord(ID, real.bundle(), real.rootfs(), CREATED, real.ociVersion(),
-          real.cgroupsPath().substring(0, real.cgroupsPath().length() - real.id().length()) + ID, real.owner(),
-          real.monitored(), real.annotations());
-      LaunchOptions o = new LaunchOptions(action, ID, dir, bundle, null, null, false, 0,
-          monitor ? dir.resolve("exit") : null, false, null, null);
-      Plan fast = new Plan();
-      fast.add(PlanTag.FAST_STATE_DIR, dir);
-      fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
-      // a plan inside a field: fast.c re-encodes it with the placeholders replaced
-      fast.add(PlanTag.FAST_FILE, dir.resolve(dev.berth.runtime.state.VerbsRecord.FILE), Create.verbs(rec, cgroups, spec));
-      fast.add(PlanTag.FAST_FILE, dir.resolve("config.json"), config);
-      for (Path c : cgroups) fast.add(PlanTag.FAST_CGROUP_DIR, c);
+      String id = real.id(), b = bundle.toString();
+      byte[] t = WarmNormal.plan(build(ctx, action, id, bundle, config, spec, rootfs, real, realCgroups, cgroupWrites,
+          seccomp, monitor, pidFile, ctx.logFile()), b, id);
+      byte[] nconf = WarmNormal.text(config, b, id);
+      byte[] npid = pidFile == null ? null : WarmNormal.text(pidFile.toString().getBytes(StandardCharsets.UTF_8), b, id);
+      Path log = ctx.logFile() == null ? null : ctx.logFile().toAbsolutePath();
+      byte[] nlog = log == null ? null : WarmNormal.text(log.toString().getBytes(StandardCharsets.UTF_8), b, id);
+      if (t == null || nconf == null || (pidFile != null && npid == null) || (log != null && nlog == null)) return;
+      // The probe: another id (another length too), the same bundle directory under another name.
+      String pid = "berthprobe" + Long.toHexString(System.nanoTime()) + (id.length() % 2 == 0 ? "x" : "");
+      Path pb = Path.of("/proc/self/root" + b);
+      byte[] pconf = WarmNormal.instantiate(nconf, pb.toString(), pid);
+      Spec pspec = dev.berth.spec.SpecValidator.validate(Spec.parse(pconf));
+      Path prootfs = pb.resolve(pspec.root().path()).normalize();
+      var pcg = dev.berth.cgroups.CgroupManagers.open(pspec.linux().cgroupsPath(), pid, ctx.cgroupParent());
+      List<Path> pcgroups = pcg.paths();
+      if (pcgroups.size() != realCgroups.size()) return;
+      List<String[]> pwrites = new ArrayList<>();
       for (String[] w : cgroupWrites) {
         String file = w[0];
         for (int i = 0; i < realCgroups.size(); i++) {
           String prefix = realCgroups.get(i) + "/";
-          if (file.startsWith(prefix)) file = cgroups.get(i) + "/" + file.substring(prefix.length());
+          if (w[0].startsWith(prefix)) file = pcgroups.get(i) + "/" + w[0].substring(prefix.length());
         }
-        fast.add(PlanTag.FAST_CGROUP_WRITE, file, w[1]);
+        pwrites.add(new String[] {file, w[1]});
       }
-      fast.append(SpecConverter.containerPlan(spec, o, rootfs, cgroups, seccomp.bpf(), seccomp.flags(),
-          dev.berth.cgroups.CgroupManagers.hostLayout().mounts()));
+      ContainerRecord prec = new ContainerRecord(pid, pb.toString(), prootfs.toString(), CREATED, real.ociVersion(),
+          pcg.cgroupPath(), real.owner(), real.monitored(), pspec.annotations());
+      Path ppid = npid == null ? null : Path.of(new String(WarmNormal.instantiate(npid, pb.toString(), pid), StandardCharsets.UTF_8));
+      Path plog = nlog == null ? null : Path.of(new String(WarmNormal.instantiate(nlog, pb.toString(), pid), StandardCharsets.UTF_8));
+      byte[] p = WarmNormal.plan(build(ctx, action, pid, pb, pconf, pspec, prootfs, prec, pcgroups, pwrites, seccomp, monitor,
+          ppid, plog), pb.toString(), pid);
+      if (p == null || !java.util.Arrays.equals(t, p)) {
+        dev.berth.runtime.Trace.mark("warm path: no template (the plan does not follow the id and bundle)");
+        return;
+      }
       Path cache = ctx.store().root().resolve(".plan-cache");
       if (!Files.isDirectory(cache, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectories(cache, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -144,9 +158,31 @@ public final class WarmPath {
       if (!Files.getPosixFilePermissions(cache, LinkOption.NOFOLLOW_LINKS).equals(PosixFilePermissions.fromString("rwx------"))) {
         return;
       }
-      put(cache, key, fast.encode());
+      put(cache, key, t);
     } catch (IOException | RuntimeException e) {
       // No template: the next start takes the JVM path again.
     }
+  }
+
+  /** The template before normalisation: the creation as the JVM performs it, for this id and bundle. */
+  private static byte[] build(RuntimeContext ctx, String action, String id, Path bundle, byte[] config, Spec spec,
+      Path rootfs, ContainerRecord real, List<Path> cgroups, List<String[]> cgroupWrites, SeccompConverter.Compiled seccomp,
+      boolean monitor, Path pidFile, Path logFile) throws IOException {
+    Path dir = ctx.store().root().resolve(id);
+    ContainerRecord rec = new ContainerRecord(id, bundle.toString(), rootfs.toString(), CREATED, real.ociVersion(),
+        real.cgroupsPath(), real.owner(), real.monitored(), real.annotations());
+    LaunchOptions o = new LaunchOptions(action, id, dir, bundle, pidFile, null, false, 0,
+        monitor ? dir.resolve("exit") : null, false, logFile, ctx.logFormat());
+    Plan fast = new Plan();
+    fast.add(PlanTag.FAST_STATE_DIR, dir);
+    fast.add(PlanTag.FAST_FILE, dir.resolve("state.json"), rec.toJson());
+    // a plan inside a field: fast.c re-encodes it with the placeholders replaced
+    fast.add(PlanTag.FAST_FILE, dir.resolve(dev.berth.runtime.state.VerbsRecord.FILE), Create.verbs(rec, cgroups, spec));
+    fast.add(PlanTag.FAST_FILE, dir.resolve("config.json"), config);
+    for (Path c : cgroups) fast.add(PlanTag.FAST_CGROUP_DIR, c);
+    for (String[] w : cgroupWrites) fast.add(PlanTag.FAST_CGROUP_WRITE, w[0], w[1]);
+    fast.append(SpecConverter.containerPlan(spec, o, rootfs, cgroups, seccomp.bpf(), seccomp.flags(),
+        dev.berth.cgroups.CgroupManagers.hostLayout().mounts()));
+    return fast.encode();
   }
 }
