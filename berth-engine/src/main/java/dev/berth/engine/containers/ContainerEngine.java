@@ -1291,7 +1291,7 @@ public final class ContainerEngine implements Closeable {
     state.put("Status", state.get("Status").asText());
     var p = priority;
     var cls = dev.berth.engine.priority.PriorityClass.ofOrNull(c.config().get("Labels"));
-    if (p != null && cls != null) o.set("Berth", p.describe(c.id, cls));
+    if (p != null) o.set("Berth", p.describe(c.id, cls));
     return o;
   }
 

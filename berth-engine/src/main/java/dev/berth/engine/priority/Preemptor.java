@@ -195,15 +195,23 @@ public final class Preemptor implements AutoCloseable {
   public synchronized boolean preempted(String id) { return held.containsKey(id); }
 
   /**
-   * Inspect's {@code Berth} object for a container with a class: {@code Priority} (the label
-   * value), {@code Class} (latency-critical or best-effort), and for best-effort ones
-   * {@code Preemption}: {@code State} (preempted / running), {@code Mode}, {@code Level},
-   * {@code Since}, {@code Reason}, {@code Count}, {@code LastResumed}.
+   * Inspect's {@code Berth} object: {@code Priority} (the label value), {@code Class}
+   * (latency-critical or best-effort; both null without the label), and {@code Preemption} (null
+   * but for best-effort ones): {@code State} (preempted / running), {@code Mode}, {@code Level},
+   * {@code MaxLevel}, {@code Since}, {@code Reason} (while held), {@code Count}, {@code LastResumed}.
+   * Every key is always there, so {@code docker inspect -f '{{.Berth.Preemption.State}}'} works.
    */
   public synchronized ObjectNode describe(String id, PriorityClass cls) {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
+    if (cls == null) {
+      o.putNull("Priority");
+      o.putNull("Class");
+      o.putNull("Preemption");
+      return o;
+    }
     o.put("Priority", cls.name());
     o.put("Class", cls.latencyCritical() ? "latency-critical" : "best-effort");
+    if (cls.latencyCritical()) o.putNull("Preemption");
     if (cls.bestEffort()) {
       ObjectNode p = o.putObject("Preemption");
       Held h = held.get(id);
