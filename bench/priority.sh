@@ -89,7 +89,15 @@ q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] / 1000
 print(f"{q(0.5):.0f} {q(0.99):.0f} {len(lat)}")
 PY
 
-counts() { local s=0 f; for f in "$work"/work/*/count; do [[ -f $f ]] && s=$((s + $(cat "$f" 2>/dev/null || echo 0))); done; echo $s; }
+counts() { # the hogs' counts added up (a file caught between truncate and write is read again)
+  local s=0 f v
+  for f in "$work"/work/*/count; do
+    [[ -f $f ]] || continue
+    for _ in 1 2 3 4 5 6 7 8 9 10; do v=$(cat "$f" 2>/dev/null || true); [[ $v =~ ^[0-9]+$ ]] && break; sleep 0.01; done
+    [[ $v =~ ^[0-9]+$ ]] && s=$((s + v))
+  done
+  echo $s
+}
 
 # phase NAME WITH_HOGS: prints one table row
 phase() {
