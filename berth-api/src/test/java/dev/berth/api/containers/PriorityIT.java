@@ -82,6 +82,17 @@ class PriorityIT {
         awaitTrue("hog's freezer.state THAWED", () -> read(freezer.resolve("freezer.state")).equals("THAWED"));
         assertThat(r.events("resume")).contains("resume immediate");
         r.assertWorkContinuesFrom(frozenAt);
+        // held again by a new latency-critical container, then removed while frozen: released first, so it dies
+        r.startLatencyCritical();
+        awaitTrue("hog preempted a second time", () -> r.inspect("{{.Berth.Preemption.Count}}").equals("2")
+            && r.inspect("{{.Berth.Preemption.State}}").equals("preempted"));
+        awaitTrue("hog's freezer.state FROZEN again", () -> read(freezer.resolve("freezer.state")).equals("FROZEN"));
+        d.docker("rm", "-f", r.hog).ok();
+        assertThat(d.docker("ps", "-a", "-q", "--filter", "name=" + r.hog).ok().out().strip()).isEmpty();
+        assertThat(r.events("resume")).contains("resume immediate");
+        assertThat(d.docker("events", "--since", r.since, "--until", Long.toString(Instant.now().getEpochSecond() + 1),
+            "--filter", "container=" + r.hog, "--filter", "event=resume", "--format", "{{index .Actor.Attributes \"reason\"}}").ok().out())
+            .contains("released for a stop, kill, pause or removal");
       } finally {
         r.removeAll();
       }
@@ -137,8 +148,12 @@ class PriorityIT {
       hogPid = Integer.parseInt(inspect("{{.State.Pid}}"));
       hogStarted = inspect("{{.State.StartedAt}}");
       assertThat(inspect("{{.Berth.Preemption.State}}")).isEqualTo("running");
-      d.docker("run", "-d", "--name", lc, "--label", "berth.priority=latency-critical", IMAGE, "sh", "-c", "while :; do :; done").ok();
+      startLatencyCritical();
       assertThat(d.docker("inspect", "-f", "{{.Berth.Class}} {{json .Berth.Preemption}}", lc).ok().out().strip()).isEqualTo("latency-critical null");
+    }
+
+    void startLatencyCritical() throws Exception {
+      d.docker("run", "-d", "--name", lc, "--label", "berth.priority=latency-critical", IMAGE, "sh", "-c", "while :; do :; done").ok();
     }
 
     void awaitPreempted() throws Exception {

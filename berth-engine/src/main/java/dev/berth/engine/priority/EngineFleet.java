@@ -51,6 +51,26 @@ public final class EngineFleet implements Preemptor.Fleet {
     Preemptor p = new Preemptor(new EngineFleet(engine), new CgroupSamples(), new CgroupActuator(cpus),
         Policy.Config.defaults(mode, cpus), interval);
     engine.priority(p);
+    thawLeftovers(p.fleetView());
     return p.start();
+  }
+
+  /**
+   * A best-effort container whose cgroup is frozen while the engine has it running (not paused)
+   * was frozen by an earlier berthd killed while holding it: thawed, with a resume event.
+   */
+  static void thawLeftovers(Preemptor.Fleet fleet) {
+    for (Member m : fleet.members()) {
+      if (m.paused() || !m.cls().bestEffort()) continue;
+      CgroupManager cg = fleet.cgroup(m.id());
+      try {
+        if (cg != null && cg.freezerState() == dev.berth.cgroups.FreezerState.FROZEN) {
+          cg.thaw();
+          fleet.event(m.id(), "resume", Map.of("mode", "immediate", "reason", "held by an earlier berthd"));
+        }
+      } catch (RuntimeException e) {
+        // left as it is; docker unpause thaws it
+      }
+    }
   }
 }

@@ -84,6 +84,8 @@ public final class Preemptor implements AutoCloseable {
 
   public Policy.Config config() { return cfg; }
 
+  Fleet fleetView() { return fleet; }
+
   public Duration interval() { return interval; }
 
   /** Starts the loop on a daemon thread. */
