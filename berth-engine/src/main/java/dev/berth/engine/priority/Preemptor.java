@@ -67,6 +67,7 @@ public final class Preemptor implements AutoCloseable {
   private final Map<String, Held> held = new HashMap<>();
   private final Map<String, Instant> lastResumed = new HashMap<>();
   private final Map<String, Integer> preemptions = new HashMap<>();
+  private final Map<String, CgroupManager> cgroups = new HashMap<>(); // a container's cgroup path is the same in every run
   private final java.util.Set<String> exempt = new java.util.HashSet<>(); // being stopped, killed or removed: never held again this run
   private String reason = "";
   private volatile boolean closed;
@@ -125,7 +126,8 @@ public final class Preemptor implements AutoCloseable {
     for (Fleet.Member mb : fleet.members()) {
       listed.add(mb.id());
       if (mb.paused() || exempt.contains(mb.id())) continue;
-      CgroupManager m = fleet.cgroup(mb.id());
+      CgroupManager m = cgroups.get(mb.id());
+      if (m == null && (m = fleet.cgroup(mb.id())) != null) cgroups.put(mb.id(), m);
       if (m == null) continue;
       alive.add(mb.id());
       Policy.Usage u = samples.usage(m);
@@ -137,6 +139,7 @@ public final class Preemptor implements AutoCloseable {
     }
     held.keySet().retainAll(alive); // ended or paused by the user: nothing to give back
     exempt.retainAll(listed);
+    cgroups.keySet().retainAll(listed);
     Policy.Decision d = policy.next(new Policy.Tick(nanoTime, lc, be, samples.nodeMemory()));
     if (d.changed()) reason = d.reason();
     int level = d.level();
