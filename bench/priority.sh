@@ -107,7 +107,7 @@ phase() {
     for i in $(seq "$hogs"); do
       mkdir -p "$work/work/$name-$i"
       d run -d --name "hog-$name-$i" --label berth.priority=best-effort -v "$work/work/$name-$i:/work" busybox \
-        sh -c 'i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/count; fi; done' >/dev/null
+        sh -c 'i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/c.tmp && mv /work/c.tmp /work/count; fi; done' >/dev/null
     done
     sleep 2
   fi

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class PriorityIT {
   static final String IMAGE = TestBerthd.IMAGE;
   static final long PID = ProcessHandle.current().pid();
-  static final String HOG_SH = "i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/count; fi; done";
+  static final String HOG_SH = "i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/c.tmp && mv /work/c.tmp /work/count; fi; done";
 
   @Test
   void unknownClassIsRefusedAtCreateWithNothingLeftBehind() throws Exception {
