@@ -52,14 +52,17 @@ class PriorityIT {
           assertThat(ds.toList()).isEmpty();
         }
       }
-      // the good ones are taken, and a container without the label shows no Berth field
-      for (String v : new String[] {"latency-critical", "best-effort", "42"}) {
-        d.docker("create", "--name", name + "-" + v, "--label", "berth.priority=" + v, IMAGE, "true").ok();
+      // the good ones are taken, and a container without the label shows null class and preemption
+      try {
+        for (String v : new String[] {"latency-critical", "best-effort", "42"}) {
+          d.docker("create", "--name", name + "-" + v, "--label", "berth.priority=" + v, IMAGE, "true").ok();
+        }
+        d.docker("create", "--name", name + "-none", IMAGE, "true").ok();
+        assertThat(d.docker("inspect", "-f", "{{.Berth.Priority}} {{.Berth.Class}}", name + "-42").ok().out().strip()).isEqualTo("42 best-effort");
+        assertThat(d.docker("inspect", "-f", "{{json .Berth.Class}} {{json .Berth.Preemption}}", name + "-none").ok().out().strip()).isEqualTo("null null");
+      } finally {
+        for (String v : new String[] {"latency-critical", "best-effort", "42", "none"}) d.docker("rm", "-f", name + "-" + v);
       }
-      d.docker("create", "--name", name + "-none", IMAGE, "true").ok();
-      assertThat(d.docker("inspect", "-f", "{{.Berth.Priority}} {{.Berth.Class}}", name + "-42").ok().out().strip()).isEqualTo("42 best-effort");
-      assertThat(d.docker("inspect", "-f", "{{json .Berth.Class}} {{json .Berth.Preemption}}", name + "-none").ok().out().strip()).isEqualTo("null null");
-      for (String v : new String[] {"latency-critical", "best-effort", "42", "none"}) d.docker("rm", name + "-" + v).ok();
     }
   }
 
