@@ -27,6 +27,7 @@ public final class TestBerthd implements AutoCloseable {
   private Process process;
   private final Net net = Net.pick();
   private OwnLeftovers leftovers;
+  private List<String> extraArgs = List.of();
 
   public record Ran(int code, String out, String err) {
     public Ran ok() {
@@ -49,7 +50,16 @@ public final class TestBerthd implements AutoCloseable {
   public String cgroupParent() { return cgroupParent; }
 
   /** Starts one; {@code name} names its temp directory. Fails naming a missing tool. */
+  /** As {@link #start(String)}, with more berthd flags (e.g. --preempt-mode graceful). */
+  public static TestBerthd start(String name, String... berthdArgs) throws Exception {
+    return start(name, List.of(berthdArgs));
+  }
+
   public static TestBerthd start(String name) throws Exception {
+    return start(name, List.of());
+  }
+
+  private static TestBerthd start(String name, List<String> berthdArgs) throws Exception {
     for (Path tool : List.of(REPO.resolve("bin/berthd"), DOCKER, Path.of("/usr/bin/python3"), Path.of("/bin/busybox"))) {
       if (!Files.isExecutable(tool)) fail("missing: " + tool + (tool.toString().contains("busybox") ? " (Debian busybox-static)" : ""));
     }
@@ -64,6 +74,7 @@ public final class TestBerthd implements AutoCloseable {
     Files.createDirectories(tmp.resolve("docker-config"));
     Path socket = tmp.resolve("d.sock");
     TestBerthd d = new TestBerthd(tmp, socket, cgroupParent, null);
+    d.extraArgs = berthdArgs;
     d.process = d.spawn();
     return d;
   }
@@ -96,19 +107,28 @@ public final class TestBerthd implements AutoCloseable {
   public Net net() { return net; }
 
   private Process spawn() throws Exception {
-    return spawn(tmp, socket, cgroupParent, net);
+    return spawn(tmp, socket, cgroupParent, net, extraArgs);
   }
 
-  private static Process spawn(Path tmp, Path socket, String cgroupParent, Net net) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
+  private static Process spawn(Path tmp, Path socket, String cgroupParent, Net net, List<String> extraArgs) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(concat(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
         tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString(), "--bridge", net.bridge(), "--bip", net.bip(),
-        "--default-address-pool", net.pool(), "--nft-table", net.nftTable())
+        "--default-address-pool", net.pool(), "--nft-table", net.nftTable(), extraArgs))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("berthd.log").toFile()));
     pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
     Process p = pb.start();
     for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
     if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
     return p;
+  }
+
+  private static List<String> concat(Object... parts) {
+    List<String> out = new ArrayList<>();
+    for (Object o : parts) {
+      if (o instanceof List<?> l) l.forEach(x -> out.add(x.toString()));
+      else out.add(o.toString());
+    }
+    return out;
   }
 
   /** kill -9 of berthd: its containers run on (live restore); {@link #restart} starts a new one. */

@@ -40,7 +40,24 @@ public final class Berthd {
         }
     }
 
-    record Options(Path socket, Path root, Path execRoot, NetFlags net) {}
+    record Options(Path socket, Path root, Path execRoot, NetFlags net, PreemptFlags preempt) {}
+
+    /** --preempt-interval (a Go duration or milliseconds; 0 = no preemption), --preempt-mode immediate|graceful. */
+    record PreemptFlags(java.time.Duration interval, dev.berth.engine.priority.Policy.Mode mode) {
+        static final PreemptFlags DEFAULT = new PreemptFlags(java.time.Duration.ofMillis(100), dev.berth.engine.priority.Policy.Mode.IMMEDIATE);
+
+        static PreemptFlags of(String interval, String mode) {
+            java.time.Duration d = DEFAULT.interval();
+            if (interval != null) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]+)(ms|s)?").matcher(interval);
+                if (!m.matches()) throw new IllegalArgumentException("--preempt-interval " + interval + ": a duration such as 100ms, 1s or 0 (off)");
+                long n = Long.parseLong(m.group(1));
+                d = "s".equals(m.group(2)) ? java.time.Duration.ofSeconds(n) : java.time.Duration.ofMillis(n);
+                if (!d.isZero() && d.toMillis() < 10) throw new IllegalArgumentException("--preempt-interval " + interval + ": at least 10ms (or 0: off)");
+            }
+            return new PreemptFlags(d, mode == null ? DEFAULT.mode() : dev.berth.engine.priority.Policy.Mode.parse(mode));
+        }
+    }
 
     /** dockerd's network flags: --bridge (the default bridge's Linux name), --bip, --default-address-pool, --mtu, --nft-table. */
     record NetFlags(String bridge, String bip, java.util.List<String> pools, int mtu, String nftTable) {}
@@ -68,6 +85,7 @@ public final class Berthd {
             dev.berth.engine.networks.NetworkService networks = BerthdNetworks.open(o);
             ContainerEngine engine = new ContainerEngine(o.root(), o.execRoot(), launcher(), networks);
             system.containers(engine::counts);
+            if (!o.preempt().interval().isZero()) dev.berth.engine.priority.EngineFleet.start(engine, o.preempt().mode(), o.preempt().interval());
             ImageService images = new ImageService(o.root());
             images.usage(engine::imageUsers);
             images.events(engine.events());
@@ -93,7 +111,8 @@ public final class Berthd {
     }
 
     static final String USAGE = "usage: berthd [-H|--host unix:///run/berth/berth.sock] [--root /var/lib/berth] [--exec-root /run/berth]"
-            + " [--bridge berth0] [--bip 172.17.0.1/16] [--default-address-pool base=CIDR,size=N]... [--mtu N] [--nft-table berth]";
+            + " [--bridge berth0] [--bip 172.17.0.1/16] [--default-address-pool base=CIDR,size=N]... [--mtu N] [--nft-table berth]"
+            + " [--preempt-interval 100ms|0] [--preempt-mode immediate|graceful]";
 
     /** berth-launch: -Dberth.launcher (bin/berthd sets it from the build), else beside the sources. */
     static Path launcher() {
@@ -105,7 +124,7 @@ public final class Berthd {
         String host = hostEnv != null && !hostEnv.isBlank() ? hostEnv : null;
         String root = rootEnv != null && !rootEnv.isBlank() ? rootEnv : null;
         String execRoot = null;
-        String bridge = null, bip = null, nftTable = null;
+        String bridge = null, bip = null, nftTable = null, preemptInterval = null, preemptMode = null;
         int mtu = 0;
         java.util.List<String> pools = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -122,6 +141,8 @@ public final class Berthd {
                 case "--bip" -> bip = value != null ? value : next(args, ++i, name);
                 case "--default-address-pool" -> pools.add(value != null ? value : next(args, ++i, name));
                 case "--nft-table" -> nftTable = value != null ? value : next(args, ++i, name);
+                case "--preempt-interval" -> preemptInterval = value != null ? value : next(args, ++i, name);
+                case "--preempt-mode" -> preemptMode = value != null ? value : next(args, ++i, name);
                 case "--mtu" -> {
                     String v = value != null ? value : next(args, ++i, name);
                     try {
@@ -144,7 +165,7 @@ public final class Berthd {
         }
         return new Options(socketPath(host), root == null ? Path.of("/var/lib/berth") : absolute(root, "--root"),
                 execRoot == null ? Path.of("/run/berth") : absolute(execRoot, "--exec-root"),
-                BerthdNetworks.flags(bridge, bip, pools, mtu, nftTable));
+                BerthdNetworks.flags(bridge, bip, pools, mtu, nftTable), PreemptFlags.of(preemptInterval, preemptMode));
     }
 
     private static String next(String[] args, int i, String flag) {

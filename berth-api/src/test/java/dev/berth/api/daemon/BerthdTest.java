@@ -33,4 +33,19 @@ class BerthdTest {
         assertThatThrownBy(() -> parse(null, "--root")).hasMessageContaining("--root needs a value");
         assertThatThrownBy(() -> parse(null, "--frobnicate")).hasMessageContaining("unknown argument --frobnicate");
     }
+
+    @Test
+    void preemptionFlags() {
+        Berthd.Options o = parse(null);
+        assertThat(o.preempt().interval()).isEqualTo(java.time.Duration.ofMillis(100));
+        assertThat(o.preempt().mode()).isEqualTo(dev.berth.engine.priority.Policy.Mode.IMMEDIATE);
+        o = parse(null, "--preempt-interval", "250ms", "--preempt-mode=graceful");
+        assertThat(o.preempt().interval()).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(o.preempt().mode()).isEqualTo(dev.berth.engine.priority.Policy.Mode.GRACEFUL);
+        assertThat(parse(null, "--preempt-interval=0").preempt().interval()).isZero();
+        assertThat(parse(null, "--preempt-interval=2s").preempt().interval()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThatThrownBy(() -> parse(null, "--preempt-interval", "fast")).hasMessage("--preempt-interval fast: a duration such as 100ms, 1s or 0 (off)");
+        assertThatThrownBy(() -> parse(null, "--preempt-interval", "5ms")).hasMessageContaining("at least 10ms");
+        assertThatThrownBy(() -> parse(null, "--preempt-mode", "kill")).hasMessage("--preempt-mode kill: immediate or graceful");
+    }
 }

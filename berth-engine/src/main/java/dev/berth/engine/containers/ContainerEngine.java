@@ -81,6 +81,7 @@ public final class ContainerEngine implements Closeable {
   private final AtomicLong runSeq = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   static PrintStream log = System.err;
+  private volatile dev.berth.engine.priority.Preemptor priority; // null: no preemption (berthd --preempt-interval 0)
   private final dev.berth.engine.networks.NetworkService networks; // null: no bridge networks (an empty namespace)
   private final Trash trash; // a removed container's directories, deleted in the background
 
@@ -129,6 +130,14 @@ public final class ContainerEngine implements Closeable {
 
   /** The events kept on disk (GET /events replays since/until from it, across restarts). */
   public dev.berth.engine.events.EventJournal journal() { return journal; }
+
+  /** Hooks the preemptor in: it releases a held container before a stop, kill, pause or removal; inspect shows Berth. */
+  public void priority(dev.berth.engine.priority.Preemptor p) { this.priority = p; }
+
+  private void releasePreempted(String id, boolean ending) {
+    var p = priority;
+    if (p != null) p.release(id, ending);
+  }
 
   /** The volumes (GET /volumes and the rest) and the containers' use of them. */
   public dev.berth.engine.volumes.ContainerVolumes volumes() { return volumes; }
@@ -251,6 +260,11 @@ public final class ContainerEngine implements Closeable {
       throw EngineException.invalid(e.getMessage());
     }
     OciSpec.mergeImageConfig(config, imageConfig.path("config"));
+    try {
+      dev.berth.engine.priority.PriorityClass.of(config.get("Labels")); // berth.priority: checked before anything is made
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
     dev.berth.engine.health.HealthConfig.merge(config, imageConfig.path("config"));
     String badCheck = dev.berth.engine.health.HealthConfig.validate(config.get("Healthcheck"));
     if (badCheck != null) throw EngineException.invalid(badCheck);
@@ -887,6 +901,7 @@ public final class ContainerEngine implements Closeable {
       return;
     }
     restarts.cancel(c.id);
+    releasePreempted(c.id, true);
     Container.Run r;
     synchronized (c) {
       r = c.run;
@@ -945,6 +960,7 @@ public final class ContainerEngine implements Closeable {
       c.stoppedByUser = true;
     }
     if (ends) restarts.cancel(c.id);
+    releasePreempted(c.id, true);
     try {
       Kill.kill(ctx, c.id, Integer.toString(s), false);
     } catch (ContainerException e) {
@@ -1028,6 +1044,7 @@ public final class ContainerEngine implements Closeable {
         r = c.run;
       }
       restarts.cancel(c.id);
+      releasePreempted(c.id, true);
       // a crash from here on: the next start finishes this removal (Recovery)
       Recovery.markRemoving(c.dir, removeVolumes ? volumes.anonymous(c) : List.of());
       if (r != null && !r.exited().isDone()) {
@@ -1129,6 +1146,7 @@ public final class ContainerEngine implements Closeable {
         throw EngineException.conflict(c.status.equals("paused") ? "Container " + c.id + " is already paused" : "Container " + c.id + " is not running");
       }
     }
+    releasePreempted(c.id, false);
     try {
       Freeze.pause(ctx, c.id);
     } catch (ContainerException e) {
@@ -1226,7 +1244,7 @@ public final class ContainerEngine implements Closeable {
   }
 
   /** The cgroup of a running container, or null if it has none (not running). */
-  dev.berth.cgroups.CgroupManager cgroupOf(Container c) {
+  public dev.berth.cgroups.CgroupManager cgroupOf(Container c) {
     try {
       return Events.manager(ctx, c.id);
     } catch (ContainerException e) {
@@ -1374,6 +1392,9 @@ public final class ContainerEngine implements Closeable {
     ObjectNode state = (ObjectNode) o.get("State");
     if (!o.path("Config").has("Image")) ((ObjectNode) o.get("Config")).put("Image", c.imageRef);
     state.put("Status", state.get("Status").asText());
+    var p = priority;
+    var cls = dev.berth.engine.priority.PriorityClass.ofOrNull(c.config().get("Labels"));
+    if (p != null) o.set("Berth", p.describe(c.id, cls));
     return o;
   }
 
