@@ -53,3 +53,4 @@ class Plan:
         return fd
 
 T_LOG_JSON, T_CONTROL_SOCKET, T_OPEN_STDIN, T_LOG_ROTATE = 49, 50, 51, 57
+T_DEBUG_ROOT, T_DEBUG_MOUNT = 59, 60

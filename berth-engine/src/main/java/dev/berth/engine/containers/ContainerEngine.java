@@ -283,7 +283,8 @@ public final class ContainerEngine implements Closeable {
       if (networks != null) registerNetworks(c, body.get("NetworkingConfig"));
       Path rootfs;
       try {
-        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints());
+        rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints(),
+            OciSpec.fileMountPoints());
       } catch (ImageException e) {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }

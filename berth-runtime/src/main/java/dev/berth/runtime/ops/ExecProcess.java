@@ -63,6 +63,12 @@ public final class ExecProcess {
    */
   public static ExecProcess start(RuntimeContext ctx, String id, Process process, boolean attach, OutputStream out,
       OutputStream err) {
+    return start(ctx, id, process, attach, out, err, null);
+  }
+
+  /** As {@link #start(RuntimeContext, String, Process, boolean, OutputStream, OutputStream)}; with {@code debug}, a debug session (Exec.Debug). */
+  public static ExecProcess start(RuntimeContext ctx, String id, Process process, boolean attach, OutputStream out,
+      OutputStream err, Exec.Debug debug) {
     Path dir = privateDir(ctx.store().root().resolve(".exec"));
     String token = HexFormat.of().formatHex(bytes(8));
     Path planFile = dir.resolve(token + ".plan");
@@ -72,7 +78,7 @@ public final class ExecProcess {
     int listen = -1;
     java.lang.Process launcher = null;
     try {
-      Plan plan = Exec.prepare(ctx, new Exec.Request(id, process, pidFile, tty ? sock : null, false, 0));
+      Plan plan = Exec.prepare(ctx, new Exec.Request(id, process, pidFile, tty ? sock : null, false, 0), debug);
       if (tty) listen = Pty.listen(sock.toString());
       Files.write(planFile, plan.encode(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       ProcessBuilder pb = new ProcessBuilder(ctx.launcher().toString(), "--plan-file", planFile.toString());
