@@ -49,6 +49,7 @@ final class DebugCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
+        if (!cmd.isEmpty() && cmd.getFirst().equals("--")) cmd = cmd.subList(1, cmd.size()); // CONTAINER -- CMD
         java.io.Console console = System.console();
         boolean tty = !noTty && console != null && console.isTerminal();
         Path sock = socket(host);
