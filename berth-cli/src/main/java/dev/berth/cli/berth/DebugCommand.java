@@ -40,6 +40,7 @@ final class DebugCommand implements Callable<Integer> {
     @Option(names = "--image", paramLabel = "TOOLS", description = "tools image (default busybox:latest)") String image;
     @Option(names = {"-T", "--no-tty"}, description = "no terminal, even when stdin is one") boolean noTty;
     @Parameters(index = "0", paramLabel = "CONTAINER") String container;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Parameters(index = "1..*", paramLabel = "CMD", description = "command in the tools image (default: its own, e.g. sh)") List<String> cmd = new ArrayList<>();
 
     /** A refusal by berthd: its message, and 3 for 404. */
@@ -56,7 +57,8 @@ final class DebugCommand implements Callable<Integer> {
         try {
             return run(sock, tty, System.in, System.out, System.err);
         } catch (Refused e) {
-            System.err.println("berth: debug " + container + ": " + e.getMessage());
+            spec.commandLine().getErr().println("berth: debug " + container + ": " + e.getMessage());
+            spec.commandLine().getErr().flush();
             return e.status == 404 ? 3 : 1;
         }
     }
