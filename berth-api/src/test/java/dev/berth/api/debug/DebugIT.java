@@ -189,8 +189,9 @@ class DebugIT {
         "    t0 = time.monotonic()",
         "    r = c._post_json(c._url('/containers/{0}/debug', 'slim'), data={'Image': '" + TOOLS + "', 'Cmd': ['true']})",
         "    eid = c._result(r, True)['Id']",
-        "    c.exec_start(eid)",
-        "    assert c.exec_inspect(eid)['ExitCode'] == 0",
+        "    o = c.exec_start(eid)",
+        "    ins = c.exec_inspect(eid)",
+        "    assert ins['ExitCode'] == 0, (o, ins)",
         "    ts.append((time.monotonic() - t0) * 1000)",
         "print('API', ' '.join('%.0f' % t for t in ts), 'median %.0f' % sorted(ts)[2])"));
     java.util.Collections.sort(cli);

@@ -320,7 +320,16 @@ public final class ExecProcess {
       } catch (java.nio.file.NoSuchFileException e) {
         // not yet
       }
-      if (!launcher.isAlive()) return -1;
+      if (!launcher.isAlive()) {
+        // it may have written the pid file, and the process ended, between the read above and now (`true`)
+        try {
+          String s = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+          if (!s.isEmpty()) return Long.parseLong(s);
+        } catch (java.nio.file.NoSuchFileException e) {
+          // never ran
+        }
+        return -1;
+      }
       try {
         Thread.sleep(i < 50 ? 2 : 20);
       } catch (InterruptedException e) {
