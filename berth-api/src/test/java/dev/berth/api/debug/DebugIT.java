@@ -173,7 +173,7 @@ class DebugIT {
     assertThat(r.out()).contains("from-stdin").contains("sleep");
     assertThat(r.out()).containsPattern("(?m)^[12]$");
     r = berth("debug", "-T", "--image", TOOLS, "slim", "--", "sh", "-c", "test -d /container/app && echo ok");
-    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.code()).as(r.out() + r.err() + berthd.log()).isZero();
     assertThat(r.out()).isEqualTo("ok\n");
     assertNoTrace();
     // time to a shell and out (`true` as the shell), 5 rounds each, medians: printed, not asserted
