@@ -88,6 +88,7 @@ int rootfs_enter(struct launch *l, struct berr *err);  /* bind + open the rootfs
 int rootfs_setup(struct launch *l, struct berr *err);
 int rootfs_finish(struct launch *l, struct berr *err); /* after pivot: masked, readonly, sysctl, ro root */
 int set_hostname(const struct plan *plan, struct berr *err);
+int debug_root_setup(struct launch *l, struct berr *err); /* exec with T_DEBUG_ROOT: own mount ns, tools root */
 
 /* process.c */
 int process_prepare(struct launch *l, struct berr *err);  /* up to, not including, the exec fifo */

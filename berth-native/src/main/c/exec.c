@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "berth.h"
@@ -34,6 +36,19 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
     sync_send_error(l->sync_child, &err);
     _exit(1);
   }
+  /* berth debug: a mount namespace of the session's own, rooted in the tools image; the session
+   * ends with the launcher (berthd gone: no debug shell left behind in the container) */
+  if (plan_find(l->plan, T_DEBUG_ROOT)) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+      berr_sys(&err, "debug: parent death signal");
+      sync_send_error(l->sync_child, &err);
+      _exit(1);
+    }
+    if (debug_root_setup(l, &err) < 0) {
+      sync_send_error(l->sync_child, &err);
+      _exit(1);
+    }
+  }
   if (terminal_setup(l, &err) < 0 || process_prepare(l, &err) < 0) {
     sync_send_error(l->sync_child, &err);
     _exit(1);
@@ -45,6 +60,36 @@ static void __attribute__((noreturn)) exec_child(struct launch *l)
   process_exec(l, &err);
   log_error(&err);
   _exit(127);
+}
+
+/* berth debug: once the session's process has ended, whatever it left running (a background job)
+ * is killed: every process of the container's cgroups in the session's mount namespace. */
+static void debug_kill_leftovers(const struct plan *plan, const struct stat *mntns)
+{
+  for (int round = 0; round < 200; round++) {
+    int found = 0;
+    for (const struct plan_record *r = NULL; (r = plan_next(plan, T_CGROUP, r));) {
+      char path[PATH_MAX];
+      snprintf(path, sizeof path, "%s/cgroup.procs", plan_str(r, 0));
+      FILE *f = fopen(path, "re");
+      if (!f)
+        continue;
+      long pid;
+      while (fscanf(f, "%ld", &pid) == 1) {
+        char ns[64];
+        struct stat st;
+        snprintf(ns, sizeof ns, "/proc/%ld/ns/mnt", pid);
+        if (stat(ns, &st) == 0 && st.st_ino == mntns->st_ino && st.st_dev == mntns->st_dev) {
+          kill((pid_t) pid, SIGKILL);
+          found++;
+        }
+      }
+      fclose(f);
+    }
+    if (!found)
+      return;
+    usleep(5000);
+  }
 }
 
 int exec_launch(struct launch *l, struct berr *err)
@@ -99,6 +144,14 @@ int exec_launch(struct launch *l, struct berr *err)
     return -1;
   close(l->sync_parent);
   l->sync_parent = -1;
+  struct stat mntns = {0};
+  bool debug = plan_find(l->plan, T_DEBUG_ROOT) != NULL;
+  if (debug) {
+    char ns[64];
+    snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", pid);
+    if (stat(ns, &mntns) < 0)
+      return berr_sys(err, "debug: %s", ns);
+  }
   if (piddir >= 0) {
     if (write_file_atomic_at(piddir, pidbase, buf, err) < 0)
       return berr_wrap(err, "pid file %s", pidfile);
@@ -114,5 +167,7 @@ int exec_launch(struct launch *l, struct berr *err)
   if (r < 0)
     return -1;
   l->child = 0;
+  if (debug)
+    debug_kill_leftovers(l->plan, &mntns);
   return exit_code_of(status);
 }

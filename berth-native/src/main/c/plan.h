@@ -69,6 +69,9 @@ enum plan_tag {
   T_EXEC_PROCESS = 56,     /* [process.json bytes]  only in warm exec templates (verbs.c): compared, then ignored */
   T_LOG_ROTATE = 57,       /* [max size bytes, max files]  with T_LOG_JSON: json-file rotation (.1 .. .N-1) */
   T_VERBS_CONTROLLERS = 58, /* [controllers, dir]  verbs record: a hierarchy's v1 controllers ("cpu,cpuacct"; "" = cgroup2) and the container's dir there */
+  /* exec only (berth debug): the process gets a mount namespace of its own whose root is a tools image */
+  T_DEBUG_ROOT = 59,       /* [host path]  unshare(CLONE_NEWNS), bind it, T_DEBUG_MOUNTs, pivot_root into it */
+  T_DEBUG_MOUNT = 60,      /* [source, dest, fstype, flags, data, propagation, kind]  as T_MOUNT, inside the debug root */
 };
 
 struct plan_field {

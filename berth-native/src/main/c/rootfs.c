@@ -610,3 +610,44 @@ int rootfs_finish(struct launch *l, struct berr *err)
   }
   return 0;
 }
+
+/*
+ * berth debug (T_DEBUG_ROOT): the exec'd process has joined the container's other namespaces but
+ * not its mount namespace; here, in that process before anything else, a mount namespace of its
+ * own is made (slave of the host's: nothing mounted here reaches the host, an unmount there reaches
+ * here), the tools root (a host path: the tools image's snapshot) is bound onto itself, the
+ * T_DEBUG_MOUNTs (T_MOUNT's fields; destinations resolved inside the tools root, as a container's)
+ * are made there - the container's own root at /container, a procfs of the container's pid
+ * namespace (we are a child of the setns(pid)), /dev - and the process pivots into it. Everything
+ * is in the new mount namespace, so it all goes when the session's last process does.
+ */
+int debug_root_setup(struct launch *l, struct berr *err)
+{
+  const char *root = plan_get(l->plan, T_DEBUG_ROOT);
+  if (!root || *root != '/')
+    return berr_set(err, EINVAL, "plan: debug root is not an absolute path: %s", root ? root : "");
+  if (own_mount_ns(l))
+    return berr_set(err, EINVAL, "plan: a debug root with the container's mount namespace: %s", root);
+  if (unshare(CLONE_NEWNS) < 0)
+    return berr_sys(err, "debug: unshare mount namespace");
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berr_sys(err, "debug: make / rslave");
+  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return berr_sys(err, "debug: bind tools root: %s", root);
+  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return berr_sys(err, "debug: open: %s", root);
+  bool dev_mounted = false;
+  int r = 0;
+  for (const struct plan_record *m = NULL; r == 0 && (m = plan_next(l->plan, T_DEBUG_MOUNT, m));) {
+    r = mount_one(l, rootfd, m, err);
+    if (r == 0 && strcmp(plan_str(m, 1), "/dev") == 0)
+      dev_mounted = true;
+  }
+  if (r == 0 && dev_mounted)
+    r = dev_symlinks(rootfd, err);
+  if (r == 0)
+    r = do_pivot_root(root, rootfd, false, err);
+  close(rootfd);
+  return r < 0 ? berr_wrap(err, "debug root %s", root) : 0;
+}

@@ -794,6 +794,50 @@ class LaunchTest(unittest.TestCase):
             buf += chunk
         self.assertRegex(buf.decode().replace("\r", ""), r"/dev/pts/\d+\n30 100\n")
 
+    def test_debug_root_tools_image_with_container_at_container(self):
+        """T_DEBUG_ROOT/T_DEBUG_MOUNT (berth debug): the container's pid/uts/ipc namespaces and cgroup,
+        a mount namespace of its own rooted in a tools tree, the container's root at /container; what
+        the session leaves running in the cgroup is killed; nothing is written into the container."""
+        cg = self.cgroup()
+        pid = self._running_container()
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+        tools = os.path.join(self.tmp, "tools")
+        os.makedirs(os.path.join(tools, "bin"))
+        shutil.copy(BUSYBOX, os.path.join(tools, "bin", "busybox"))
+        for a in ("sh", "ls", "cat", "tr", "hostname", "sleep", "echo", "readlink", "ps"):
+            os.symlink("busybox", os.path.join(tools, "bin", a))
+        p = self._exec_plan(pid, "sh", "-c",
+                            "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /container/" + self.marker
+                            + "; echo t > /written; readlink /proc/self/ns/mnt; sleep 30 & exit 3",
+                            types=("pid", "uts", "ipc"))
+        p.add(T_DEBUG_ROOT, tools)
+        p.add(T_DEBUG_MOUNT, self.rootfs, "/container", "", 4096 | 16384, "", 0, "dir")
+        p.add(T_DEBUG_MOUNT, "proc", "/proc", "proc", 2 | 4 | 8, "", 0, "dir")
+        p.add(T_DEBUG_MOUNT, "tmpfs", "/dev", "tmpfs", 2, "mode=755", 0, "dir")
+        p.add(T_DEBUG_MOUNT, "/dev/null", "/dev/null", "", 4096, "", 0, "file")
+        p.add(T_CGROUP, cg).add(T_PID_FILE, os.path.join(self.tmp, "debug.pid")).add(T_EXEC_WAIT)
+        rc, out, err = self.launch(p)
+        self.assertEqual(rc, 3, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[:3], ["exec-box", "sleep 60 ", "/container/" + self.marker], out)
+        self.assertNotEqual(lines[3], os.readlink(f"/proc/{pid}/ns/mnt"))
+        self.assertTrue(os.path.exists(os.path.join(tools, "written")))
+        self.assertFalse(os.path.exists(os.path.join(self.rootfs, "written")))
+        def only_init():
+            with open(os.path.join(cg, "cgroup.procs")) as f:
+                return f.read().split() == [str(pid)]
+        self.assertTrue(wait_for(only_init), "the session's background sleep was killed")
+        self.assertTrue(pid_alive(pid), "the container runs on")
+
+    def test_debug_root_refused_with_the_containers_mount_namespace(self):
+        pid = self._running_container()
+        p = self._exec_plan(pid, "true", types=("mnt", "pid"))
+        p.add(T_DEBUG_ROOT, self.rootfs).add(T_PID_FILE, os.path.join(self.tmp, "debug.pid")).add(T_EXEC_WAIT)
+        rc, _, err = self.launch(p)
+        self.assertEqual(rc, 1)
+        self.assertIn("debug root with the container's mount namespace", err)
+
     def test_exec_failure_reports_and_leaves_nothing(self):
         pid = self._running_container()
         p = self._exec_plan(pid, "/no/such/binary", types=("mnt", "pid"))

@@ -27,12 +27,20 @@ import java.util.regex.Pattern;
  */
 public final class ExecHandler extends ResourceHandler {
   private static final Pattern CREATE = Pattern.compile("/containers/([^/]+)/exec");
+  private static final Pattern DEBUG = Pattern.compile("/containers/([^/]+)/debug");
   private static final Pattern EXEC = Pattern.compile("/exec/([^/]+)/(start|resize|json)");
 
   private final ExecService exec;
+  private final java.util.function.BiFunction<String, String, ExecService.DebugRoot> debugRoots;
 
   public ExecHandler(ExecService exec) {
+    this(exec, null);
+  }
+
+  /** @param debugRoots (container id, tools image) to a debug root; null: no debug endpoint */
+  public ExecHandler(ExecService exec, java.util.function.BiFunction<String, String, ExecService.DebugRoot> debugRoots) {
     this.exec = exec;
+    this.debugRoots = debugRoots;
   }
 
   @Override
@@ -40,6 +48,11 @@ public final class ExecHandler extends ResourceHandler {
     Matcher m = CREATE.matcher(req.path());
     if (m.matches() && req.method().equals(HttpMethod.POST)) {
       create(ctx, req, m.group(1));
+      return true;
+    }
+    m = DEBUG.matcher(req.path());
+    if (debugRoots != null && m.matches() && req.method().equals(HttpMethod.POST)) {
+      debug(ctx, req, m.group(1));
       return true;
     }
     m = EXEC.matcher(req.path());
@@ -77,6 +90,30 @@ public final class ExecHandler extends ResourceHandler {
     String id;
     try {
       id = exec.create(ref, r);
+    } catch (RuntimeException e) {
+      throw status(ExecService.failure(e));
+    }
+    Responses.json(ctx, req, HttpResponseStatus.CREATED, Json.object().put("Id", id));
+  }
+
+  /**
+   * berth's {@code POST /containers/{id}/debug} (issue 13): body {@code {"Image": "busybox",
+   * "Cmd": [...], "Tty": bool, "Env": [...], "AttachStdin": bool, "AttachStdout": bool (default
+   * true), "AttachStderr": bool (default true), "DetachKeys", "ConsoleSize"}}; 201 {@code {"Id"}},
+   * an exec instance started with {@code POST /exec/{id}/start} (attached only).
+   */
+  private void debug(ChannelHandlerContext ctx, ApiRequest req, String ref) {
+    JsonNode body = body(req);
+    dev.berth.api.http.DetachKeys.of(text(body, "DetachKeys"), "escape");
+    String image = text(body, "Image");
+    ExecService.CreateRequest r = new ExecService.CreateRequest(strings(body, "Cmd"), strings(body, "Env"),
+        null, null, bool(body, "Tty"), false, bool(body, "AttachStdin"),
+        body.has("AttachStdout") ? bool(body, "AttachStdout") : true,
+        body.has("AttachStderr") ? bool(body, "AttachStderr") : true, text(body, "DetachKeys"),
+        consoleSize(body, 0), consoleSize(body, 1));
+    String id;
+    try {
+      id = exec.createDebug(ref, r, cid -> debugRoots.apply(cid, image));
     } catch (RuntimeException e) {
       throw status(ExecService.failure(e));
     }

@@ -29,6 +29,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
     private final EventExecutorGroup handlers;
     private final ContainerEngine containers;
     private final dev.berth.engine.exec.ExecService exec;
+    private final dev.berth.engine.containers.DebugRoots debugRoots;
     private final ImageService images;
 
     public ApiInitializer(SystemBackend system, EventExecutorGroup handlers) {
@@ -46,6 +47,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         this.containers = containers;
         this.exec = containers == null ? null
                 : new dev.berth.engine.exec.ExecService(new dev.berth.engine.exec.EngineTargets(containers));
+        this.debugRoots = containers == null ? null : new dev.berth.engine.containers.DebugRoots(containers);
         // health probes run as exec instances of this service (dockerd's exec_create/exec_start/exec_die)
         if (containers != null) new dev.berth.engine.health.HealthMonitor(containers, exec);
     }
@@ -61,7 +63,7 @@ public final class ApiInitializer extends ChannelInitializer<Channel> {
         p.addLast(handlers, "system", new SystemHandler(system));
         if (images != null) p.addLast(handlers, "images", new ImagesHandler(images));
         if (containers != null) p.addLast(handlers, "containers", new ContainersHandler(containers));
-        if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec));
+        if (exec != null) p.addLast(handlers, "exec", new dev.berth.api.exec.ExecHandler(exec, debugRoots::root));
         if (containers != null) p.addLast(handlers, "networks", new dev.berth.api.networks.NetworksHandler(containers));
         if (containers != null) p.addLast(handlers, "events", new dev.berth.api.events.EventsHandler(containers.journal()));
         if (containers != null) p.addLast(handlers, "volumes", new dev.berth.api.volumes.VolumesHandler(containers.volumes()));

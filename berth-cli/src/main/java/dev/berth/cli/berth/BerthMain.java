@@ -19,7 +19,7 @@ public final class BerthMain implements Runnable {
     static final List<Class<?>> COMMANDS = List.of(PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, LoadCommand.class, SaveCommand.class,
             ImportCommand.class, ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
             PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
-            PedigreeCommand.class, DriftCommand.class, BenchCommand.class,
+            PedigreeCommand.class, DriftCommand.class, BenchCommand.class, DebugCommand.class,
             CommandLine.HelpCommand.class);
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -49,6 +49,9 @@ public final class BerthMain implements Runnable {
         // bundle create IMAGE DIR COMMAND ARGS...: options after the image belong to the command, as with docker create
         CommandLine bundle = cl.getSubcommands().get("bundle");
         if (bundle != null) bundle.getSubcommands().get("create").setStopAtPositional(true);
+        // debug CONTAINER CMD ARGS...: options after the container belong to the command
+        CommandLine debug = cl.getSubcommands().get("debug");
+        if (debug != null) debug.setStopAtPositional(true);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

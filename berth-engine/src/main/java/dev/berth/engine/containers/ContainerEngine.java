@@ -307,7 +307,7 @@ public final class ContainerEngine implements Closeable {
       Path rootfs;
       try {
         rootfs = images().snapshotter().prepare(id, imageId, Map.of("dev.berth.engine", "container"), OciSpec.mountPoints(),
-            hc.path("AutoRemove").asBoolean(false)); // --rm: a volatile overlay (no sync of its upper dir)
+            OciSpec.fileMountPoints(), hc.path("AutoRemove").asBoolean(false)); // --rm: a volatile overlay (no sync of its upper dir)
       } catch (ImageException e) {
         throw EngineException.system("cannot prepare the root filesystem: " + e.getMessage());
       }

@@ -101,10 +101,12 @@ public final class OciSpec {
   static List<String> mountPoints() {
     List<String> out = new ArrayList<>();
     for (JsonNode m : defaults().path("mounts")) out.add(m.path("destination").asText());
-    out.add("/etc/hosts");
-    out.add("/etc/hostname");
-    out.add("/etc/resolv.conf");
     return out;
+  }
+
+  /** The files bound over the image's (made as empty files in the init layer when the image lacks them: a FROM scratch image). */
+  static List<String> fileMountPoints() {
+    return List.of("/etc/hosts", "/etc/hostname", "/etc/resolv.conf");
   }
 
   public static String hostname(String id, JsonNode config, JsonNode hostConfig) {

@@ -38,10 +38,35 @@ public final class ExecService {
       boolean privileged, boolean attachStdin, boolean attachStdout, boolean attachStderr, String detachKeys,
       int consoleHeight, int consoleWidth) {}
 
+  /**
+   * What a debug session ({@link #createDebug}) needs besides an exec: its tools root, made when
+   * the session starts ({@link #prepare}) and removed once it ended ({@link #cleanup}).
+   */
+  public interface DebugRoot {
+    /** The tools image as named. */
+    String image();
+
+    /** The tools image's environment (PATH first if it had none). */
+    List<String> env();
+
+    /** The tools image's Entrypoint + Cmd, or /bin/sh. */
+    List<String> defaultCmd();
+
+    /** Makes the session's root (the tools image's snapshot) and names the container's root. */
+    Exec.Debug prepare();
+
+    /** Removes what {@link #prepare} made; harmless when nothing was made. */
+    void cleanup();
+
+    /** The snapshot's name while one exists, else null. */
+    String snapshot();
+  }
+
   private static final class Instance {
     final String id;
     final ExecTargets.Target target;
     final CreateRequest req;
+    DebugRoot debug;
     boolean running;
     boolean started;
     Integer exitCode;
@@ -72,6 +97,40 @@ public final class ExecService {
     targets.onRemoved(t.id(), () -> instances.remove(id));
     targets.event(t.id(), "exec_create: " + String.join(" ", req.cmd()), java.util.Map.of("execID", id));
     return id;
+  }
+
+  /**
+   * A debug session in container {@code containerRef} ({@code POST /containers/{id}/debug}): an
+   * exec instance, started with {@link #start} as any other, whose process has the tools image
+   * ({@code root}) as its root filesystem, the container's at /container, and the container's
+   * other namespaces and cgroups. Runs as root with the container's capabilities plus
+   * CAP_SYS_PTRACE (strace, gdb). {@code req.cmd()} empty or null: the tools image's command.
+   * Once it has ended the snapshot is removed and the instance goes after its first inspect (the
+   * docker CLI reads the exit code there) or 30 s.
+   */
+  public String createDebug(String containerRef, CreateRequest req, java.util.function.Function<String, DebugRoot> roots) {
+    for (String e : req.env() == null ? List.<String>of() : req.env()) {
+      if (e.isEmpty() || e.startsWith("=")) throw new ContainerException(ContainerException.Kind.INVALID, "invalid environment variable: " + e);
+    }
+    ExecTargets.Target t = active(containerRef);
+    DebugRoot root = roots.apply(t.id());
+    List<String> cmd = req.cmd() == null || req.cmd().isEmpty() ? root.defaultCmd() : req.cmd();
+    CreateRequest r = new CreateRequest(cmd, req.env(), "0:0", "/", req.tty(), false, req.attachStdin(),
+        req.attachStdout(), req.attachStderr(), req.detachKeys(), req.consoleHeight(), req.consoleWidth());
+    String id = HexFormat.of().formatHex(bytes(32));
+    Instance i = new Instance(id, t, r);
+    i.debug = root;
+    instances.put(id, i);
+    targets.onRemoved(t.id(), () -> instances.remove(id));
+    targets.event(t.id(), "exec_create: " + String.join(" ", cmd), java.util.Map.of("execID", id, "debugImage", root.image()));
+    return id;
+  }
+
+  /** A debug session's end: its root goes, and its instance soon after. */
+  private void debugEnded(Instance i) {
+    i.debug.cleanup();
+    java.util.concurrent.CompletableFuture.delayedExecutor(30, java.util.concurrent.TimeUnit.SECONDS)
+        .execute(() -> instances.remove(i.id, i));
   }
 
   private ExecTargets.Target active(String ref) {
@@ -127,11 +186,14 @@ public final class ExecService {
       ExecProcess p;
       try {
         active(i.target.id());
-        Process proc = process(i);
+        if (i.debug != null && detach) throw new ContainerException(ContainerException.Kind.INVALID, "a debug session cannot be detached");
+        Process proc = i.debug != null ? debugProcess(i) : process(i);
         boolean attach = !detach;
+        Exec.Debug d = i.debug != null ? i.debug.prepare() : null;
         p = ExecProcess.start(targets.runtime(), i.target.runtimeId(), proc, attach,
-            attach && i.req.attachStdout() ? out : null, attach && i.req.attachStderr() ? err : null);
+            attach && i.req.attachStdout() ? out : null, attach && i.req.attachStderr() ? err : null, d);
       } catch (ContainerException e) {
+        if (i.debug != null) debugEnded(i);
         if (e.kind() == ContainerException.Kind.INVALID || e.kind() == ContainerException.Kind.SYSTEM) {
           i.exitCode = 126;
           execEvent(i, "exec_start: " + String.join(" ", i.req.cmd()), java.util.Map.of());
@@ -140,11 +202,15 @@ public final class ExecService {
         }
         i.started = false;
         throw e;
+      } catch (RuntimeException e) {
+        if (i.debug != null) debugEnded(i);
+        throw e;
       }
       i.process = p;
       execEvent(i, "exec_start: " + String.join(" ", i.req.cmd()), java.util.Map.of());
       if (p.failure() != null) {
         i.exitCode = p.onExit().join();
+        if (i.debug != null) debugEnded(i);
         execEvent(i, "exec_die", java.util.Map.of("exitCode", Integer.toString(i.exitCode)));
         return new Started(p, p.failure(), CompletableFuture.completedFuture(i.exitCode), i.req.tty());
       }
@@ -163,6 +229,7 @@ public final class ExecService {
           i.exitCode = code;
           i.running = false;
         }
+        if (i.debug != null) debugEnded(i);
         execEvent(i, "exec_die", java.util.Map.of("exitCode", Integer.toString(code)));
         return code;
       });
@@ -190,6 +257,8 @@ public final class ExecService {
   public ExecConfig inspect(String execId) {
     Instance i = get(execId);
     synchronized (i) {
+      // a debug session's record goes at the first inspect after its end (the docker CLI's read of the exit code)
+      if (i.debug != null && i.started && !i.running && i.exitCode != null) instances.remove(i.id, i);
       List<String> cmd = i.req.cmd();
       return new ExecConfig(i.id, i.target.id(), i.running, i.exitCode, i.running ? i.pid : 0,
           new ExecConfig.ProcessConfig(cmd.get(0), List.copyOf(cmd.subList(1, cmd.size())), i.req.tty(),
@@ -244,6 +313,32 @@ public final class ExecService {
     Process.ConsoleSize size = r.tty() && (i.rows > 0 || i.cols > 0) ? new Process.ConsoleSize(i.rows, i.cols) : null;
     return new Process(r.tty(), size, cwd, envList, r.cmd(), base.rlimits(), base.apparmorProfile(), caps,
         base.noNewPrivileges(), base.oomScoreAdj(), base.selinuxLabel(), user);
+  }
+
+  /** A debug session's process: root, cwd /, the tools image's env (then TERM, then the request's), the container's capabilities plus CAP_SYS_PTRACE. */
+  private Process debugProcess(Instance i) {
+    CreateRequest r = i.req;
+    Process base = Exec.config(targets.runtime(), i.target.runtimeId()).process();
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String e : i.debug.env()) put(env, e);
+    if (r.tty() && !env.containsKey("TERM")) env.put("TERM", "xterm");
+    if (r.env() != null) for (String e : r.env()) put(env, e);
+    List<String> envList = new ArrayList<>();
+    env.forEach((k, v) -> envList.add(v == null ? k : k + "=" + v));
+    Process.Capabilities c = base.capabilities();
+    Process.Capabilities caps = new Process.Capabilities(plus(c.bounding()), plus(c.effective()), c.inheritable(),
+        plus(c.permitted()), c.ambient());
+    Process.ConsoleSize size = r.tty() && (i.rows > 0 || i.cols > 0) ? new Process.ConsoleSize(i.rows, i.cols) : null;
+    return new Process(r.tty(), size, "/", envList, r.cmd(), base.rlimits(), base.apparmorProfile(), caps,
+        base.noNewPrivileges(), base.oomScoreAdj(), base.selinuxLabel(), new Process.User(0, 0, null, List.of()));
+  }
+
+  private static List<String> plus(List<String> caps) {
+    if (caps == null) return List.of("CAP_SYS_PTRACE");
+    if (caps.contains("CAP_SYS_PTRACE")) return caps;
+    List<String> out = new ArrayList<>(caps);
+    out.add("CAP_SYS_PTRACE");
+    return out;
   }
 
   private static void put(Map<String, String> env, String e) {

@@ -98,22 +98,41 @@ public final class Snapshotter {
      * layer, so that neither {@link #diff} nor {@link #commit} sees them as the container's changes.
      */
     public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints) {
-        return prepare(containerId, imageRef, labels, mountPoints, false);
+        return prepare(containerId, imageRef, labels, mountPoints, List.of(), false);
+    }
+
+    /** As {@link #prepare(String, String, Map, List, List, boolean)} with no file mount points. */
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints, boolean volatileUpper) {
+        return prepare(containerId, imageRef, labels, mountPoints, List.of(), volatileUpper);
+    }
+
+    /** As {@link #prepare(String, String, Map, List, List, boolean)}, not volatile. */
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints,
+            List<String> fileMountPoints) {
+        return prepare(containerId, imageRef, labels, mountPoints, fileMountPoints, false);
     }
 
     /**
-     * As {@link #prepare(String, String, Map, List)}; with {@code volatileUpper} the overlay is
-     * mounted with {@code volatile} (kernel 5.10+; refused: mounted without it): no sync of the
-     * upper file system on the overlay's syncfs or unmount. For a container whose files need not
-     * outlive a host crash (an AutoRemove one): after a crash its upper dir may be incomplete, and
-     * the kernel refuses to mount it again, which berth never does (the overlay is mounted from
-     * create to remove).
+     * As {@link #prepare(String, String, Map, List)}, with {@code fileMountPoints}: absolute paths
+     * the runtime will bind a file onto (/etc/hosts, /etc/resolv.conf, ...). Those the image lacks
+     * are made as empty files (their missing directories as directories) in the init layer, as
+     * Docker's init layer does, so a file bind mount never meets a directory made for it. With
+     * {@code volatileUpper} the overlay is mounted with {@code volatile} (kernel 5.10+; refused:
+     * mounted without it): no sync of the upper file system on the overlay's syncfs or unmount. For
+     * a container whose files need not outlive a host crash (an AutoRemove one): after a crash its
+     * upper dir may be incomplete, and the kernel refuses to mount it again, which berth never does
+     * (the overlay is mounted from create to remove).
      */
-    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints, boolean volatileUpper) {
-        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels, mountPoints, volatileUpper); }
+    public Path prepare(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints,
+            List<String> fileMountPoints, boolean volatileUpper) {
+        List<String> all = new ArrayList<>(mountPoints);
+        all.addAll(fileMountPoints);
+        java.util.Set<String> files = new java.util.HashSet<>(fileMountPoints);
+        try (Store.Adding ignored = store.adding()) { return prepareAdding(containerId, imageRef, labels, all, files, volatileUpper); }
     }
 
-    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints, boolean volatileUpper) {
+    private Path prepareAdding(String containerId, String imageRef, Map<String, String> labels, List<String> mountPoints,
+            java.util.Set<String> files, boolean volatileUpper) {
         Path c = cdir(containerId);
         if (Files.exists(c, LinkOption.NOFOLLOW_LINKS)) throw inUse(containerId);
         Descriptor md = store.resolve(imageRef);
@@ -134,7 +153,7 @@ public final class Snapshotter {
             List<String> lowers = new ArrayList<>();
             for (int i = chain.size() - 1; i >= 0; i--) lowers.add(snapshots.fs(chain.get(i)).toString());
             List<Path> image = lowers.stream().map(Path::of).toList();
-            if (makeInit(c.resolve(INIT), image, mountPoints)) lowers.addFirst(c.resolve(INIT).toString());
+            if (makeInit(c.resolve(INIT), image, mountPoints, files)) lowers.addFirst(c.resolve(INIT).toString());
             if (lowers.isEmpty()) {
                 Files.createDirectories(c.resolve("empty"));
                 lowers.add(c.resolve("empty").toString());
@@ -174,7 +193,7 @@ public final class Snapshotter {
      * on the way that the image has keeps its mode and owner. A mount point under something the
      * image has as a non-directory is left to the runtime. Returns whether anything was made.
      */
-    private boolean makeInit(Path init, List<Path> image, List<String> mountPoints) throws IOException {
+    private boolean makeInit(Path init, List<Path> image, List<String> mountPoints, java.util.Set<String> files) throws IOException {
         if (mountPoints.isEmpty()) return false;
         Files.createDirectory(init);
         if (!image.isEmpty()) copyOwnerAndMode(image.getFirst(), init);   // the merged root keeps the image's
@@ -190,10 +209,12 @@ public final class Snapshotter {
             String rel = "";
             List<String> ancestors = new ArrayList<>();     // image directories on the way, not yet in init
             List<Path> ancestorSources = new ArrayList<>();
-            for (String part : parts) {
+            for (int pi = 0; pi < parts.size(); pi++) {
+                String part = parts.get(pi);
                 rel = rel + "/" + part;
+                boolean file = pi == parts.size() - 1 && files.contains(mp);
                 Path target = init.resolve(rel.substring(1));
-                if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) continue;
+                if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) || file && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) continue;
                 Path inImage = lowerPath(image, rel);
                 if (inImage != null) {
                     if (!Files.isDirectory(inImage, LinkOption.NOFOLLOW_LINKS)) break;   // a file or symlink: the runtime decides
@@ -208,7 +229,8 @@ public final class Snapshotter {
                 }
                 ancestors.clear();
                 ancestorSources.clear();
-                Files.createDirectory(target);
+                if (file) Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+                else Files.createDirectory(target);
                 made = true;
             }
         }

@@ -189,4 +189,21 @@ class SnapshotterTest {
                 .isInstanceOf(ImageException.InvalidReference.class).hasMessageContaining("'..'");
         assertThat(tmp.resolve("root/containers/i3")).doesNotExist();
     }
+
+    /** A FROM scratch image without /etc: the files berthd binds over (/etc/hosts, ...) are made as empty files, /etc as a directory, in the init layer. */
+    @Test void fileMountPointsAreMadeAsFilesInTheInitLayer() throws Exception {
+        Path base = tmp.resolve("scratch.tar");
+        Files.write(base, new Tar().dir("app").file("app/x", "x").bytes());
+        images.importRootfs(base, ImageReference.parse("scratchy:1"), Platform.DEFAULT);
+        containers.add("f1");
+        Path root = images.snapshotter().prepare("f1", "scratchy:1", java.util.Map.of(), List.of("/proc"),
+                List.of("/etc/hosts", "/etc/hostname", "/etc/resolv.conf"));
+        assertThat(root.resolve("etc")).isDirectory();
+        for (String f : List.of("hosts", "hostname", "resolv.conf")) {
+            assertThat(root.resolve("etc").resolve(f)).isRegularFile().isEmptyFile();
+            assertThat(tmp.resolve("root/containers/f1/init/etc").resolve(f)).isRegularFile();
+        }
+        assertThat(tmp.resolve("root/containers/f1/upper")).isEmptyDirectory();
+        assertThat(images.snapshotter().diff("f1")).isEmpty();
+    }
 }

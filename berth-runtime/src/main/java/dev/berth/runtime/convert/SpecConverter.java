@@ -149,7 +149,7 @@ public final class SpecConverter {
     return plan;
   }
 
-  private static void header(Plan plan, LaunchOptions o) {
+  static void header(Plan plan, LaunchOptions o) {
     plan.add(PlanTag.ACTION, o.action());
     plan.add(PlanTag.ID, o.id());
     plan.add(PlanTag.STATE_DIR, o.stateDir());

@@ -2,6 +2,7 @@ package dev.berth.runtime.ops;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.RuntimeContext;
+import dev.berth.runtime.convert.DebugPlan;
 import dev.berth.runtime.convert.LaunchOptions;
 import dev.berth.runtime.convert.SeccompConverter;
 import dev.berth.runtime.convert.SpecConverter;
@@ -31,7 +32,20 @@ public final class Exec {
     return spec;
   }
 
+  /**
+   * A debug session ({@code berth debug}): the process runs in a mount namespace of its own rooted
+   * at {@code toolsRoot} (a host path: the tools image's mounted snapshot), with the container's
+   * root filesystem ({@code containerRoot}, a host path; null: the runtime's rootfs of the
+   * container) at {@code mountAt}; every other namespace and the cgroups are the container's.
+   */
+  public record Debug(Path toolsRoot, Path containerRoot, String mountAt) {}
+
   public static Plan prepare(RuntimeContext ctx, Request r) {
+    return prepare(ctx, r, null);
+  }
+
+  /** As {@link #prepare(RuntimeContext, Request)}; with {@code debug}, a debug session's plan (DebugPlan). */
+  public static Plan prepare(RuntimeContext ctx, Request r, Debug debug) {
     Container c = Lifecycle.load(ctx, r.id());
     Status s = Lifecycle.status(ctx, c);
     if (s != Status.RUNNING && s != Status.CREATED) throw ContainerException.wrongState(r.id(), s, "exec in");
@@ -49,6 +63,16 @@ public final class Exec {
     List<Path> cgroups = c.record().cgroupsPath() == null ? List.of() : ctx.cgroups(c).paths();
     LaunchOptions o = new LaunchOptions("exec", r.id(), c.dir(), Path.of(c.record().bundle()), abs(r.pidFile()),
         abs(r.consoleSocket()), false, r.preserveFds(), null, r.detach(), ctx.logFile(), ctx.logFormat());
+    if (debug != null) {
+      if (r.detach()) throw ContainerException.invalid("a debug session cannot be detached");
+      Path croot = debug.containerRoot() != null ? debug.containerRoot() : Path.of(c.record().rootfs());
+      try {
+        return DebugPlan.of(r.process(), o, c.pid().getAsInt(), types, cgroups, seccomp.bpf(), seccomp.flags(),
+            debug.toolsRoot(), croot, debug.mountAt());
+      } catch (IllegalArgumentException e) {
+        throw ContainerException.invalid(e.getMessage());
+      }
+    }
     return SpecConverter.execPlan(r.process(), o, c.pid().getAsInt(), types, cgroups, seccomp.bpf(), seccomp.flags());
   }
 

@@ -65,12 +65,18 @@ public final class ExecProcess {
    */
   public static ExecProcess start(RuntimeContext ctx, String id, Process process, boolean attach, OutputStream out,
       OutputStream err) {
-    return start(Syscalls.linux(), ctx, id, process, attach, out, err);
+    return start(Syscalls.linux(), ctx, id, process, attach, out, err, null);
+  }
+
+  /** As {@link #start(RuntimeContext, String, Process, boolean, OutputStream, OutputStream)}; with {@code debug}, a debug session (Exec.Debug). */
+  public static ExecProcess start(RuntimeContext ctx, String id, Process process, boolean attach, OutputStream out,
+      OutputStream err, Exec.Debug debug) {
+    return start(Syscalls.linux(), ctx, id, process, attach, out, err, debug);
   }
 
   /** As above, reaching the kernel (console socket, pty, signals) through {@code sys}. */
   static ExecProcess start(Syscalls sys, RuntimeContext ctx, String id, Process process, boolean attach,
-      OutputStream out, OutputStream err) {
+      OutputStream out, OutputStream err, Exec.Debug debug) {
     Path dir = privateDir(ctx.store().root().resolve(".exec"));
     String token = HexFormat.of().formatHex(bytes(8));
     Path planFile = dir.resolve(token + ".plan");
@@ -80,7 +86,7 @@ public final class ExecProcess {
     int listen = -1;
     java.lang.Process launcher = null;
     try {
-      Plan plan = Exec.prepare(ctx, new Exec.Request(id, process, pidFile, tty ? sock : null, false, 0));
+      Plan plan = Exec.prepare(ctx, new Exec.Request(id, process, pidFile, tty ? sock : null, false, 0), debug);
       if (tty) listen = sys.unixListen(sock.toString());
       Files.write(planFile, plan.encode(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       ProcessBuilder pb = new ProcessBuilder(ctx.launcher().toString(), "--plan-file", planFile.toString());
@@ -327,7 +333,16 @@ public final class ExecProcess {
       } catch (java.nio.file.NoSuchFileException e) {
         // not yet
       }
-      if (!launcher.isAlive()) return -1;
+      if (!launcher.isAlive()) {
+        // it may have written the pid file, and the process ended, between the read above and now (`true`)
+        try {
+          String s = Files.readString(pidFile, StandardCharsets.UTF_8).trim();
+          if (!s.isEmpty()) return Long.parseLong(s);
+        } catch (java.nio.file.NoSuchFileException e) {
+          // never ran
+        }
+        return -1;
+      }
       try {
         Thread.sleep(i < 50 ? 2 : 20);
       } catch (InterruptedException e) {
