@@ -19,7 +19,7 @@ public final class BerthMain implements Runnable {
     static final List<Class<?>> COMMANDS = List.of(PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, LoadCommand.class, SaveCommand.class,
             ImportCommand.class, ImagesCommand.class, InspectCommand.class, HistoryCommand.class, TagCommand.class, RmCommand.class,
             PruneCommand.class, VerifyCommand.class, BundleCommand.class, DiffCommand.class, CommitCommand.class,
-            PedigreeCommand.class, DriftCommand.class, BenchCommand.class, DebugCommand.class,
+            PedigreeCommand.class, DriftCommand.class, BenchCommand.class, DebugCommand.class, NetworkCommand.class,
             CommandLine.HelpCommand.class);
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

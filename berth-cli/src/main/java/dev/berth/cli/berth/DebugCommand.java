@@ -1,9 +1,18 @@
 package dev.berth.cli.berth;
 
+import static dev.berth.cli.berth.BerthdClient.readBody;
+import static dev.berth.cli.berth.BerthdClient.readFully;
+import static dev.berth.cli.berth.BerthdClient.readLine;
+import static dev.berth.cli.berth.BerthdClient.refused;
+import static dev.berth.cli.berth.BerthdClient.request;
+import static dev.berth.cli.berth.BerthdClient.socket;
+import static dev.berth.cli.berth.BerthdClient.writeAll;
+
+import dev.berth.cli.berth.BerthdClient.Refused;
+import dev.berth.cli.berth.BerthdClient.Response;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.api.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,12 +52,6 @@ final class DebugCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Parameters(index = "1..*", paramLabel = "CMD", description = "command in the tools image (default: its own, e.g. sh)") List<String> cmd = new ArrayList<>();
 
-    /** A refusal by berthd: its message, and 3 for 404. */
-    static final class Refused extends RuntimeException {
-        final int status;
-        Refused(int status, String message) { super(message); this.status = status; }
-    }
-
     @Override public Integer call() throws Exception {
         if (!cmd.isEmpty() && cmd.getFirst().equals("--")) cmd = cmd.subList(1, cmd.size()); // CONTAINER -- CMD
         java.io.Console console = System.console();
@@ -63,13 +66,6 @@ final class DebugCommand implements Callable<Integer> {
         }
     }
 
-    static Path socket(String host) {
-        String h = host != null ? host : System.getenv("BERTHD_HOST");
-        if (h == null || h.isEmpty()) h = "unix:///run/berth/berth.sock";
-        if (!h.startsWith("unix://")) throw new IllegalArgumentException("--host " + h + ": only unix:// sockets are supported");
-        return Path.of(h.substring("unix://".length()));
-    }
-
     /** Runs the session over {@code sock}; returns the process's exit code. */
     int run(Path sock, boolean tty, InputStream in, PrintStream out, PrintStream err) throws IOException, InterruptedException {
         if (!Files.exists(sock)) throw new IllegalStateException("cannot reach berthd: no socket at " + sock + " (is berthd running? -H unix:///PATH)");
@@ -80,8 +76,8 @@ final class DebugCommand implements Callable<Integer> {
         String[] size = tty ? sttySize() : null;
         if (size != null) body.putArray("ConsoleSize").add(Integer.parseInt(size[0])).add(Integer.parseInt(size[1]));
         Response r = request(sock, "POST", "/containers/" + container + "/debug", Json.MAPPER.writeValueAsBytes(body));
-        if (r.status != 201) throw refused(r);
-        String id = Json.MAPPER.readTree(r.body).path("Id").asText();
+        if (r.status() != 201) throw refused(r);
+        String id = Json.MAPPER.readTree(r.body()).path("Id").asText();
         String saved = tty ? stty("-g") : null;
         try {
             if (tty) stty("raw", "-echo");
@@ -90,16 +86,9 @@ final class DebugCommand implements Callable<Integer> {
             if (saved != null) stty(saved.strip());
         }
         Response i = request(sock, "GET", "/exec/" + id + "/json", null);
-        if (i.status != 200) throw refused(i);
-        JsonNode code = Json.MAPPER.readTree(i.body).path("ExitCode");
+        if (i.status() != 200) throw refused(i);
+        JsonNode code = Json.MAPPER.readTree(i.body()).path("ExitCode");
         return code.isInt() ? code.intValue() : 1;
-    }
-
-    private static Refused refused(Response r) {
-        String msg;
-        try { msg = Json.MAPPER.readTree(r.body).path("message").asText(""); } catch (IOException e) { msg = ""; }
-        if (msg.isEmpty()) msg = "berthd answered " + r.status + ": " + new String(r.body, StandardCharsets.UTF_8).strip();
-        return new Refused(r.status, msg);
     }
 
     /** POST /exec/{id}/start, hijacked: stdin to the process, its output (multiplexed without a terminal) to out/err. */
@@ -149,78 +138,6 @@ final class DebugCommand implements Callable<Integer> {
         }
         ch.close();
         pump.interrupt();
-    }
-
-    private static boolean readFully(InputStream in, byte[] b, int len) throws IOException {
-        int off = 0;
-        while (off < len) {
-            int n = in.read(b, off, len - off);
-            if (n < 0) return false;
-            off += n;
-        }
-        return true;
-    }
-
-    private static void writeAll(SocketChannel ch, byte[] b) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(b);
-        while (bb.hasRemaining()) ch.write(bb);
-    }
-
-    record Response(int status, byte[] body) {}
-
-    /** One HTTP/1.1 request on a fresh connection (Connection: close). */
-    static Response request(Path sock, String method, String path, byte[] body) throws IOException {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(sock));
-            StringBuilder h = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n");
-            if (body != null) h.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
-            h.append("\r\n");
-            writeAll(ch, h.toString().getBytes(StandardCharsets.US_ASCII));
-            if (body != null) writeAll(ch, body);
-            InputStream in = Channels.newInputStream(ch);
-            String status = readLine(in);
-            if (status.length() < 12) throw new IOException("berthd: no HTTP answer to " + method + " " + path);
-            List<String> headers = new ArrayList<>();
-            for (String l; !(l = readLine(in)).isEmpty(); ) headers.add(l);
-            return new Response(Integer.parseInt(status.substring(9, 12)), readBody(in, headers));
-        }
-    }
-
-    private static byte[] readBody(InputStream in, List<String> headers) throws IOException {
-        long length = -1;
-        boolean chunked = false;
-        for (String l : headers) {
-            String k = l.toLowerCase(java.util.Locale.ROOT);
-            if (k.startsWith("content-length:")) length = Long.parseLong(l.substring(15).strip());
-            if (k.startsWith("transfer-encoding:") && k.contains("chunked")) chunked = true;
-        }
-        if (chunked) {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            while (true) {
-                String line = readLine(in);
-                int semi = line.indexOf(';');
-                int n = Integer.parseInt((semi < 0 ? line : line.substring(0, semi)).strip(), 16);
-                if (n == 0) break;
-                byte[] d = new byte[n];
-                if (!readFully(in, d, n)) break;
-                b.write(d);
-                readLine(in);
-            }
-            return b.toByteArray();
-        }
-        if (length >= 0) {
-            byte[] d = new byte[(int) length];
-            readFully(in, d, (int) length);
-            return d;
-        }
-        return in.readAllBytes();
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) >= 0 && c != '\n') if (c != '\r') sb.append((char) c);
-        return sb.toString();
     }
 
     private static String[] sttySize() {
