@@ -98,11 +98,66 @@ class BenchIT {
         "--dump-dom", out.resolve("report.html").toUri().toString()));
     assertThat(dom.exit()).as("chromium: %s", dom.err()).isZero();
     assertThat(dom.out()).contains("<svg class=\"plot\" id=\"plot-cpu\" data-kind=\"ratio\"", "<svg class=\"plot\" id=\"plot-start\" data-kind=\"cdf\"");
-    assertThat(dom.out()).contains("data-rendered-plots=\"2\"");
+    assertThat(dom.out()).contains("<svg class=\"plot\" id=\"plot-cpu-jvm\" data-kind=\"ratio\"");
+    assertThat(dom.out()).contains("data-rendered-plots=\"3\"");   // sysbench cpu, the JVM workload, start
     Out shot = run(120, List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + tmp.resolve("chromium2"),
         "--window-size=900,1600", "--screenshot=" + tmp.resolve("report.png"), out.resolve("report.html").toUri().toString()));
     assertThat(shot.exit()).as("chromium screenshot: %s", shot.err()).isZero();
     assertThat(Files.size(tmp.resolve("report.png"))).as("a screenshot with content").isGreaterThan(20_000);
+  }
+
+  /** The JVM workload (cpu) and the TCP request/response test (net): every sample measured, with its command. */
+  @Test
+  void quickCpuAndNetCarryTheJvmWorkloadAndTheTcpLatency() throws Exception {
+    assertThat(Path.of("/usr/bin/iperf3")).as("iperf3 missing: run scripts/install-deps.sh").exists();
+    assertThat(Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/javac")).as("Temurin 25 JDK missing").exists();
+    Path out = tmp.resolve("report");
+    Out b = run(300, List.of(BERTH.toString(), "bench", "--quick", "--only", "cpu,net", "--out", out.toString()));
+    assertThat(b.exit()).as("bench: %s%s", b.out(), b.err()).isZero();
+    assertThat(b.out()).contains("[1/2] cpu: ok", "[2/2] net: ok", "jvm round 3/3", "rr round 3/3");
+    JsonNode j = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+
+    JsonNode jvm = figure(j.get("phases").get(0), "cpu-jvm");
+    assertThat(jvm.get("runs").asInt()).isEqualTo(3);
+    assertThat(labels(jvm)).containsExactly("native (JVM)", "berth container (JVM)");
+    assertSamples(jvm, 3, "BenchProbe cpu");
+    assertThat(jvm.get("series").get(0).get("command").asText()).contains("/bin/java ");
+    assertThat(jvm.get("series").get(1).get("command").asText()).contains("bin/berth-runc run", "BenchProbe cpu");
+    assertThat(jvm.get("ratios").get(0).get("summary").get("median").asDouble()).as("JVM container/native").isBetween(0.05, 20.0);
+
+    JsonNode rr = figure(j.get("phases").get(1), "net-rr");
+    assertThat(rr.get("runs").asInt()).isEqualTo(3);
+    assertThat(labels(rr)).containsExactly("host loopback p50", "container → host p50", "host loopback p99", "container → host p99",
+        "host loopback round trips/s", "container → host round trips/s");
+    assertSamples(rr, 3, "BenchProbe client");
+    assertThat(rr.get("series").get(0).get("command").asText()).contains("client 127.0.0.1 ");
+    assertThat(rr.get("series").get(1).get("command").asText()).contains("bin/berth-runc run (netns ");
+    for (int side = 0; side < 2; side++)   // each round's p50 is at most its p99
+      for (int i = 0; i < 3; i++)
+        assertThat(rr.get("series").get(side).get("samples").get(i).asDouble()).isLessThanOrEqualTo(rr.get("series").get(side + 2).get("samples").get(i).asDouble());
+    assertThat(rr.get("ratios")).hasSize(3);
+    // the net phase's iperf3 figure is still there
+    assertThat(figure(j.get("phases").get(1), "net").get("series")).hasSize(2);
+  }
+
+  static JsonNode figure(JsonNode phase, String id) {
+    assertThat(phase.get("status").asText()).as(phase.toString()).isEqualTo("ok");
+    for (JsonNode f : phase.get("figures")) if (f.get("id").asText().equals(id)) return f;
+    throw new AssertionError("no figure " + id + " in " + phase);
+  }
+
+  static List<String> labels(JsonNode f) {
+    List<String> l = new ArrayList<>();
+    for (JsonNode s : f.get("series")) l.add(s.get("label").asText());
+    return l;
+  }
+
+  static void assertSamples(JsonNode f, int n, String command) {
+    for (JsonNode s : f.get("series")) {
+      assertThat(s.get("samples")).as(s.get("label").asText()).hasSize(n);
+      for (JsonNode v : s.get("samples")) assertThat(v.asDouble()).as(s.get("label").asText()).isPositive();
+      assertThat(s.get("command").asText()).as(s.get("label").asText()).contains(command);
+    }
   }
 
   @Test

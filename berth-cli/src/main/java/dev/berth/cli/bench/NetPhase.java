@@ -70,6 +70,15 @@ final class NetPhase {
         f.note("wiring built by the bench with iproute2 (berth-runc joins a netns by path; berthd's bridge networks are not used here): bridge " + br + " "
                 + gw + "/24, veth " + vh + "/" + vc + ", netns " + ns);
         r.figures.add(f);
+        String noJvm = JvmProbe.unavailable(ctx);
+        if (noJvm != null) r.skipped.add("TCP request/response latency: " + noJvm);
+        else {
+            try {
+                r.figures.add(JvmProbe.latency(ctx, ns, gw));
+            } catch (BenchException e) {   // keeps iperf3's figure, says why
+                r.skipped.add("TCP request/response latency failed: " + e.getMessage());
+            }
+        }
         r.skipped.add("through a published port (DNAT): not measured by this phase");
         return r;
     }

@@ -17,8 +17,27 @@ public final class SysbenchPhase {
     public static PhaseResult cpu(Context ctx) {
         int secs = ctx.quick ? 2 : 10;
         List<String> cmd = List.of("/usr/bin/sysbench", "cpu", "--threads=1", "--cpu-max-prime=20000", "--time=" + secs, "run");
-        return run(ctx, "cpu", "CPU: sysbench cpu (1 thread), events per second", "events/s", cmd,
+        PhaseResult r = run(ctx, "cpu", "CPU: sysbench cpu (1 thread), events per second", "events/s", cmd,
                 Pattern.compile("events per second:\\s*([0-9.]+)"), ctx.rounds(3, 7));
+        // The JVM workload: measured even when sysbench is absent; a missing JDK is a line saying so.
+        String noJvm = JvmProbe.unavailable(ctx);
+        if (noJvm != null) {
+            if (r.status.equals("skipped")) r.reason += "; JVM workload: " + noJvm;
+            else r.skipped.add("JVM workload: " + noJvm);
+            return r;
+        }
+        if (r.status.equals("skipped")) {
+            r.skipped.add("sysbench cpu: " + r.reason);
+            r.status = "ok";
+            r.reason = null;
+        }
+        try {
+            r.figures.add(JvmProbe.cpu(ctx));
+        } catch (BenchException e) {   // keeps sysbench's figure; an empty phase is a failure
+            if (r.figures.isEmpty()) throw e;
+            r.skipped.add("JVM workload failed: " + e.getMessage());
+        }
+        return r;
     }
 
     public static PhaseResult memory(Context ctx) {
