@@ -50,6 +50,23 @@ class DriftDenyExecIT {
   }
 
   @Test
+  void aRestartedBerthdGuardsTheRunningContainerAgain() throws Exception {
+    d.docker("run", "-d", "--name", "guarded2", "--label", "berth.drift=deny-exec", TestBerthd.IMAGE, "sleep", "600").ok();
+    try {
+      d.docker("exec", "guarded2", "cp", "/bin/busybox", "/tmp/echo").ok();
+      assertThat(d.docker("exec", "guarded2", "/tmp/echo", "ran-it").code()).isNotZero();
+      d.kill9();   // the kernel drops the group with berthd's fd: nothing hangs
+      d.restart();
+      TestBerthd.Ran r = d.docker("exec", "guarded2", "/tmp/echo", "ran-it");
+      assertThat(r.code()).isNotZero();
+      assertThat(r.out()).doesNotContain("ran-it");
+      assertThat(d.docker("exec", "guarded2", "echo", "image-ok").ok().out()).contains("image-ok");
+    } finally {
+      d.docker("rm", "-f", "guarded2");
+    }
+  }
+
+  @Test
   void withoutTheLabelTheSameFileRuns() throws Exception {
     TestBerthd.Ran r = d.docker("exec", "free", "sh", "-c", "cp /bin/busybox /tmp/echo && /tmp/echo ran-it");
     assertThat(r.code()).isZero();

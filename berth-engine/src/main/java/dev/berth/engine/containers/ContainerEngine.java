@@ -490,6 +490,14 @@ public final class ContainerEngine implements Closeable {
       }
       if (ctx.store().exists(c.id)) {
         watcher.watch(c.id, ctx.store().dir(c.id));
+        if (dev.berth.engine.drift.DriftPolicy.ofOrNull(c.config().get("Labels")) == dev.berth.engine.drift.DriftPolicy.DENY_EXEC) {
+          try {
+            Path rootfs = images().snapshotter().rootfs(c.id);
+            execGuard.arm(c.id, rootfs, rootfs.getParent().resolve("upper")); // guarded again from now on
+          } catch (RuntimeException e) {
+            log.println("berthd: berth.drift=deny-exec of " + c.id + " not guarded: " + e.getMessage());
+          }
+        }
         if (Files.exists(ctx.store().dir(c.id).resolve("exit")) || !monitorAlive(c.id)) exitSeen(c.id);
       } else {
         finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
