@@ -67,4 +67,6 @@ public final class LinuxSyscalls implements Syscalls {
     @Override public void bpfAttachDevice(int cgroupFd, int progFd) { Bpf.attachDevice(cgroupFd, progFd); }
     @Override public int[] bpfQueryDevices(int cgroupFd) { return Bpf.queryDevice(cgroupFd); }
     @Override public void bpfDetachDevice(int cgroupFd, int progId) { Bpf.detachDevice(cgroupFd, progId); }
+    @Override public int fanotifyInit(int flags, int eventFlags) { return Fanotify.init(flags, eventFlags); }
+    @Override public void fanotifyMark(int fd, int flags, long mask, String path) { Fanotify.mark(fd, flags, mask, path); }
 }

@@ -278,4 +278,13 @@ public final class RecordingSyscalls implements Syscalls {
         List<Integer> l = attached.getOrDefault(need(cgroupFd, "bpf prog_detach"), new ArrayList<>());
         if (!l.remove((Integer) progId)) throw new SyscallException("bpf prog_get_fd_by_id", Errno.ENOENT, "program " + progId);
     }
+
+    @Override public synchronized int fanotifyInit(int flags, int eventFlags) {
+        call("fanotifyInit", flags, eventFlags);
+        return fd("fanotify");
+    }
+    @Override public synchronized void fanotifyMark(int fd, int flags, long mask, String path) {
+        call("fanotifyMark", fd, flags, mask, path);
+        need(fd, "fanotify_mark");
+    }
 }

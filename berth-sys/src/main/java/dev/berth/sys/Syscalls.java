@@ -127,6 +127,14 @@ public interface Syscalls {
     /** Detaches the program with id {@code progId} from the cgroup. */
     void bpfDetachDevice(int cgroupFd, int progId);
 
+    // ---- fanotify(7): permission events (berth.drift=deny-exec)
+
+    /** fanotify_init(2): a new group's fd ({@link Fanotify} constants). */
+    int fanotifyInit(int flags, int eventFlags);
+
+    /** fanotify_mark(2) of {@code path} (relative to the working directory). */
+    void fanotifyMark(int fd, int flags, long mask, String path);
+
     /** makedev(3): the {@code dev_t} of a device number. */
     static long makedev(int major, int minor) {
         return ((long) (major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((long) (minor & 0xffffff00L) << 12) | (minor & 0xffL);

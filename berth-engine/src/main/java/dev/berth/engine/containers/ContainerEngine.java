@@ -74,6 +74,7 @@ public final class ContainerEngine implements Closeable {
   private final Map<String, String> byName = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> opLocks = new ConcurrentHashMap<>();
   private final ExitWatcher watcher;
+  private final dev.berth.engine.drift.ExecGuard execGuard = new dev.berth.engine.drift.ExecGuard(dev.berth.sys.Syscalls.linux(), this::execDenied);
   private final EventBus events = new EventBus();
   private final dev.berth.engine.events.EventJournal journal;
   private final dev.berth.engine.volumes.ContainerVolumes volumes;
@@ -152,11 +153,18 @@ public final class ContainerEngine implements Closeable {
     events.publish("container", action, c.id, a);
   }
 
+  /** berth.drift=deny-exec refused an exec: event exec_denied with the path (in the container). */
+  private void execDenied(String id, String path) {
+    Container c = byId.get(id);
+    if (c != null) event(c, "exec_denied", Map.of("path", path, "policy", "berth.drift=deny-exec"));
+  }
+
   /** Where removed containers' directories wait for their deletion. */
   public Trash trash() { return trash; }
 
   @Override public void close() {
     trash.close();
+    execGuard.close();
     watcher.close();
     restarts.close();
     journal.close();
@@ -262,6 +270,7 @@ public final class ContainerEngine implements Closeable {
     OciSpec.mergeImageConfig(config, imageConfig.path("config"));
     try {
       dev.berth.engine.priority.PriorityClass.of(config.get("Labels")); // berth.priority: checked before anything is made
+      dev.berth.engine.drift.DriftPolicy.of(config.get("Labels")); // berth.drift too
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -481,6 +490,14 @@ public final class ContainerEngine implements Closeable {
       }
       if (ctx.store().exists(c.id)) {
         watcher.watch(c.id, ctx.store().dir(c.id));
+        if (dev.berth.engine.drift.DriftPolicy.ofOrNull(c.config().get("Labels")) == dev.berth.engine.drift.DriftPolicy.DENY_EXEC) {
+          try {
+            Path rootfs = images().snapshotter().rootfs(c.id);
+            execGuard.arm(c.id, rootfs, rootfs.getParent().resolve("upper")); // guarded again from now on
+          } catch (RuntimeException e) {
+            log.println("berthd: berth.drift=deny-exec of " + c.id + " not guarded: " + e.getMessage());
+          }
+        }
         if (Files.exists(ctx.store().dir(c.id).resolve("exit")) || !monitorAlive(c.id)) exitSeen(c.id);
       } else {
         finishRun(c, r, 255, "the container's runtime state was gone when berthd started");
@@ -643,14 +660,24 @@ public final class ContainerEngine implements Closeable {
       }
       dev.berth.engine.trace.OpTrace.phase("plan");
       watcher.watch(id, ctx.store().dir(id));
+      if (dev.berth.engine.drift.DriftPolicy.ofOrNull(c.config().get("Labels")) == dev.berth.engine.drift.DriftPolicy.DENY_EXEC) {
+        try {
+          execGuard.arm(id, rootfs, rootfs.getParent().resolve("upper")); // before the first exec of the container
+        } catch (RuntimeException e) {
+          cleanupRuntime(id);
+          throw startFailed(c, "berth.drift=deny-exec: cannot watch the root filesystem's execs: " + e.getMessage());
+        }
+      }
       Launcher.Spawned s;
       try {
         s = Launcher.spawn(launcher, plan, execRoot.resolve("plans"), ctx.store(), id);
       } catch (RuntimeException e) {
+        execGuard.disarm(id);
         cleanupRuntime(id);
         throw startFailed(c, e.getMessage());
       }
       if (!s.ok()) {
+        execGuard.disarm(id);
         cleanupRuntime(id);
         throw startFailed(c, s.stderr().isEmpty() ? "berth-launch exited with status " + s.exitCode() : s.stderr());
       }
@@ -804,6 +831,7 @@ public final class ContainerEngine implements Closeable {
       dev.berth.engine.trace.OpTrace.phase("save");
       r.exited().complete(code);
     }
+    execGuard.disarm(c.id);
     event(c, "die", Map.of("exitCode", Integer.toString(code)));
     volumes.stopped(c);
     if (delay >= 0) {
