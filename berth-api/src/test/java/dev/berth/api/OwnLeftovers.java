@@ -150,6 +150,21 @@ public final class OwnLeftovers {
 
   /** Processes in a cgroup under this berthd's parent, or whose command line names its temp root. */
   private List<String> processes() {
+    // a process killed with its container may still be exiting (empty cmdline, being reaped): only
+    // what is still there after 10 s is left behind
+    List<String> out = processesNow();
+    for (long end = System.nanoTime() + 10_000_000_000L; !out.isEmpty() && System.nanoTime() < end; out = processesNow()) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return out;
+  }
+
+  private List<String> processesNow() {
     List<String> out = new ArrayList<>();
     String self = Long.toString(ProcessHandle.current().pid());
     String cg = "/" + cgroupParent + "/";

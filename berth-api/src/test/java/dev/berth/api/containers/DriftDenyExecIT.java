@@ -44,8 +44,14 @@ class DriftDenyExecIT {
     assertThat(viaExec.out() + viaExec.err()).containsIgnoringCase("operation not permitted");
     // the image's own files still run
     assertThat(d.docker("exec", "guarded", "busybox", "true").code()).isZero();
-    String events = d.docker("events", "--since", "0", "--until", "0s", "--filter", "container=guarded", "--filter", "event=exec_denied",
-        "--format", "{{.Action}} {{index .Actor.Attributes \"path\"}}").ok().out();
+    // the event is published by the guard's thread after it answered the kernel, and `--until 0s`
+    // may round to the second the event falls in: asked again for up to 15 s
+    String events = "";
+    for (long end = System.nanoTime() + 15_000_000_000L; !events.contains("exec_denied /tmp/echo") && System.nanoTime() < end; ) {
+      Thread.sleep(500);
+      events = d.docker("events", "--since", "0", "--until", "0s", "--filter", "container=guarded", "--filter", "event=exec_denied",
+          "--format", "{{.Action}} {{index .Actor.Attributes \"path\"}}").ok().out();
+    }
     assertThat(events).contains("exec_denied /tmp/echo");
   }
 
