@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -158,12 +159,21 @@ public final class TestBerthd implements AutoCloseable {
   public Ran dockerIn(String stdin, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(DOCKER.toString()));
     cmd.addAll(List.of(args));
+    Ran r = run(cmd, Map.of("DOCKER_HOST", "unix://" + socket, "DOCKER_CONFIG", tmp.resolve("docker-config").toString()), tmp, stdin);
+    leftovers.sample();
+    return r;
+  }
+
+  /**
+   * Runs {@code cmd} with {@code env} added to this process's environment and {@code stdin} (null:
+   * /dev/null); its output goes through temp files in {@code dir}; 120 s at most.
+   */
+  public static Ran run(List<String> cmd, Map<String, String> env, Path dir, String stdin) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("DOCKER_HOST", "unix://" + socket);
-    pb.environment().put("DOCKER_CONFIG", tmp.resolve("docker-config").toString());
+    pb.environment().putAll(env);
     if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Path out = Files.createTempFile(tmp, "out", ".txt");
-    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     Process p = pb.start();
     if (stdin != null) {
@@ -175,7 +185,6 @@ public final class TestBerthd implements AutoCloseable {
       p.destroyForcibly();
       fail("timed out: " + cmd);
     }
-    leftovers.sample();
     Ran r = new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
     Files.deleteIfExists(out);
     Files.deleteIfExists(err);

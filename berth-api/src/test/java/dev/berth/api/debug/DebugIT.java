@@ -249,23 +249,7 @@ class DebugIT {
   static Ran berthIn(String stdin, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(TestBerthd.REPO.resolve("bin/berth").toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("BERTHD_HOST", "unix://" + berthd.socket());
-    if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Path out = Files.createTempFile(tmp, "out", ".txt");
-    Path err = Files.createTempFile(tmp, "err", ".txt");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (stdin != null) {
-      try (var in = p.getOutputStream()) {
-        in.write(stdin.getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("timed out: " + cmd);
-    }
-    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    return TestBerthd.run(cmd, java.util.Map.of("BERTHD_HOST", "unix://" + berthd.socket()), tmp, stdin);
   }
 
   static void py3(String script, String... args) throws Exception {

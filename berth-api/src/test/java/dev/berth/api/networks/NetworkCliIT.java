@@ -1,18 +1,14 @@
 package dev.berth.api.networks;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.api.TestBerthd;
 import dev.berth.api.TestBerthd.Ran;
 import dev.berth.api.http.Json;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,17 +137,6 @@ class NetworkCliIT {
   static Ran berthWith(String host, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(TestBerthd.REPO.resolve("bin/berth").toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("BERTHD_HOST", host);
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Path out = Files.createTempFile(d.tmp(), "out", ".txt");
-    Path err = Files.createTempFile(d.tmp(), "err", ".txt");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("timed out: " + cmd);
-    }
-    return new Ran(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    return TestBerthd.run(cmd, java.util.Map.of("BERTHD_HOST", host), d.tmp(), null);
   }
 }
