@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
 class PriorityIT {
   static final String IMAGE = TestBerthd.IMAGE;
   static final long PID = ProcessHandle.current().pid();
-  static final String HOG_SH = "i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/c.tmp && mv /work/c.tmp /work/count; fi; done";
+  // A second busy loop beside the counter makes the hog's demand well above one CPU even on a
+  // loaded host, so the policy never sees "room for both" beside the latency-critical loop and
+  // holds the hog until the latency-critical container is gone (no resume-and-preempt-again).
+  static final String HOG_SH = "(while :; do :; done) & i=0; while :; do i=$((i+1)); if [ $((i % 500)) = 0 ]; then echo $i > /work/c.tmp && mv /work/c.tmp /work/count; fi; done";
 
   @Test
   void unknownClassIsRefusedAtCreateWithNothingLeftBehind() throws Exception {
@@ -78,6 +81,8 @@ class PriorityIT {
         awaitTrue("hog's freezer.state FROZEN", () -> read(freezer.resolve("freezer.state")).equals("FROZEN"));
         long frozenAt = r.count();
         Thread.sleep(1000);
+        assertThat(r.inspect("{{.Berth.Preemption.State}} {{.Berth.Preemption.Count}}"))
+            .as("held the whole second, not resumed and preempted again").isEqualTo("preempted 1");
         assertThat(r.count()).as("a frozen hog makes no progress").isEqualTo(frozenAt);
         assertThat(r.events("preempt")).contains("preempt immediate");
         r.stopLatencyCritical();
