@@ -9,8 +9,10 @@ import java.util.Map;
  * The addresses of one subnet of one network: the gateway is reserved, the network and (IPv4)
  * broadcast addresses are never handed out, every allocation is persisted ({@link NetworkStore})
  * before it is returned, so an address is never given twice, even across a crash. Dynamic
- * addresses come from the range (the subnet without one), the next free one after the last given
- * (as dockerd's serial allocator), wrapping round; a requested one must lie in the subnet.
+ * addresses come from the range (the subnet without one): the lowest free one, as dockerd's
+ * default allocator, so an address freed by a removed container is the next one handed out; it
+ * depends on the persisted allocations only, and so is the same after a restart. A requested one
+ * must lie in the subnet.
  */
 public final class Ipam {
   private final NetworkStore store;
@@ -19,7 +21,6 @@ public final class Ipam {
   private final Cidr subnet, range;
   private final InetAddress gateway;
   private final Map<String, String> allocated; // address text → owner
-  private BigInteger last = BigInteger.ZERO;
 
   public Ipam(NetworkStore store, String networkId, String networkName, Cidr subnet, Cidr range, InetAddress gateway) {
     this.store = store;
@@ -63,14 +64,12 @@ public final class Ipam {
     return subnet.isIpv4() && subnet.prefix() < 31 && i.equals(subnet.size().subtract(BigInteger.ONE));
   }
 
+  /** The lowest free address of the range (at most 2^20 looked at: an IPv6 range is never full). */
   private InetAddress next() {
-    BigInteger size = range.size();
-    BigInteger limit = size.min(BigInteger.valueOf(1 << 20));
-    for (BigInteger n = BigInteger.ONE; n.compareTo(limit) <= 0; n = n.add(BigInteger.ONE)) {
-      BigInteger i = last.add(n).mod(size);
+    BigInteger limit = range.size().min(BigInteger.valueOf(1 << 20));
+    for (BigInteger i = BigInteger.ZERO; i.compareTo(limit) < 0; i = i.add(BigInteger.ONE)) {
       InetAddress a = range.nth(i);
       if (!subnet.contains(a) || reserved(a) || allocated.containsKey(a.getHostAddress())) continue;
-      last = i;
       return a;
     }
     throw new IpamException("no available IPv" + (subnet.isIpv4() ? "4" : "6") + " addresses on this network's address pools: "

@@ -37,6 +37,36 @@ class IpamTest {
   }
 
   @Test
+  void lowestFreeAddressIsHandedOutAndAFreedOneReusedAlsoAfterARestart() {
+    NetworkStore store = new NetworkStore(root);
+    Cidr subnet = Cidr.parse("10.9.1.0/24");
+    Ipam ipam = new Ipam(store, "n3", "net3", subnet, null, Cidr.parseAddress("10.9.1.1"));
+    for (String owner : List.of("a", "b", "c", "d")) ipam.allocate(owner, null);
+    assertThat(ipam.allocations()).containsOnlyKeys("10.9.1.2", "10.9.1.3", "10.9.1.4", "10.9.1.5");
+    ipam.releaseOwner("b");
+    ipam.releaseOwner("d");
+    // the lowest free, not the next after the last given (10.9.1.6)
+    assertThat(ipam.allocate("e", null).getHostAddress()).isEqualTo("10.9.1.3");
+    assertThat(ipam.allocate("f", null).getHostAddress()).isEqualTo("10.9.1.5");
+    assertThat(ipam.allocate("g", null).getHostAddress()).isEqualTo("10.9.1.6");
+    // a static address below the next dynamic one is skipped by it
+    assertThat(ipam.allocate("s", Cidr.parseAddress("10.9.1.7")).getHostAddress()).isEqualTo("10.9.1.7");
+    ipam.releaseOwner("a");
+    ipam.releaseOwner("g");
+    // a restart (a new Ipam over the same store): the same choice
+    Ipam again = new Ipam(store, "n3", "net3", subnet, null, Cidr.parseAddress("10.9.1.1"));
+    assertThat(again.allocate("h", null).getHostAddress()).isEqualTo("10.9.1.2");
+    assertThat(again.allocate("i", null).getHostAddress()).isEqualTo("10.9.1.6");
+    assertThat(again.allocate("j", null).getHostAddress()).isEqualTo("10.9.1.8");
+    // IPv6: the lowest free too (the range is far larger than what is looked at)
+    Ipam v6 = new Ipam(store, "n3", "net3", Cidr.parse("fd00:9::/64"), null, Cidr.parseAddress("fd00:9::1"));
+    assertThat(v6.allocate("a", null).getHostAddress()).isEqualTo("fd00:9:0:0:0:0:0:2");
+    assertThat(v6.allocate("b", null).getHostAddress()).isEqualTo("fd00:9:0:0:0:0:0:3");
+    v6.releaseOwner("a");
+    assertThat(v6.allocate("c", null).getHostAddress()).isEqualTo("fd00:9:0:0:0:0:0:2");
+  }
+
+  @Test
   void rangeLimitsDynamicAddresses() {
     Ipam ipam = new Ipam(new NetworkStore(root), "n2", "net2", Cidr.parse("10.9.0.0/24"), Cidr.parse("10.9.0.128/30"),
         Cidr.parseAddress("10.9.0.1"));
