@@ -138,7 +138,13 @@ public final class TestBerthd implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** A new berthd over the same roots, socket and cgroup parent (after {@link #kill9}). */
+  /** A clean stop of berthd (SIGTERM): its containers run on (live restore); {@link #restart} starts a new one. */
+  public void stop() throws Exception {
+    process.destroy(); // SIGTERM
+    if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** A new berthd over the same roots, socket, cgroup parent and Net (after {@link #kill9} or {@link #stop}). */
   public void restart() throws Exception {
     Files.deleteIfExists(socket);
     process = spawn();

@@ -16,23 +16,22 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
+import dev.berth.api.TestBerthd;
 
 /**
- * Containers through the real docker CLI against bin/berthd (root, real kernel): its own socket,
- * --root, --exec-root and cgroup parent ($BERTH_CGROUP_PARENT), a busybox image built from
- * Debian's busybox-static (scripts/mk-oci-image.sh) and loaded with bin/berth. A missing tool
- * fails the test, naming it.
+ * Containers through the real docker CLI against bin/berthd (root, real kernel), a berthd of the
+ * test's own ({@link TestBerthd}: socket, --root, --exec-root, cgroup parent, bridge, --bip, pool
+ * and nftables table, all checked by {@link dev.berth.api.OwnLeftovers} at the end), with a busybox
+ * image built from Debian's busybox-static (scripts/mk-oci-image.sh), tagged busybox:latest. A
+ * missing tool fails the test, naming it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainersIT {
-    static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-    static final Path DOCKER = Path.of("/usr/local/bin/docker");
-    static final String PARENT = "berth-test-cit-" + ProcessHandle.current().pid();
+    static final Path DOCKER = TestBerthd.DOCKER;
 
-    @TempDir static Path tmp;
-    static Process berthd;
-    static Path socket, root, execRoot, log;
+    static TestBerthd d;
+    static Path tmp, socket, root, execRoot;
+    static String parent;
 
     record Result(int exit, String out, String err) {
         Result ok(String what) {
@@ -43,53 +42,29 @@ class ContainersIT {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Files.isExecutable(DOCKER)) fail("the docker CLI (28.x) is missing at " + DOCKER);
-        if (!Files.isExecutable(Path.of("/bin/busybox")) && !Files.isExecutable(Path.of("/usr/bin/busybox")))
-            fail("busybox is missing: install Debian's busybox-static");
-        if (!Files.isReadable(REPO.resolve("berth-api/target/berthd.conf"))) fail("berth-api/target/berthd.conf is missing: run the package phase");
-        if (!Files.isReadable(REPO.resolve("berth-cli/target/berth.conf"))) fail("bin/berth is not built (berth-cli/target/berth.conf)");
-        socket = tmp.resolve("d.sock");
-        root = tmp.resolve("root");
-        execRoot = tmp.resolve("exec");
-        Files.createDirectories(tmp.resolve("docker-config"));
-        run(List.of("sh", REPO.resolve("scripts/mk-oci-image.sh").toString(), tmp.resolve("img").toString(), "busybox:latest"), 120)
-                .ok("scripts/mk-oci-image.sh");
-        run(List.of(REPO.resolve("bin/berth").toString(), "load", "--root", root.toString(), "-i",
-                tmp.resolve("img/image.tar").toString()), 120).ok("bin/berth load");
-        startDaemon();
+        d = TestBerthd.start("cit");
+        tmp = d.tmp();
+        socket = d.socket();
+        root = tmp.resolve("lib");
+        execRoot = tmp.resolve("run");
+        parent = d.cgroupParent();
+        docker("tag", TestBerthd.IMAGE, "busybox:latest").ok("docker tag");
+        awaitAnswer();
     }
 
-    static void startDaemon() throws Exception {
-        log = Files.createTempFile(tmp, "berthd", ".log");
-        ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root", root.toString(),
-                "--exec-root", execRoot.toString()).redirectOutput(log.toFile()).redirectErrorStream(true);
-        pb.environment().put("BERTH_CGROUP_PARENT", PARENT);
-        berthd = pb.start();
+    /** berthd answers the docker CLI (within 60 s). */
+    static void awaitAnswer() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            if (!berthd.isAlive()) fail("berthd exited at start:\n" + Files.readString(log));
-            if (Files.exists(socket) && docker("version", "--format", "{{.Server.Version}}").exit() == 0) return;
+            if (docker("version", "--format", "{{.Server.Version}}").exit() == 0) return;
             Thread.sleep(200);
         }
-        fail("berthd did not answer within 60 s:\n" + Files.readString(log));
-    }
-
-    static void stopDaemon() throws Exception {
-        if (berthd == null || !berthd.isAlive()) return;
-        berthd.destroy();
-        if (!berthd.waitFor(20, TimeUnit.SECONDS)) berthd.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        fail("berthd did not answer within 60 s:\n" + d.log());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (berthd != null && berthd.isAlive()) {
-                Result ids = docker("ps", "-aq");
-                for (String id : ids.out().split("\\s+")) if (!id.isBlank()) docker("rm", "-f", id);
-            }
-        } finally {
-            stopDaemon();
-        }
+        if (d != null) d.close(); // removes what is left, fails on anything it made left behind
     }
 
     static Result run(List<String> cmd, int timeoutSeconds) throws Exception {
@@ -111,9 +86,13 @@ class ContainersIT {
         }
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
-            fail(String.join(" ", cmd) + " hung for " + timeoutSeconds + " s; berthd log:\n" + Files.readString(log == null ? out : log));
+            fail(String.join(" ", cmd) + " hung for " + timeoutSeconds + " s; berthd log:\n" + d.log());
         }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
+        d.leftovers().sample(); // learn the veths of what runs now
+        return r;
     }
 
     static Result docker(String... args) throws Exception {
@@ -138,7 +117,7 @@ class ContainersIT {
     static void assertGone(String id) throws Exception {
         for (String mi : Files.readAllLines(Path.of("/proc/self/mountinfo"))) assertThat(mi).doesNotContain(id);
         try (var hier = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : hier.toList()) assertThat(h.resolve(PARENT).resolve(id)).doesNotExist();
+            for (Path h : hier.toList()) assertThat(h.resolve(parent).resolve(id)).doesNotExist();
         }
         assertThat(execRoot.resolve("runtime").resolve(id)).doesNotExist();
         assertThat(root.resolve("engine/containers").resolve(id)).doesNotExist();
@@ -274,8 +253,9 @@ class ContainersIT {
     void liveRestore() throws Exception {
         String id = docker("run", "-d", "--name", "cit-live", "busybox", "sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.2; done")
                 .ok("run -d").out().trim();
-        stopDaemon();
-        startDaemon();
+        d.stop();
+        d.restart();
+        awaitAnswer();
         assertThat(docker("inspect", "-f", "{{.State.Status}}", "cit-live").ok("inspect after restart").out().trim()).isEqualTo("running");
         docker("stop", "cit-live").ok("stop after restart");
         assertThat(docker("inspect", "-f", "{{.State.ExitCode}}", "cit-live").ok("inspect").out().trim()).isEqualTo("7");
