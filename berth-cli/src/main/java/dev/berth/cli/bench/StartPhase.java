@@ -167,8 +167,12 @@ public final class StartPhase {
         String sock = "unix://" + d.resolve("berth.sock");
         try {
             Files.createDirectories(d);
+            // its own default bridge, subnet and nftables table (never berth0 / table berth: a user's berthd may run here)
+            String bridge = ("bd" + ctx.tag).substring(0, Math.min(15, 2 + ctx.tag.length())), table = ctx.tag + "_berthd";
+            String bip = NetPhase.freeSubnet(ProcessHandle.current().pid() + 1000) + ".1/24";
             ProcessBuilder pb = new ProcessBuilder(ctx.repo.resolve("bin/berthd").toString(), "-H", sock, "--root", d.resolve("root").toString(),
-                    "--exec-root", d.resolve("run").toString()).redirectErrorStream(true).redirectOutput(d.resolve("berthd.log").toFile());
+                    "--exec-root", d.resolve("run").toString(), "--bridge", bridge, "--bip", bip, "--nft-table", table)
+                    .redirectErrorStream(true).redirectOutput(d.resolve("berthd.log").toFile());
             pb.environment().put("BERTH_CGROUP_PARENT", ctx.tag + "-berthd");
             Process p = pb.start();
             Map<String, String> env = Map.of("DOCKER_HOST", sock);
@@ -178,6 +182,8 @@ public final class StartPhase {
                 try { if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
                 Proc.sh(60, "grep -o ' " + d + "[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null; true");
                 ctx.removeCgroups(ctx.tag + "-berthd");
+                Proc.run(30, "ip", "link", "del", bridge);
+                Proc.run(30, "nft", "delete", "table", "inet", table);
             });
             boolean up = false;
             for (int i = 0; i < 300 && p.isAlive() && !up; i++) {
