@@ -44,6 +44,8 @@ cleanup() {
     python3 "$work/api.py" rm "$sock" "$jobs" 2>/dev/null || true
     kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null || true
   fi
+  [[ -n ${br:-} ]] && ip link del "$br" 2>/dev/null || true
+  [[ -n ${table:-} ]] && nft delete table inet "$table" 2>/dev/null || true
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   for h in /sys/fs/cgroup/*/; do [[ -d $h$BERTH_CGROUP_PARENT ]] && rmdir "$h$BERTH_CGROUP_PARENT" 2>/dev/null; done || true
   rm -rf "$work"
@@ -92,7 +94,14 @@ with cf.ThreadPoolExecutor(jobs) as ex:
 PY
 
 "$repo/scripts/mk-oci-image.sh" "$work/img" busybox:latest >/dev/null
-"$repo/bin/berthd" -H "unix://$sock" --root "$work/root" --exec-root "$work/run" 2>"$work/berthd.log" &
+# its own default bridge, a 10.X.0.0/16 no route here uses and nftables table (never berth0 / table
+# berth: a user's berthd may run on this machine)
+br=bbdn$$ table=berth_dn_$$
+routes=$(ip -4 route show table all)
+for o in $(seq $((150 + $$ % 50)) 254) $(seq 100 149); do [[ $routes == *" 10.$o."* || $routes == "10.$o."* || $routes == *$'\n'"10.$o."* ]] || break; done
+bip=10.$o.0.1/16
+"$repo/bin/berthd" -H "unix://$sock" --root "$work/root" --exec-root "$work/run" --bridge "$br" --bip "$bip" --nft-table "$table" \
+  2>"$work/berthd.log" &
 bpid=$!
 for _ in $(seq 200); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
 docker load -q -i "$work/img/image.tar" >/dev/null

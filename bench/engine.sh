@@ -47,6 +47,8 @@ cleanup() {
   [[ -n $bpid ]] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null || true
   [[ -n $dpid ]] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
   runc --root "$work/runc" delete -f bench-check >/dev/null 2>&1 || true
+  [[ -n ${br:-} ]] && ip link del "$br" 2>/dev/null || true
+  [[ -n ${table:-} ]] && nft delete table inet "$table" 2>/dev/null || true
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$work"
 }
@@ -54,7 +56,14 @@ trap cleanup EXIT
 "$repo/scripts/mk-oci-image.sh" "$work/img" busybox:latest >/dev/null
 "$repo/scripts/mk-bundle.sh" "$work/b" /bin/true >/dev/null
 
-"$repo/bin/berthd" -H "$sock" --root "$work/root" --exec-root "$work/run" 2>"$work/berthd.log" &
+# its own default bridge, a 10.X.0.0/16 no route here uses and nftables table (never berth0 / table
+# berth: a user's berthd may run on this machine)
+br=bben$$ table=berth_en_$$
+routes=$(ip -4 route show table all)
+for o in $(seq $((150 + $$ % 50)) 254) $(seq 100 149); do [[ $routes == *" 10.$o."* || $routes == "10.$o."* || $routes == *$'\n'"10.$o."* ]] || break; done
+bip=10.$o.0.1/16
+"$repo/bin/berthd" -H "$sock" --root "$work/root" --exec-root "$work/run" --bridge "$br" --bip "$bip" --nft-table "$table" \
+  2>"$work/berthd.log" &
 bpid=$!
 for _ in $(seq 100); do DOCKER_HOST=$sock docker version >/dev/null 2>&1 && break; sleep 0.1; done
 DOCKER_HOST=$sock docker load -q -i "$work/img/image.tar" >/dev/null
