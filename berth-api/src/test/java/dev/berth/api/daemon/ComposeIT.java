@@ -6,31 +6,29 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import dev.berth.api.TestBerthd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Debian's docker-compose 1.29 and docker-py (python3-docker) against a berthd started by
- * bin/berthd (own socket, --root, --exec-root and cgroup parent); the image is
- * scripts/mk-oci-image.sh's busybox, loaded with the docker CLI as {@code busybox:latest}.
+ * Debian's docker-compose 1.29 and docker-py (python3-docker) against a berthd of the test's own
+ * ({@link TestBerthd}: socket, roots, cgroup parent, bridge, --bip, pool and nftables table, checked
+ * by {@link dev.berth.api.OwnLeftovers} at the end); the image is scripts/mk-oci-image.sh's
+ * busybox, tagged {@code busybox:latest}.
  */
 class ComposeIT {
-  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-  static final Path DOCKER = Path.of("/usr/local/bin/docker");
+  static final Path DOCKER = TestBerthd.DOCKER;
   static final Path COMPOSE = Path.of("/usr/bin/docker-compose");
   static final Path PYTHON = Path.of("/usr/bin/python3");
+  static TestBerthd d;
   static Path tmp;
-  static Process berthd;
   static Path socket;
-  static String cgroupParent;
   static String project;
-  static final dev.berth.api.TestBerthd.Net NET = dev.berth.api.TestBerthd.Net.pick();
 
   record Ran(int code, String out, String err) {
     Ran ok() {
@@ -41,48 +39,22 @@ class ComposeIT {
 
   @BeforeAll
   static void start() throws Exception {
-    for (Path tool : List.of(REPO.resolve("bin/berthd"), DOCKER, COMPOSE, PYTHON, Path.of("/bin/busybox"))) {
-      if (!Files.isExecutable(tool)) {
-        fail("missing: " + tool + (tool.equals(COMPOSE) ? " (Debian docker-compose)" : tool.toString().contains("busybox") ? " (Debian busybox-static)" : ""));
-      }
+    for (Path tool : List.of(COMPOSE, PYTHON)) {
+      if (!Files.isExecutable(tool)) fail("missing: " + tool + (tool.equals(COMPOSE) ? " (Debian docker-compose)" : ""));
     }
     Process probe = new ProcessBuilder(PYTHON.toString(), "-c", "import docker").redirectErrorStream(true).start();
     if (probe.waitFor() != 0) fail("missing: python3 module docker (Debian python3-docker)");
-    tmp = Files.createTempDirectory("berth-compose-it-");
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    cgroupParent = "berth-test-" + tmp.getFileName();
+    d = TestBerthd.start("compose");
+    tmp = d.tmp();
+    socket = d.socket();
     project = "bc" + tmp.getFileName().toString().replaceAll("[^a-z0-9]", "").toLowerCase();
-    Process mk = new ProcessBuilder("sh", REPO.resolve("scripts/mk-oci-image.sh").toString(), tmp.resolve("img").toString(), "busybox:latest")
-        .redirectErrorStream(true).start();
-    String mkOut = new String(mk.getInputStream().readAllBytes());
-    assertThat(mk.waitFor()).as("mk-oci-image: %s", mkOut).isZero();
-    Files.createDirectories(tmp.resolve("docker-config"));
-    socket = tmp.resolve("d.sock");
-    ProcessBuilder pb = new ProcessBuilder(REPO.resolve("bin/berthd").toString(), "-H", "unix://" + socket, "--root",
-        tmp.resolve("lib").toString(), "--exec-root", tmp.resolve("run").toString(), "--bridge", NET.bridge(), "--bip", NET.bip(),
-        "--default-address-pool", NET.pool(), "--nft-table", NET.nftTable())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("berthd.log").toFile());
-    pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent);
-    berthd = pb.start();
-    for (int i = 0; i < 600 && !Files.exists(socket); i++) Thread.sleep(50);
-    if (!Files.exists(socket)) fail("berthd did not start: " + Files.readString(tmp.resolve("berthd.log")));
-    run(List.of(DOCKER.toString(), "load", "-i", tmp.resolve("img/image.tar").toString()), null).ok();
+    d.docker("tag", TestBerthd.IMAGE, "busybox:latest").ok();
   }
 
+  /** Removes what is left through berthd, stops it and fails on anything of its own left on the host. */
   @AfterAll
   static void stop() throws Exception {
-    if (berthd != null) {
-      Ran ids = run(List.of(DOCKER.toString(), "ps", "-aq"), null);
-      for (String id : ids.out().split("\\s+")) if (!id.isBlank()) run(List.of(DOCKER.toString(), "rm", "-f", id), null);
-      berthd.destroy();
-      if (!berthd.waitFor(20, TimeUnit.SECONDS)) berthd.destroyForcibly();
-    }
-    try (var ds = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-      for (Path h : ds) if (Files.isDirectory(h.resolve(cgroupParent))) Files.deleteIfExists(h.resolve(cgroupParent));
-    }
-    new ProcessBuilder("ip", "link", "del", NET.bridge()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-    new ProcessBuilder("nft", "delete", "table", "inet", NET.nftTable()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-    if (tmp != null) new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor();
+    if (d != null) d.close();
   }
 
   static Ran run(List<String> cmd, Path dir) throws Exception {
@@ -101,7 +73,11 @@ class ComposeIT {
       p.destroyForcibly();
       fail("timed out: " + cmd);
     }
-    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    Ran r = new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.deleteIfExists(out);
+    Files.deleteIfExists(err);
+    d.leftovers().sample(); // learn the veths and bridges of what runs now
+    return r;
   }
 
   static Ran compose(Path dir, String... args) throws Exception {
