@@ -47,6 +47,9 @@ class BerthdIT {
     }
 
     /** A berthd started by bin/berthd; its log in {@code log}. */
+    /** The cgroup parent of a test berthd with this Net (never berthd's default "berth", which a user's berthd uses). */
+    static String cgroupParent(dev.berth.api.TestBerthd.Net net) { return "berth-test-" + net.nftTable(); }
+
     record Daemon(Process process, Path socket, Path root, Path log, dev.berth.api.TestBerthd.Net net) {
         void stop() throws Exception {
             if (process.isAlive()) {
@@ -60,6 +63,13 @@ class BerthdIT {
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
             new ProcessBuilder("nft", "delete", "table", "inet", net.nftTable()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            // and its own cgroup parent, if it made one (it runs no container)
+            try (var hs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+                for (Path h : hs) {
+                    Path own = h.getFileName().toString().equals(cgroupParent(net)) ? h : h.resolve(cgroupParent(net));
+                    if (Files.isDirectory(own)) Files.deleteIfExists(own);
+                }
+            }
         }
 
         long rssKib() throws IOException {
@@ -99,10 +109,12 @@ class BerthdIT {
         Path log = Files.createTempFile(tmp, "berthd", ".log");
         // network names of its own (never the host's berth0 / table berth: other berthds run beside it)
         dev.berth.api.TestBerthd.Net net = dev.berth.api.TestBerthd.Net.pick();
-        Process p = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString(),
+        ProcessBuilder pb = new ProcessBuilder(BERTHD.toString(), "-H", "unix://" + socket, "--root", root.toString(),
                 "--exec-root", root.resolveSibling(root.getFileName() + "-exec").toString(), "--bridge", net.bridge(), "--bip", net.bip(),
                 "--default-address-pool", net.pool(), "--nft-table", net.nftTable())
-                .redirectOutput(log.toFile()).redirectErrorStream(true).start();
+                .redirectOutput(log.toFile()).redirectErrorStream(true);
+        pb.environment().put("BERTH_CGROUP_PARENT", cgroupParent(net));
+        Process p = pb.start();
         Daemon d = new Daemon(p, socket, root, log, net);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
